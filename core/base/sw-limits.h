@@ -1,0 +1,40 @@
+/* sw-limits.h: every cap on input that comes from the network, in one place.
+ * Each limit has a test that feeds input just over it (tests/core/test-limits.c and the
+ * module tests). Exceeding a limit gives a clear result (permerror, a truncation flag),
+ * never a crash or unbounded memory. */
+#pragma once
+
+/* Message parsing */
+#define SW_MAX_MESSAGE_IN_MEMORY   (64u * 1024 * 1024) /* bytes verified in memory (CLI) */
+#define SW_MAX_HEADER_BLOCK        (1024u * 1024)      /* bytes of header block parsed */
+#define SW_MAX_HEADER_FIELDS       2000u               /* header fields parsed */
+#define SW_MAX_HEADER_FIELD        (256u * 1024)       /* bytes in one (folded) field */
+#define SW_MAX_FROM_MAILBOXES      32u                 /* addresses taken from From: */
+#define SW_MAX_RECEIVED_FIELDS     100u                /* Received: fields examined */
+#define SW_MAX_DOMAIN_LENGTH       253u                /* RFC 1035 */
+#define SW_MAX_LABEL_LENGTH        63u
+
+/* DNS */
+#define SW_DNS_TIMEOUT_MS               5000u  /* one query, default */
+#define SW_MAX_DNS_QUERIES_PER_MESSAGE  60u    /* all lookups for one message */
+#define SW_MAX_DNS_TXT_LENGTH           8192u  /* bytes of one TXT answer (all strings) */
+#define SW_MAX_DNS_ANSWER_RRS           64u    /* answer records kept per query */
+#define SW_MAX_ZONE_FILE_SIZE           (16u * 1024 * 1024)
+
+/* SPF (RFC 7208 section 4.6.4) */
+#define SW_SPF_MAX_DNS_MECH   10u
+#define SW_SPF_MAX_VOID       2u
+#define SW_SPF_MAX_MX_PTR     10u
+#define SW_SPF_MAX_RECORD     4096u  /* bytes of one SPF record accepted */
+
+/* DKIM */
+#define SW_DKIM_MAX_SIGNATURES  8u   /* DKIM-Signature fields verified per message */
+#define SW_DKIM_MIN_KEY_BITS    1024u
+
+/* DMARC (RFC 9989 tree walk) */
+#define SW_DMARC_MAX_TREE_WALK  8u     /* DNS queries of one tree walk */
+#define SW_DMARC_MAX_RECORD     2048u  /* bytes of a DMARC record accepted */
+
+/* Authentication-Results */
+#define SW_AUTHRES_MAX_METHODS     64u
+#define SW_AUTHRES_MAX_PROPERTIES  64u

@@ -1,0 +1,127 @@
+/* sw-resolver.h: the one DNS interface shared by SPF, DKIM and DMARC.
+ *
+ * Two backends: libunbound (system resolver or a forwarder, cache, optional DNSSEC
+ * validation) and a zone file (BIND-style text, offline use and tests; syntax in
+ * docs/zone-files.md). A resolver is reference counted and thread-safe: one instance is
+ * shared by all worker threads, and its cache with them.
+ *
+ * DNS trouble is not an error: NXDOMAIN, SERVFAIL and timeouts are statuses in the
+ * SwDnsAnswer. GError is set only when the query could not be made at all (invalid name,
+ * a backend that failed to start). */
+#pragma once
+#include "sw-types.h"
+G_BEGIN_DECLS
+
+/* Query types used by the product (values are the DNS RR type codes). */
+#define SW_DNS_TYPE_A     1
+#define SW_DNS_TYPE_NS    2
+#define SW_DNS_TYPE_CNAME 5
+#define SW_DNS_TYPE_SOA   6
+#define SW_DNS_TYPE_PTR   12
+#define SW_DNS_TYPE_MX    15
+#define SW_DNS_TYPE_TXT   16
+#define SW_DNS_TYPE_AAAA  28
+#define SW_DNS_TYPE_SPF   99
+
+typedef enum {
+  SW_DNS_STATUS_OK = 0,    /* NOERROR with at least one record of the queried type */
+  SW_DNS_STATUS_NODATA,    /* NOERROR, the name exists but has no record of this type */
+  SW_DNS_STATUS_NXDOMAIN,  /* the name does not exist */
+  SW_DNS_STATUS_SERVFAIL,  /* server failure, refused, or DNSSEC bogus */
+  SW_DNS_STATUS_TIMEOUT,   /* no answer within the timeout */
+  SW_DNS_STATUS_COUNT
+} SwDnsStatus;
+
+/* One answer. Owned by the caller of sw_resolver_query(); free with sw_dns_answer_free(). */
+typedef struct {
+  char          *qname;      /* the name asked for: lower case, no trailing dot */
+  guint16        qtype;
+  SwDnsStatus    status;
+  guint32        ttl;        /* smallest TTL of the records (0 when none) */
+  GPtrArray     *rdata;      /* GBytes*, one per answer record of type @qtype, in wire form:
+                                TXT = length-prefixed strings; A = 4 octets; AAAA = 16;
+                                MX = 2-octet preference + uncompressed name;
+                                PTR/NS/CNAME = uncompressed name in wire form.
+                                At most SW_MAX_DNS_ANSWER_RRS records. Never NULL. */
+  SwDnssecState  dnssec;
+  char          *why_bogus;  /* validator's reason when dnssec is BOGUS, else NULL */
+} SwDnsAnswer;
+
+void sw_dns_answer_free (SwDnsAnswer *answer);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SwDnsAnswer, sw_dns_answer_free)
+
+/* Text of TXT record @index: its strings concatenated, NUL-terminated (an embedded NUL
+ * makes the record invalid: NULL). NULL if @answer is not TXT, @index out of range, the
+ * rdata is malformed or longer than SW_MAX_DNS_TXT_LENGTH. Transfer full. */
+char *sw_dns_answer_dup_txt (const SwDnsAnswer *answer, guint index);
+
+/* Host name in record @index of an MX, PTR, NS or CNAME answer, as text without
+ * trailing dot; for MX, @preference_out (may be NULL) gets the preference. Transfer full. */
+char *sw_dns_answer_dup_name (const SwDnsAnswer *answer, guint index, guint16 *preference_out);
+
+/* Textual address of record @index of an A or AAAA answer. Transfer full. */
+char *sw_dns_answer_dup_address (const SwDnsAnswer *answer, guint index);
+
+/* Writes a complete DNS response packet for @answer (header with @id, QR=1, RD=1, RA=1,
+ * rcode from the status, the question, the answer records) into @buf, as libopendkim's
+ * DNS hooks need it. SERVFAIL and TIMEOUT become rcode SERVFAIL. Returns FALSE when
+ * @buflen is too small. */
+gboolean sw_dns_answer_to_wire (const SwDnsAnswer *answer,
+                                guint16            id,
+                                guint8            *buf,
+                                gsize              buflen,
+                                gsize             *len_out);
+
+typedef struct _SwResolver SwResolver;
+
+typedef struct {
+  const char *forward;            /* "IP", "IP:PORT", "[IPv6]:PORT" of a server to forward to;
+                                     NULL: the system's resolvers (/etc/resolv.conf) */
+  gboolean    dnssec;             /* validate with @trust_anchor_file */
+  const char *trust_anchor_file;  /* NULL: Debian's /usr/share/dns/root.key */
+  guint       timeout_ms;         /* per query; 0: SW_DNS_TIMEOUT_MS */
+} SwResolverOptions;
+
+/* A libunbound-backed resolver. Fails (GError) when libunbound rejects the options or
+ * the trust anchor cannot be read. Transfer full. Thread-safe. */
+SwResolver *sw_resolver_new_unbound (const SwResolverOptions *options,
+                                     GError                 **error) G_GNUC_WARN_UNUSED_RESULT;
+
+/* A resolver answering from zone text (see docs/zone-files.md); names outside the zone
+ * data get NXDOMAIN. Fails with the line number of the first syntax error. */
+SwResolver *sw_resolver_new_zone_file (const char *path, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+SwResolver *sw_resolver_new_zone_text (const char *text, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+
+SwResolver *sw_resolver_ref (SwResolver *resolver);
+void        sw_resolver_unref (SwResolver *resolver);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SwResolver, sw_resolver_unref)
+
+/* Looks up @name (A-label form, a trailing dot is allowed) with type @qtype. On TRUE,
+ * @answer_out holds the answer (transfer full), whatever its status. FALSE with @error
+ * only when the query could not be made. Blocks at most the resolver's timeout.
+ * Thread-safe. */
+gboolean sw_resolver_query (SwResolver   *resolver,
+                            const char   *name,
+                            guint16       qtype,
+                            SwDnsAnswer **answer_out,
+                            GError      **error) G_GNUC_WARN_UNUSED_RESULT;
+
+/* "unbound", "zone". */
+const char *sw_resolver_get_backend_name (SwResolver *resolver);
+/* TRUE if answers are DNSSEC-validated. */
+gboolean    sw_resolver_get_dnssec (SwResolver *resolver);
+/* Total queries answered since creation (for statistics and tests). Thread-safe. */
+guint64     sw_resolver_get_query_count (SwResolver *resolver);
+
+const char *sw_dns_status_to_string (SwDnsStatus status);
+
+#define SW_RESOLVER_ERROR (sw_resolver_error_quark ())
+GQuark sw_resolver_error_quark (void);
+typedef enum {
+  SW_RESOLVER_ERROR_INVALID_NAME = 1,
+  SW_RESOLVER_ERROR_SETUP = 2,
+  SW_RESOLVER_ERROR_ZONE_SYNTAX = 3,
+  SW_RESOLVER_ERROR_IO = 4,
+} SwResolverError;
+
+G_END_DECLS
