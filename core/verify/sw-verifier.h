@@ -50,6 +50,7 @@ typedef struct {
   char           *message_id;       /* sanitised, NULL if none */
   char           *subject;          /* RFC 2047-decoded, sanitised, NULL if none */
   char           *from_header;      /* the From: value, decoded, sanitised */
+  char           *list_id;          /* List-Id: value, sanitised, NULL if none (mailing lists) */
   SwFrom         *from;
   SwEnvelope     *envelope;         /* with given values when a known envelope was used */
   SwSpfResult    *spf;              /* MAIL FROM identity; never NULL */
