@@ -38,3 +38,10 @@
 /* Authentication-Results */
 #define SW_AUTHRES_MAX_METHODS     64u
 #define SW_AUTHRES_MAX_PROPERTIES  64u
+
+/* SPF record guard (core/spf, docs/security.md "SPF record macros"): with these caps no
+ * term can come near libspf2's 511-byte compiled-term buffer (CVE-2023-42118). */
+#define SW_SPF_MAX_TERM             253u  /* bytes of one domain-spec / modifier value */
+#define SW_SPF_MAX_MACROS_PER_TERM  16u   /* macro-expands in one term or exp= text */
+#define SW_SPF_MAX_EXPLANATION      253u  /* bytes of an exp= explanation text */
+#define SW_SPF_MAX_QUERIES          100u  /* DNS queries of one check_host() (safety net) */

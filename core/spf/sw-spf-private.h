@@ -1,0 +1,40 @@
+/* sw-spf-private.h: internals shared by sw-spf.c, sw-spf-dns.c and sw-spf-record.c.
+ * libspf2 types appear only here and in those files. */
+#pragma once
+#include <netdb.h>
+#include <arpa/nameser.h>
+#include <netinet/in.h>
+#include <spf2/spf.h>
+#include <spf2/spf_dns.h>
+#include "sw-spf.h"
+G_BEGIN_DECLS
+
+/* State of one check_host() call, seen by the DNS layer through a thread-local pointer
+ * (libspf2 evaluates synchronously in the calling thread, and its lookup callback gets
+ * only the shared layer). Owned by the caller of sw_spf_call_enter(). */
+typedef struct {
+  char    *top_domain;      /* domain of the check, lower case, no trailing dot */
+  char    *record;          /* the single v=spf1 record of @top_domain, NULL if none */
+  guint    queries;         /* DNS queries made */
+  guint    voids;           /* void lookups (NXDOMAIN / no data) of a, mx, ptr, exists */
+  gboolean void_exceeded;   /* more than SW_SPF_MAX_VOID */
+  gboolean queries_exceeded;/* more than SW_SPF_MAX_QUERIES */
+  gboolean mx_exceeded;     /* an MX answer with more than SW_SPF_MAX_MX_PTR names */
+  char    *refused_why;     /* the first record refused by the guard, and why */
+  char    *refused_domain;
+  char    *dns_failure;     /* "DNS timeout for x" / "DNS failure for x", first one */
+} SwSpfCall;
+
+void sw_spf_call_clear (SwSpfCall *call);
+/* Makes @call the current call of this thread until sw_spf_call_leave(). */
+void sw_spf_call_enter (SwSpfCall *call);
+void sw_spf_call_leave (void);
+
+/* A libspf2 DNS layer over @resolver (a reference is taken; released by SPF_dns_free()).
+ * Never returns NULL from its lookup. Thread-safe. */
+SPF_dns_server_t *sw_spf_dns_layer_new (SwResolver *resolver);
+
+/* TRUE if @txt starts an SPF version 1 record ("v=spf1" then space or end). */
+gboolean sw_spf_text_is_spf1 (const char *txt);
+
+G_END_DECLS
