@@ -1,0 +1,58 @@
+/* sw-dns-private.h: internals shared by the files of core/dns (not installed, not used by
+ * other modules). */
+#pragma once
+#include "sw-resolver.h"
+
+#include <stdatomic.h>
+
+G_BEGIN_DECLS
+
+/* Longest name in wire form (RFC 1035 section 3.1). */
+#define SW_DNS_MAX_WIRE_NAME 255u
+
+typedef struct {
+  const char *name; /* "zone", "unbound" */
+  /* Answers @qname (normalised: lower case, no trailing dot). Returns a new answer
+   * (transfer full) or NULL with @error set. */
+  SwDnsAnswer *(*query) (SwResolver *resolver, const char *qname, guint16 qtype, GError **error);
+  void (*finalize) (SwResolver *resolver);
+} SwResolverClass;
+
+struct _SwResolver {
+  const SwResolverClass *klass;
+  gint                   ref_count;   /* g_atomic_int */
+  atomic_uint_fast64_t   query_count; /* C11 atomic */
+  gboolean               dnssec;
+  gpointer               backend;    /* owned by the backend, freed in klass->finalize */
+};
+
+/* Allocates a resolver with one reference and @klass (the caller fills backend). */
+SwResolver *sw_resolver_alloc (const SwResolverClass *klass);
+
+/* A new answer with status @status, no records, dnssec UNKNOWN. Transfer full. */
+SwDnsAnswer *sw_dns_answer_new (const char *qname, guint16 qtype, SwDnsStatus status);
+
+/* Checks a query name (A-label form, optional trailing dot) and returns it in lower case
+ * without the trailing dot, or NULL with SW_RESOLVER_ERROR_INVALID_NAME: empty name or
+ * label, label over 63 octets, name over 253, space, control or non-ASCII octets, a
+ * backslash. Underscores and other printable ASCII are kept. Transfer full. */
+char *sw_dns_name_normalize (const char *name, GError **error);
+
+/* Encodes a normalised (or any dotted, escape-free) name as an uncompressed wire name
+ * into @out (at least SW_DNS_MAX_WIRE_NAME octets). Returns the length, 0 if the name
+ * does not fit or has an empty or overlong label. "" is the root (one zero octet). */
+gsize sw_dns_name_to_wire (const char *name, guint8 *out);
+
+/* Decodes an uncompressed wire name at @wire (at most @len octets) to text without
+ * trailing dot ("" for the root); octets outside 0x21..0x7e and '.' and '\\' inside a
+ * label become \DDD. *@consumed_out gets the octets used. NULL if malformed (compression
+ * pointer, truncated, over 255 octets). Transfer full. */
+char *sw_dns_name_from_wire (const guint8 *wire, gsize len, gsize *consumed_out);
+
+/* Parses a TTL: seconds or BIND units ("1h30m", "2d", "1w"). */
+gboolean sw_dns_parse_ttl (const char *text, guint32 *out);
+
+/* Zone and unbound backends. */
+SwResolver *sw_dns_zone_new (const char *text, gsize len, GError **error);
+
+G_END_DECLS
