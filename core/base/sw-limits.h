@@ -38,6 +38,7 @@
 /* Authentication-Results */
 #define SW_AUTHRES_MAX_METHODS     64u
 #define SW_AUTHRES_MAX_PROPERTIES  64u
+#define SW_AUTHRES_MAX_FIELD       (32u * 1024)  /* bytes of one A-R field value parsed */
 
 /* SPF record guard (core/spf, docs/security.md "SPF record macros"): with these caps no
  * term can come near libspf2's 511-byte compiled-term buffer (CVE-2023-42118). */
