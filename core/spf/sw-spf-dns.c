@@ -102,18 +102,54 @@ count_void (SwSpfCall *call, ns_type type)
     call->void_exceeded = TRUE;
 }
 
+/* TRUE if TXT rdata (length-prefixed strings) reads "v=spf1" + space/end and holds a NUL
+ * byte: sw_dns_answer_dup_txt() refuses it, but it is an SPF record with a syntax error
+ * (RFC 7208 section 4.6: permerror), not a missing one. */
+static gboolean
+rdata_is_spf1_with_nul (GBytes *rdata)
+{
+  gsize len = 0;
+  const guint8 *p = g_bytes_get_data (rdata, &len);
+  g_autoptr (GByteArray) text = g_byte_array_new ();
+  for (gsize i = 0; i < len;)
+    {
+      gsize n = p[i];
+      if (i + 1 + n > len)
+        return FALSE;
+      g_byte_array_append (text, p + i + 1, (guint) n);
+      i += 1 + n;
+    }
+  if (text->len < 6 || g_ascii_strncasecmp ((const char *) text->data, "v=spf1", 6) != 0
+      || (text->len > 6 && text->data[6] != ' ' && text->data[6] != '\0'))
+    return FALSE;
+  return memchr (text->data, '\0', text->len) != NULL;
+}
+
 static void
 add_txt (SPF_dns_rr_t *rr, SwSpfCall *call, const char *domain, const SwDnsAnswer *answer)
 {
   guint spf_records = 0;
   const char *found = NULL;
   g_autoptr (GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) explanations = g_ptr_array_new_with_free_func (g_free);
 
   for (guint i = 0; i < answer->rdata->len; i++)
     {
       char *txt = sw_dns_answer_dup_txt (answer, i);
       if (txt == NULL)
-        continue;
+        {
+          if (rdata_is_spf1_with_nul (g_ptr_array_index (answer->rdata, i)))
+            {
+              spf_records++;
+              if (call != NULL && call->refused_why == NULL)
+                {
+                  call->refused_why = g_strdup ("NUL byte in record");
+                  call->refused_domain = g_strdup (domain);
+                }
+              rr_add (rr, REFUSED_RECORD, sizeof REFUSED_RECORD);
+            }
+          continue;
+        }
       g_ptr_array_add (texts, txt);
       if (sw_spf_text_is_spf1 (txt))
         {
@@ -132,12 +168,27 @@ add_txt (SPF_dns_rr_t *rr, SwSpfCall *call, const char *domain, const SwDnsAnswe
               rr_add (rr, REFUSED_RECORD, sizeof REFUSED_RECORD);
               continue;
             }
-          rr_add (rr, txt, strlen (txt) + 1);
+          g_autofree char *simple = sw_spf_record_simplify (txt);
+          rr_add (rr, simple, strlen (simple) + 1);
         }
       else if (sw_spf_explanation_is_acceptable (txt, NULL))
-        rr_add (rr, txt, strlen (txt) + 1);
+        {
+          /* libspf2's macro compiler mangles literal spaces ("a b" -> "a%b"): hand it
+           * the equivalent "%_" escape. Same compiled size, so the guard still holds. */
+          g_autoptr (GString) escaped = g_string_new (txt);
+          g_string_replace (escaped, " ", "%_", 0);
+          g_ptr_array_add (explanations, g_string_free (g_steal_pointer (&escaped), FALSE));
+        }
       /* else: neither an SPF record nor a safe explanation text, libspf2 never sees it */
     }
+  /* RFC 7208 section 6.2: an exp= name with more than one TXT record gives no
+   * explanation. Without an SPF record among them, nothing else reads these texts. */
+  if (spf_records > 0 || explanations->len == 1)
+    for (guint i = 0; i < explanations->len; i++)
+      {
+        const char *e = g_ptr_array_index (explanations, i);
+        rr_add (rr, e, strlen (e) + 1);
+      }
   if (call != NULL && call->record == NULL && spf_records == 1 && call->top_domain != NULL
       && same_domain (domain, call->top_domain))
     call->record = g_strdup (found);

@@ -34,6 +34,12 @@ void sw_spf_call_leave (void);
  * Never returns NULL from its lookup. Thread-safe. */
 SPF_dns_server_t *sw_spf_dns_layer_new (SwResolver *resolver);
 
+/* For a record that passed sw_spf_record_is_acceptable(): the same policy in the form
+ * libspf2 evaluates correctly: unknown modifiers dropped (they have no effect, and
+ * libspf2 rejects some valid names), redirect= dropped when an "all" mechanism is present
+ * (RFC 7208 section 6.1), single spaces. Transfer full. */
+char *sw_spf_record_simplify (const char *record);
+
 /* TRUE if @txt starts an SPF version 1 record ("v=spf1" then space or end). */
 gboolean sw_spf_text_is_spf1 (const char *txt);
 

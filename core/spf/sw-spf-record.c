@@ -570,3 +570,53 @@ sw_spf_explanation_is_acceptable (const char *text, char **why_out)
     *why_out = why ? g_strdup (why) : NULL;
   return why == NULL;
 }
+
+char *
+sw_spf_record_simplify (const char *record)
+{
+  g_auto (GStrv) terms = g_strsplit (record, " ", -1);
+  gboolean has_all = FALSE;
+  for (guint i = 1; terms[i] != NULL; i++)
+    {
+      const char *t = terms[i];
+      if (*t != '\0' && strchr ("+-?~", *t) != NULL)
+        t++;
+      if (g_ascii_strcasecmp (t, "all") == 0)
+        has_all = TRUE;
+    }
+  GString *out = g_string_new ("v=spf1");
+  for (guint i = 1; terms[i] != NULL; i++)
+    {
+      const char *t = terms[i];
+      if (*t == '\0')
+        continue;
+      const char *eq = strchr (t, '=');
+      const char *colon = strchr (t, ':');
+      const char *slash = strchr (t, '/');
+      gboolean modifier = eq != NULL && (colon == NULL || eq < colon) && (slash == NULL || eq < slash)
+                          && g_ascii_isalpha (*t);
+      if (modifier)
+        {
+          gsize n = (gsize) (eq - t);
+          gboolean redirect = n == 8 && g_ascii_strncasecmp (t, "redirect", 8) == 0;
+          gboolean exp = n == 3 && g_ascii_strncasecmp (t, "exp", 3) == 0;
+          if ((!redirect && !exp) || (redirect && has_all))
+            continue;
+        }
+      /* libspf2 cannot store a /0 prefix (0 means "full length" in its compiled form):
+       * an ip4/ip6 network /0 is written as the two halves of the address space. */
+      const char *m = (*t != '\0' && strchr ("+-?~", *t) != NULL) ? t + 1 : t;
+      gsize qlen = (gsize) (m - t);
+      if ((g_ascii_strncasecmp (m, "ip4:", 4) == 0 || g_ascii_strncasecmp (m, "ip6:", 4) == 0)
+          && g_str_has_suffix (m, "/0"))
+        {
+          gboolean v4 = g_ascii_strncasecmp (m, "ip4:", 4) == 0;
+          g_string_append_printf (out, " %.*s%s %.*s%s", (int) qlen, t, v4 ? "ip4:0.0.0.0/1" : "ip6:::/1",
+                                  (int) qlen, t, v4 ? "ip4:128.0.0.0/1" : "ip6:8000::/1");
+          continue;
+        }
+      g_string_append_c (out, ' ');
+      g_string_append (out, t);
+    }
+  return g_string_free (out, FALSE);
+}

@@ -110,7 +110,7 @@ sw_spf_checker_new (SwResolver *resolver, GError **error)
   g_autoptr (SwSpfChecker) c = g_new0 (SwSpfChecker, 1);
   c->resolver = sw_resolver_ref (resolver);
   c->layer = sw_spf_dns_layer_new (resolver);
-  c->server = SPF_server_new_dns (c->layer, 0);
+  c->server = SPF_server_new_dns (c->layer, g_getenv ("SW_SPF_LIBSPF2_DEBUG") ? 1 : 0);
   if (c->server == NULL)
     {
       g_set_error (error, SW_SPF_ERROR, SW_SPF_ERROR_SETUP, "libspf2 could not create a server");
@@ -227,9 +227,9 @@ map_result (SPF_result_t r)
     case SPF_RESULT_NONE: return SW_AUTH_NONE;
     case SPF_RESULT_TEMPERROR: return SW_AUTH_TEMPERROR;
     case SPF_RESULT_PERMERROR: return SW_AUTH_PERMERROR;
-    case SPF_RESULT_INVALID: break;
+    case SPF_RESULT_INVALID: break; /* libspf2 could not compile a record we accepted */
     }
-  return SW_AUTH_TEMPERROR;
+  return SW_AUTH_PERMERROR;
 }
 
 static char
@@ -330,6 +330,9 @@ static void
 translate (SwSpfResult *res, SPF_response_t *resp, const SwSpfCall *call)
 {
   res->result = map_result (SPF_response_result (resp));
+  /* libspf2 1.2.10 leaves the result unset when the record lookup fails with TRY_AGAIN. */
+  if (SPF_response_result (resp) == SPF_RESULT_INVALID && call->dns_failure != NULL)
+    res->result = SW_AUTH_TEMPERROR;
   res->record = g_strdup (call->record);
 
   if (call->refused_why != NULL)

@@ -43,8 +43,10 @@ SwSpfResult *sw_spf_result_new_none (const char *identity, const char *reason);
 void         sw_spf_result_free (SwSpfResult *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SwSpfResult, sw_spf_result_free)
 
-/* The explanation given on fail when the domain publishes no (usable) exp=. */
-#define SW_SPF_DEFAULT_EXPLANATION "%{o} does not authorize %{i} to send mail as %{s}"
+/* The explanation given on fail when the domain publishes no (usable) exp=, as an RFC 7208
+ * macro string ("%_" is a space): "example.com does not authorize 192.0.2.1 to send mail
+ * as user@example.com". */
+#define SW_SPF_DEFAULT_EXPLANATION "%{o}%_does%_not%_authorize%_%{i}%_to%_send%_mail%_as%_%{s}"
 
 typedef struct _SwSpfChecker SwSpfChecker;
 
