@@ -322,6 +322,16 @@ static const MethodCase method_cases[] = {
     "Authentication-Results: mail.example.org; x-tls=pass version=TLSv1.2 cipher=ECDHE-RSA-CHACHA20-POLY1305 "
     "bits=256",
     0, "x-tls", 1, "pass", TRUE, NULL, NULL, "version=TLSv1.2 | cipher=ECDHE-RSA-CHACHA20-POLY1305 | bits=256" },
+  /* RFC 8601 appendix B.8 "Comment-Heavy Example" (as in Mail::AuthenticationResults
+   * t/05-parser-comment-heavy.t). */
+  { "rfc8601-b8-comment-heavy",
+    "Authentication-Results: foo.example.net (foobar) 1 (baz);\n"
+    "           dkim (Because I like it) / 1 (One yay) = (wait for it) fail\n"
+    "             policy (A dot can go here) . (like that) expired\n"
+    "             (this surprised me) = (as I wasn't expecting it) 1362471462",
+    0, "dkim", 1, "fail", TRUE, NULL, "A dot can go here", "policy.expired=1362471462" },
+  { "rfc8601-b3-iprev", "Authentication-Results: example.com; iprev=pass policy.iprev=192.0.2.200", 0, "iprev",
+    1, "pass", TRUE, NULL, NULL, "policy.iprev=192.0.2.200" },
   { "rfc8601-method-version", "example.com; spf/1=pass smtp.mailfrom=example.net", 0, "spf", 1, "pass", TRUE,
     NULL, NULL, "smtp.mailfrom=example.net" },
   { "method-version-2-cfws", "example.com; dkim / 2 (two) = Pass header.d=example.net", 0, "dkim", 2, "pass",
@@ -475,6 +485,10 @@ static const SummaryCase lenient_cases[] = {
   { "example.com; =pass; dkim=pass", "id=example.com v=1 none=0 skipped=1 trunc=0 | dkim=pass" },
   { "example.com; ;; dkim=pass;;", "id=example.com v=1 none=0 skipped=0 trunc=0 | dkim=pass" },
   { "example.com; spf=pass (unterminated comment; dkim=pass", "id=example.com v=1 none=0 skipped=0 trunc=0 | spf=pass" },
+  /* Mail::AuthenticationResults t/02-parser-quoted.t accepts quoted keywords; RFC 8601
+   * keywords are never quoted and no provider writes them: skipped. */
+  { "\"test.example.com\";\n\"dkim\"=\"none\" (no signatures found);\n\"spf\"=\"fail\" \"smtp.mailfrom\"=\"a@b\"",
+    "id=test.example.com v=1 none=0 skipped=2 trunc=0 |" },
   /* unknown result words are kept, unmapped */
   { "example.com; dkim=pass; x-foo=wibble", "id=example.com v=1 none=0 skipped=0 trunc=0 | dkim=pass x-foo=wibble" },
   /* a NUL-free control character in the middle is not a value character */
