@@ -110,6 +110,7 @@ sw_spf_checker_new (SwResolver *resolver, GError **error)
   g_autoptr (SwSpfChecker) c = g_new0 (SwSpfChecker, 1);
   c->resolver = sw_resolver_ref (resolver);
   c->layer = sw_spf_dns_layer_new (resolver);
+  /* SW_SPF_LIBSPF2_DEBUG=1 turns on libspf2's own tracing (to g_debug) for diagnosis. */
   c->server = SPF_server_new_dns (c->layer, g_getenv ("SW_SPF_LIBSPF2_DEBUG") ? 1 : 0);
   if (c->server == NULL)
     {
