@@ -576,10 +576,11 @@ sw_authres_field_is_ours (const char *name, const char *value, const char *our_a
   if (id != NULL && g_ascii_strcasecmp (id, our_authserv_id) == 0)
     return TRUE;
 
-  /* Where another reader might look for the id: everything before the first ';'. */
+  /* Where another reader might look for the id: everything before the first ';' or,
+   * in a field without any id we can read (Outlook's "spf=pass ...; id; ..."), anywhere. */
   gsize head = strnlen (value, SW_AUTHRES_MAX_FIELD);
   const char *semi = memchr (value, ';', head);
-  if (semi != NULL)
+  if (semi != NULL && id != NULL)
     head = (gsize) (semi - value);
   return contains_token_casefold (value, head, our_authserv_id);
 }

@@ -133,8 +133,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SwAuthresBuilder, sw_authres_builder_free)
  *  - an Authentication-Results field (name case-insensitive, WSP before the colon
  *    allowed) whose authserv-id equals @our_authserv_id case-insensitively (comments
  *    before the id, a quoted id and a version number are all seen through), or whose
- *    text before the first ';' contains @our_authserv_id at all: other readers may find
- *    the id where our parser finds none, so a doubtful field is removed.
+ *    text before the first ';' contains @our_authserv_id as a token, or that has no
+ *    readable authserv-id and contains @our_authserv_id anywhere: other readers may find
+ *    the id where our parser finds none, so a doubtful field is removed. (A provider's
+ *    well-formed field is never removed because a sender put our id in a value.)
  * ARC-Authentication-Results fields are never ours (they are signed by whoever added
  * them). */
 gboolean sw_authres_field_is_ours (const char *name, const char *value, const char *our_authserv_id);

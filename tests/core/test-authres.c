@@ -750,7 +750,8 @@ test_builder_quoting (void)
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_test_message ("case %u: \"%s\"", i, cases[i].value);
+      g_autofree char *shown = g_strescape (cases[i].value, NULL);
+      g_test_message ("case %u: \"%s\"", i, shown);
       g_autoptr (SwAuthresBuilder) b = sw_authres_builder_new ("id.example");
       sw_authres_builder_add_method (b, "dkim", SW_AUTH_PASS, NULL, NULL);
       sw_authres_builder_add_property (b, "header", "d", cases[i].value);
@@ -989,6 +990,9 @@ static const struct {
   { "Authentication-Results", "junk " OUR_ID "; dmarc=pass", TRUE },
   { "Authentication-Results", "=" OUR_ID "; dmarc=pass", TRUE },
   { "Authentication-Results", "spf=pass " OUR_ID "; dmarc=pass", TRUE },
+  { "Authentication-Results", "; " OUR_ID "; dmarc=pass", TRUE },
+  { "Authentication-Results", "spf=pass smtp.mailfrom=x; " OUR_ID "; dmarc=pass", TRUE },
+  { "Authentication-Results", "spf=pass smtp.mailfrom=x; other.example; dmarc=pass", FALSE },
   /* X-Spoofwatch-*: ours by name */
   { "X-Spoofwatch-Verdict", "pass", TRUE },
   { "x-spoofwatch-verdict", "reject", TRUE },
