@@ -350,7 +350,12 @@ zone_ensure_node (Zone *zone, const char *name)
 static gboolean
 append_name_rdata (Parser *ps, GByteArray *rd, const Token *tok, guint line, GError **error)
 {
-  g_autofree char *name = parse_name (ps, tok, line, error);
+  /* "." (the root) is allowed as a target: the null MX of RFC 7505 is "MX 0 .". */
+  g_autofree char *name = NULL;
+  if (!tok->quoted && strcmp (token_text (tok), ".") == 0)
+    name = g_strdup ("");
+  else
+    name = parse_name (ps, tok, line, error);
   if (name == NULL)
     return FALSE;
   guint8 wire[SW_DNS_MAX_WIRE_NAME];

@@ -47,19 +47,26 @@ typedef struct {
   char          *why_bogus;  /* validator's reason when dnssec is BOGUS, else NULL */
 } SwDnsAnswer;
 
+/* Frees @answer and everything in it; NULL is allowed. */
 void sw_dns_answer_free (SwDnsAnswer *answer);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SwDnsAnswer, sw_dns_answer_free)
 
 /* Text of TXT record @index: its strings concatenated, NUL-terminated (an embedded NUL
- * makes the record invalid: NULL). NULL if @answer is not TXT, @index out of range, the
- * rdata is malformed or longer than SW_MAX_DNS_TXT_LENGTH. Transfer full. */
+ * makes the record invalid: NULL). NULL if @answer is not TXT (or SPF, type 99, which has
+ * the same rdata), @index out of range, the rdata is malformed or longer than
+ * SW_MAX_DNS_TXT_LENGTH. Transfer full.
+ * The answer helpers below only read @answer: thread-safe for concurrent readers. */
 char *sw_dns_answer_dup_txt (const SwDnsAnswer *answer, guint index);
 
 /* Host name in record @index of an MX, PTR, NS or CNAME answer, as text without
- * trailing dot; for MX, @preference_out (may be NULL) gets the preference. Transfer full. */
+ * trailing dot ("" for the root, e.g. a null MX); octets outside printable ASCII, '.' and
+ * '\\' inside a label are written as \DDD. For MX, @preference_out (may be NULL) gets the
+ * preference. NULL for another type, @index out of range or a malformed (e.g. compressed)
+ * name. Transfer full. */
 char *sw_dns_answer_dup_name (const SwDnsAnswer *answer, guint index, guint16 *preference_out);
 
-/* Textual address of record @index of an A or AAAA answer. Transfer full. */
+/* Textual address of record @index of an A or AAAA answer ("192.0.2.1", "2001:db8::1").
+ * NULL for another type, @index out of range or rdata of the wrong size. Transfer full. */
 char *sw_dns_answer_dup_address (const SwDnsAnswer *answer, guint index);
 
 /* Writes a complete DNS response packet for @answer (header with @id, QR=1, RD=1, RA=1,
@@ -82,37 +89,52 @@ typedef struct {
   guint       timeout_ms;         /* per query; 0: SW_DNS_TIMEOUT_MS */
 } SwResolverOptions;
 
-/* A libunbound-backed resolver. Fails (GError) when libunbound rejects the options or
- * the trust anchor cannot be read. Transfer full. Thread-safe. */
+/* A libunbound-backed resolver. Fails (GError SW_RESOLVER_ERROR_SETUP) when libunbound
+ * rejects the options, @forward is not an address, or the trust anchor cannot be read.
+ * @options may be NULL (all defaults). One libunbound context (and cache) per resolver,
+ * shared by all threads; each query waits at most @timeout_ms, then answers TIMEOUT.
+ * Localhost may be queried (system resolvers on 127.0.0.53, test servers); with
+ * @forward, reverse zones of private ranges are forwarded too. With @dnssec, answers
+ * carry SECURE/INSECURE, and a bogus one is SERVFAIL with dnssec BOGUS and @why_bogus.
+ * Transfer full. Thread-safe. */
 SwResolver *sw_resolver_new_unbound (const SwResolverOptions *options,
                                      GError                 **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* A resolver answering from zone text (see docs/zone-files.md); names outside the zone
- * data get NXDOMAIN. Fails with the line number of the first syntax error. */
+ * data get NXDOMAIN. Fails with SW_RESOLVER_ERROR_ZONE_SYNTAX and the line number of the
+ * first syntax error ("line 12: unknown type FOO"; the file variant prefixes the path),
+ * or when the text is over SW_MAX_ZONE_FILE_SIZE; the file variant also with
+ * SW_RESOLVER_ERROR_IO. Transfer full. The resolver is immutable: thread-safe. */
 SwResolver *sw_resolver_new_zone_file (const char *path, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 SwResolver *sw_resolver_new_zone_text (const char *text, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
+/* Reference counting (atomic, thread-safe). ref returns @resolver; the last unref frees
+ * it (NULL is allowed) and must not race with queries on the same reference. */
 SwResolver *sw_resolver_ref (SwResolver *resolver);
 void        sw_resolver_unref (SwResolver *resolver);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SwResolver, sw_resolver_unref)
 
 /* Looks up @name (A-label form, a trailing dot is allowed) with type @qtype. On TRUE,
  * @answer_out holds the answer (transfer full), whatever its status. FALSE with @error
- * only when the query could not be made. Blocks at most the resolver's timeout.
- * Thread-safe. */
+ * only when the query could not be made: SW_RESOLVER_ERROR_INVALID_NAME for an empty
+ * name or label, a label over 63 or a name over 253 octets, space, control, non-ASCII
+ * octets or a backslash (underscores and other printable ASCII are allowed), or qtype 0;
+ * SW_RESOLVER_ERROR_SETUP when libunbound cannot start the query. Blocks at most the
+ * resolver's timeout. Thread-safe. */
 gboolean sw_resolver_query (SwResolver   *resolver,
                             const char   *name,
                             guint16       qtype,
                             SwDnsAnswer **answer_out,
                             GError      **error) G_GNUC_WARN_UNUSED_RESULT;
 
-/* "unbound", "zone". */
+/* "unbound", "zone". Static string. Thread-safe (as the two below). */
 const char *sw_resolver_get_backend_name (SwResolver *resolver);
 /* TRUE if answers are DNSSEC-validated. */
 gboolean    sw_resolver_get_dnssec (SwResolver *resolver);
 /* Total queries answered since creation (for statistics and tests). Thread-safe. */
 guint64     sw_resolver_get_query_count (SwResolver *resolver);
 
+/* "ok", "nodata", "nxdomain", "servfail", "timeout"; "unknown" for other values. Static. */
 const char *sw_dns_status_to_string (SwDnsStatus status);
 
 #define SW_RESOLVER_ERROR (sw_resolver_error_quark ())
