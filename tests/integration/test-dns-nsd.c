@@ -292,6 +292,48 @@ test_dnssec_bogus (void)
   g_test_message ("why_bogus: %s", a->why_bogus);
 }
 
+/* signed.example.org is signed (tests/data/dns/signed/make-signed-zone.sh) and its DS is
+ * the trust anchor: answers under it are SECURE, one record altered after signing is
+ * BOGUS (SERVFAIL), and names outside the anchor's zone are INSECURE. */
+static void
+test_dnssec_signed_zone (void)
+{
+  static const struct {
+    const char   *name;
+    guint16       qtype;
+    SwDnsStatus   status;
+    SwDnssecState dnssec;
+    const char   *data;
+  } dcases[] = {
+    { "good.signed.example.org", SW_DNS_TYPE_TXT, SW_DNS_STATUS_OK, SW_DNSSEC_SECURE, "signed text" },
+    { "good.signed.example.org", SW_DNS_TYPE_A, SW_DNS_STATUS_OK, SW_DNSSEC_SECURE, "192.0.2.44" },
+    { "good.signed.example.org", SW_DNS_TYPE_MX, SW_DNS_STATUS_NODATA, SW_DNSSEC_SECURE, "" },
+    { "_dmarc.signed.example.org", SW_DNS_TYPE_TXT, SW_DNS_STATUS_OK, SW_DNSSEC_SECURE, "v=DMARC1; p=reject" },
+    { "nothere.signed.example.org", SW_DNS_TYPE_TXT, SW_DNS_STATUS_NXDOMAIN, SW_DNSSEC_SECURE, "" },
+    { "tampered.signed.example.org", SW_DNS_TYPE_TXT, SW_DNS_STATUS_SERVFAIL, SW_DNSSEC_BOGUS, "" },
+    { "example.com", SW_DNS_TYPE_TXT, SW_DNS_STATUS_OK, SW_DNSSEC_INSECURE, "v=spf1 ip4:192.0.2.0/24 mx -all" },
+    { "nothere.example.com", SW_DNS_TYPE_TXT, SW_DNS_STATUS_NXDOMAIN, SW_DNSSEC_INSECURE, "" },
+  };
+  g_autoptr (GError) error = NULL;
+  g_autofree char *ta = g_test_build_filename (G_TEST_DIST, "data", "dns", "signed", "signed.example.org.ds", NULL);
+  SwResolverOptions opts = { .forward = nsd_forward, .dnssec = TRUE, .trust_anchor_file = ta, .timeout_ms = 5000 };
+  g_autoptr (SwResolver) r = sw_resolver_new_unbound (&opts, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (dcases); i++)
+    {
+      g_autoptr (SwDnsAnswer) a = NULL;
+      g_assert_true (sw_resolver_query (r, dcases[i].name, dcases[i].qtype, &a, &error));
+      g_autofree char *got = render (a);
+      if (a->status != dcases[i].status || a->dnssec != dcases[i].dnssec || g_strcmp0 (got, dcases[i].data) != 0
+          || (a->dnssec == SW_DNSSEC_BOGUS) != (a->why_bogus != NULL))
+        g_error ("dnssec case %u (%s/%u): got %s %s \"%s\" (%s)", i, dcases[i].name, dcases[i].qtype,
+                 sw_dns_status_to_string (a->status), sw_dnssec_state_to_string (a->dnssec), got,
+                 a->why_bogus ? a->why_bogus : "");
+      if (a->why_bogus != NULL)
+        g_test_message ("%s: why_bogus: %s", dcases[i].name, a->why_bogus);
+    }
+}
+
 /* A server that receives queries and never answers, or a port where nothing listens
  * (libunbound retries after ICMP port-unreachable): every query must come back as TIMEOUT
  * after about timeout_ms, also with several threads waiting at once. */
@@ -454,6 +496,7 @@ main (int argc, char **argv)
   g_test_add_func ("/integration/dns/nsd/invalid-names", test_invalid_names);
   g_test_add_func ("/integration/dns/nsd/setup-errors", test_setup_errors);
   g_test_add_func ("/integration/dns/nsd/dnssec-bogus", test_dnssec_bogus);
+  g_test_add_func ("/integration/dns/nsd/dnssec-signed-zone", test_dnssec_signed_zone);
   g_test_add_func ("/integration/dns/nsd/timeout-silent-server", test_timeout_silent_server);
   g_test_add_func ("/integration/dns/nsd/timeout-nothing-listens", test_timeout_nothing_listens);
   g_test_add_func ("/integration/dns/nsd/cache-after-stop", test_cache_after_stop);
