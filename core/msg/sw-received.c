@@ -1,0 +1,475 @@
+#define G_LOG_DOMAIN "sw-msg"
+#include "sw-received.h"
+#include "sw-msg-private.h"
+#include "sw-util.h"
+
+#include <gmime/gmime.h>
+#include <string.h>
+
+/* Longest string kept from a Received field (host names are at most 255 octets; ids and
+ * addresses get some slack). */
+#define RECEIVED_MAX_ITEM 1024u
+
+void
+sw_received_free (SwReceived *r)
+{
+  if (r == NULL)
+    return;
+  g_free (r->from_helo);
+  g_free (r->from_rdns);
+  g_free (r->from_ip);
+  g_free (r->by_host);
+  g_free (r->with_protocol);
+  g_free (r->id);
+  g_free (r->envelope_from);
+  g_free (r->for_address);
+  g_free (r);
+}
+
+typedef enum { TOKEN_WORD, TOKEN_COMMENT } TokenKind;
+
+typedef struct {
+  TokenKind  kind;
+  char      *text;  /* a word, or the text inside the outer parentheses */
+} Token;
+
+static void
+token_free (Token *t)
+{
+  g_free (t->text);
+  g_free (t);
+}
+
+static gboolean
+is_space (char c)
+{
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* A valid UTF-8 copy of at most RECEIVED_MAX_ITEM bytes. */
+static char *
+item_dup (const char *p, gsize len)
+{
+  if (len > RECEIVED_MAX_ITEM)
+    len = RECEIVED_MAX_ITEM;
+  return g_utf8_make_valid (p, (gssize) len);
+}
+
+/* Position of the last ';' outside comments, or -1. */
+static gssize
+find_date_separator (const char *s)
+{
+  gssize last = -1;
+  int depth = 0;
+  for (gssize i = 0; s[i]; i++)
+    {
+      if (s[i] == '\\' && depth > 0 && s[i + 1])
+        i++;
+      else if (s[i] == '(')
+        depth++;
+      else if (s[i] == ')' && depth > 0)
+        depth--;
+      else if (s[i] == ';' && depth == 0)
+        last = i;
+    }
+  return last;
+}
+
+static GPtrArray *
+tokenize (const char *s, gsize len)
+{
+  GPtrArray *tokens = g_ptr_array_new_with_free_func ((GDestroyNotify) token_free);
+  gsize i = 0;
+  while (i < len)
+    {
+      if (is_space (s[i]))
+        {
+          i++;
+          continue;
+        }
+      Token *t = g_new0 (Token, 1);
+      if (s[i] == '(')
+        {
+          gsize start = ++i;
+          int depth = 1;
+          while (i < len)
+            {
+              if (s[i] == '\\' && i + 1 < len)
+                i++;
+              else if (s[i] == '(')
+                depth++;
+              else if (s[i] == ')' && --depth == 0)
+                break;
+              i++;
+            }
+          t->kind = TOKEN_COMMENT;
+          t->text = item_dup (s + start, i - start);
+          if (i < len)
+            i++; /* the closing parenthesis */
+        }
+      else
+        {
+          gsize start = i;
+          while (i < len && !is_space (s[i]) && s[i] != '(')
+            i++;
+          t->kind = TOKEN_WORD;
+          t->text = item_dup (s + start, i - start);
+        }
+      g_ptr_array_add (tokens, t);
+    }
+  return tokens;
+}
+
+typedef enum { CLAUSE_NONE, CLAUSE_FROM, CLAUSE_BY, CLAUSE_VIA, CLAUSE_WITH, CLAUSE_ID, CLAUSE_FOR } Clause;
+
+static Clause
+keyword (const char *word)
+{
+  static const struct { const char *word; Clause clause; } keywords[] = {
+    { "from", CLAUSE_FROM }, { "by", CLAUSE_BY }, { "via", CLAUSE_VIA },
+    { "with", CLAUSE_WITH }, { "id", CLAUSE_ID }, { "for", CLAUSE_FOR },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (keywords); i++)
+    if (g_ascii_strcasecmp (word, keywords[i].word) == 0)
+      return keywords[i].clause;
+  return CLAUSE_NONE;
+}
+
+/* Case-insensitive search of @needle in @haystack. */
+static const char *
+find_ci (const char *haystack, const char *needle)
+{
+  gsize n = strlen (needle);
+  for (const char *p = haystack; *p; p++)
+    if (g_ascii_strncasecmp (p, needle, n) == 0)
+      return p;
+  return NULL;
+}
+
+/* Copy of @word without surrounding angle brackets and a trailing ';' or ','. */
+static char *
+strip_address (const char *word)
+{
+  gsize len = strlen (word);
+  while (len > 0 && (word[len - 1] == ';' || word[len - 1] == ','))
+    len--;
+  if (len > 0 && word[0] == '<')
+    {
+      word++;
+      len--;
+      const char *close = memchr (word, '>', len);
+      if (close != NULL)
+        len = (gsize) (close - word);
+    }
+  return g_strndup (word, len);
+}
+
+/* Host name as a receiver writes it: lower-case, without the trailing dot. */
+static char *
+host_dup (const char *p, gsize len)
+{
+  while (len > 0 && p[len - 1] == '.')
+    len--;
+  if (len == 0)
+    return NULL;
+  g_autofree char *copy = item_dup (p, len);
+  return g_utf8_strdown (copy, -1);
+}
+
+/* The first word of @p (up to a space, ')' or the end). */
+static char *
+first_word (const char *p)
+{
+  while (*p && is_space (*p))
+    p++;
+  gsize len = 0;
+  while (p[len] && !is_space (p[len]) && p[len] != ')' && p[len] != '(')
+    len++;
+  return len > 0 ? g_strndup (p, len) : NULL;
+}
+
+static gboolean
+is_address_word (const char *word)
+{
+  g_autofree char *ip = sw_ip_normalize (word);
+  return ip != NULL;
+}
+
+/* What the comments of the from-clause say about the client. */
+typedef struct {
+  char     *helo;         /* "helo=x" (Exim), "(HELO x)"/"(EHLO x)" (qmail, Yahoo) */
+  char     *rdns_word;    /* the word before the [IP] literal (Postfix, Sendmail) */
+  char     *bracket_ip;   /* [IP] literal in a comment */
+  char     *bare_ip;      /* a comment that is only an address (Exchange, qmail) */
+  gboolean  forged;       /* "(may be forged)" (Sendmail) */
+} FromInfo;
+
+static void
+from_info_clear (FromInfo *info)
+{
+  g_clear_pointer (&info->helo, g_free);
+  g_clear_pointer (&info->rdns_word, g_free);
+  g_clear_pointer (&info->bracket_ip, g_free);
+  g_clear_pointer (&info->bare_ip, g_free);
+}
+
+static void
+scan_from_comment (const char *text, FromInfo *info)
+{
+  if (find_ci (text, "may be forged") != NULL)
+    info->forged = TRUE;
+
+  const char *h = find_ci (text, "helo=");
+  if (h == NULL)
+    h = find_ci (text, "ehlo=");
+  if (h != NULL && info->helo == NULL)
+    info->helo = first_word (h + 5);
+  const char *t = text;
+  while (*t && is_space (*t))
+    t++;
+  if ((g_ascii_strncasecmp (t, "HELO ", 5) == 0 || g_ascii_strncasecmp (t, "EHLO ", 5) == 0)
+      && info->helo == NULL)
+    info->helo = first_word (t + 5);
+
+  const char *open = strchr (text, '[');
+  const char *close = open ? strchr (open, ']') : NULL;
+  if (open != NULL && close != NULL && info->bracket_ip == NULL)
+    {
+      g_autofree char *inside = g_strndup (open + 1, (gsize) (close - open - 1));
+      info->bracket_ip = sw_ip_normalize (inside);
+      if (info->bracket_ip != NULL && info->rdns_word == NULL)
+        {
+          /* The last word before the literal, if any ("rdns [IP]", "ident@rdns [IP]"). */
+          const char *end = open;
+          while (end > text && is_space (end[-1]))
+            end--;
+          const char *start = end;
+          while (start > text && !is_space (start[-1]))
+            start--;
+          if (end > start && memchr (start, '=', (gsize) (end - start)) == NULL)
+            {
+              const char *at = memchr (start, '@', (gsize) (end - start));
+              if (at != NULL)
+                start = at + 1;
+              if (end > start)
+                info->rdns_word = g_strndup (start, (gsize) (end - start));
+            }
+        }
+      return;
+    }
+
+  g_autofree char *word = first_word (text);
+  if (word != NULL && info->bare_ip == NULL)
+    {
+      g_autofree char *rest = g_strstrip (g_strdup (text));
+      if (g_strcmp0 (rest, word) == 0)
+        info->bare_ip = sw_ip_normalize (word);
+    }
+}
+
+static gboolean
+comment_says_authenticated (const char *text)
+{
+  for (const char *p = find_ci (text, "authenticated"); p != NULL; p = find_ci (p + 1, "authenticated"))
+    {
+      gboolean negated = (p >= text + 2 && g_ascii_strncasecmp (p - 2, "un", 2) == 0)
+                         || (p >= text + 4 && g_ascii_strncasecmp (p - 4, "not ", 4) == 0);
+      if (!negated)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
+comment_says_local (const char *text)
+{
+  const char *t = text;
+  while (*t && is_space (*t))
+    t++;
+  if (find_ci (t, "from userid") != NULL)
+    return TRUE;
+  if (g_ascii_strncasecmp (t, "qmail ", 6) == 0 && find_ci (t, "invoked") != NULL)
+    return TRUE;
+  return FALSE;
+}
+
+static char *
+comment_envelope_from (const char *text)
+{
+  const char *p = find_ci (text, "envelope-from");
+  gsize skip = strlen ("envelope-from");
+  if (p == NULL)
+    {
+      p = find_ci (text, "envelope-sender");
+      skip = strlen ("envelope-sender");
+    }
+  if (p == NULL)
+    return NULL;
+  p += skip;
+  while (*p && (is_space (*p) || *p == '=' || *p == ':'))
+    p++;
+  g_autofree char *word = first_word (p);
+  if (word == NULL)
+    return NULL;
+  return strip_address (word);
+}
+
+static gboolean
+protocol_is_authenticated (const char *proto)
+{
+  static const char *const names[] = { "ESMTPA", "ESMTPSA", "LMTPA", "LMTPSA", "UTF8SMTPA", "UTF8SMTPSA" };
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    if (g_ascii_strcasecmp (proto, names[i]) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+parse_clauses (SwReceived *r, const char *text, gsize len)
+{
+  g_autoptr (GPtrArray) tokens = tokenize (text, len);
+  Clause clause = CLAUSE_NONE;
+  gboolean first = FALSE;
+  const char *from_word = NULL;
+  FromInfo info = { NULL, NULL, NULL, NULL, FALSE };
+  GString *with = NULL;
+  gboolean with_open = FALSE;
+
+  for (guint i = 0; i < tokens->len; i++)
+    {
+      const Token *t = g_ptr_array_index (tokens, i);
+      if (t->kind == TOKEN_WORD)
+        {
+          Clause k = keyword (t->text);
+          /* "from" and "by" are keywords only where a clause can start; a word right
+           * after a keyword is that clause's value even if it looks like a keyword. */
+          if (k != CLAUSE_NONE && !first)
+            {
+              clause = k;
+              first = TRUE;
+              with_open = FALSE;
+              continue;
+            }
+        }
+
+      if (t->kind == TOKEN_COMMENT)
+        {
+          /* Exim's client comment holds the client's own HELO: never read it as a claim. */
+          if (find_ci (t->text, "helo=") == NULL && comment_says_authenticated (t->text))
+            r->authenticated = TRUE;
+          if (comment_says_local (t->text))
+            r->local = TRUE;
+          if (r->envelope_from == NULL)
+            r->envelope_from = comment_envelope_from (t->text);
+          /* Sendmail's local submission: "(from user@localhost) by host ... id x". */
+          if (clause == CLAUSE_NONE && g_ascii_strncasecmp (t->text, "from ", 5) == 0)
+            r->local = TRUE;
+        }
+
+      switch (clause)
+        {
+        case CLAUSE_FROM:
+          if (t->kind == TOKEN_WORD && first)
+            from_word = t->text;
+          else if (t->kind == TOKEN_COMMENT)
+            scan_from_comment (t->text, &info);
+          break;
+        case CLAUSE_BY:
+          if (t->kind == TOKEN_WORD && first && r->by_host == NULL)
+            r->by_host = item_dup (t->text, strlen (t->text));
+          break;
+        case CLAUSE_WITH:
+          if (t->kind == TOKEN_WORD && first && with == NULL)
+            {
+              with = g_string_new (t->text);
+              with_open = g_ascii_strcasecmp (t->text, "Microsoft") == 0;
+            }
+          else if (t->kind == TOKEN_WORD && with_open)
+            g_string_append_printf (with, " %s", t->text);
+          else
+            with_open = FALSE;
+          break;
+        case CLAUSE_ID:
+          if (t->kind == TOKEN_WORD && first && r->id == NULL)
+            r->id = strip_address (t->text);
+          break;
+        case CLAUSE_FOR:
+          if (t->kind == TOKEN_WORD && first && r->for_address == NULL)
+            r->for_address = strip_address (t->text);
+          break;
+        case CLAUSE_VIA:
+        case CLAUSE_NONE:
+          break;
+        }
+      first = FALSE;
+    }
+
+  if (with != NULL)
+    {
+      r->with_protocol = g_string_free (with, FALSE);
+      if (g_ascii_strncasecmp (r->with_protocol, "local", 5) == 0)
+        r->local = TRUE;
+      if (protocol_is_authenticated (r->with_protocol))
+        r->authenticated = TRUE;
+    }
+
+  if (from_word != NULL || info.bracket_ip != NULL || info.bare_ip != NULL)
+    {
+      gboolean from_is_address = from_word != NULL && is_address_word (from_word);
+      const char *rdns = NULL;
+      if (info.helo != NULL)
+        {
+          /* Exim, qmail, Yahoo: the from-word is what the receiver found (rDNS, the
+           * address, or "unknown"), the HELO is given separately. */
+          r->from_helo = g_strdup (info.helo);
+          rdns = info.rdns_word ? info.rdns_word : (from_is_address ? NULL : from_word);
+          r->rdns_recorded = rdns != NULL || info.rdns_word != NULL;
+        }
+      else
+        {
+          /* Postfix, Sendmail, Exchange, Gmail: "from HELO (rdns [IP])" or "(IP)". */
+          if (from_word != NULL)
+            r->from_helo = g_strdup (from_word);
+          rdns = info.rdns_word;
+          r->rdns_recorded = rdns != NULL;
+        }
+      if (rdns != NULL && !info.forged && g_ascii_strcasecmp (rdns, "unknown") != 0 && !is_address_word (rdns)
+          && rdns[0] != '[')
+        r->from_rdns = host_dup (rdns, strlen (rdns));
+      if (info.bracket_ip != NULL)
+        r->from_ip = g_strdup (info.bracket_ip);
+      else if (info.bare_ip != NULL)
+        r->from_ip = g_strdup (info.bare_ip);
+      else if (from_is_address)
+        r->from_ip = sw_ip_normalize (from_word);
+    }
+  from_info_clear (&info);
+}
+
+SwReceived *
+sw_received_parse (const char *value)
+{
+  SwReceived *r = g_new0 (SwReceived, 1);
+  r->timestamp = -1;
+  if (value == NULL)
+    return r;
+
+  gsize len = strlen (value);
+  gssize semi = find_date_separator (value);
+  if (semi >= 0)
+    {
+      g_autofree char *date = g_strstrip (g_strdup (value + semi + 1));
+      if (*date != '\0')
+        {
+          sw_msg_gmime_init ();
+          g_autoptr (GDateTime) dt = g_mime_utils_header_decode_date (date);
+          if (dt != NULL)
+            r->timestamp = g_date_time_to_unix (dt);
+        }
+      len = (gsize) semi;
+    }
+  parse_clauses (r, value, len);
+  r->parsed = r->from_helo != NULL || r->from_ip != NULL || r->by_host != NULL || r->with_protocol != NULL
+              || r->id != NULL || r->local || r->timestamp >= 0;
+  return r;
+}
