@@ -130,7 +130,7 @@ value_is_valid (const char *s, const char *e)
   if (s == e)
     return FALSE;
   for (const char *p = s; p < e; p++)
-    if ((guchar) *p < 0x20 || (guchar) *p > 0x7e || *p == ';')
+    if ((guchar)*p < 0x20 || (guchar)*p > 0x7e || *p == ';')
       return FALSE;
   return TRUE;
 }
@@ -181,13 +181,23 @@ sw_dmarc_scan_record (const char *text, SwDmarcScan *scan)
       if (strcmp (name, "p") == 0 || strcmp (name, "sp") == 0 || strcmp (name, "np") == 0)
         {
           SwDmarcPolicy pol = SW_DMARC_POLICY_UNSET;
-          SwDmarcTagState state = valid && parse_policy (value, &pol) ? SW_DMARC_TAG_VALID : SW_DMARC_TAG_INVALID;
+          SwDmarcTagState state
+              = valid && parse_policy (value, &pol) ? SW_DMARC_TAG_VALID : SW_DMARC_TAG_INVALID;
           if (name[0] == 'p')
-            scan->p_state = state, scan->p = pol;
+            {
+              scan->p_state = state;
+              scan->p = pol;
+            }
           else if (name[0] == 's')
-            scan->sp_state = state, scan->sp = pol;
+            {
+              scan->sp_state = state;
+              scan->sp = pol;
+            }
           else
-            scan->np_state = state, scan->np = pol;
+            {
+              scan->np_state = state;
+              scan->np = pol;
+            }
         }
       else if (!valid)
         continue;
@@ -206,7 +216,7 @@ sw_dmarc_scan_record (const char *text, SwDmarcScan *scan)
         {
           guint64 n = 0;
           if (strlen (value) <= 3 && g_ascii_string_to_unsigned (value, 10, 0, 100, &n, NULL))
-            scan->pct = (int) n;
+            scan->pct = (int)n;
         }
       else if (strcmp (name, "rua") == 0)
         {

@@ -11,11 +11,14 @@
 #include <netinet/in.h>
 #include <opendmarc/dmarc.h>
 
+/* clang-format off */
 G_DEFINE_QUARK (sw-dmarc-error-quark, sw_dmarc_error)
+/* clang-format on */
 
-struct _SwDmarcEvaluator {
-  SwResolver  *resolver;
-  SwDmarcMode  mode;
+struct _SwDmarcEvaluator
+{
+  SwResolver *resolver;
+  SwDmarcMode mode;
 };
 
 /* ---- libopendmarc: process-global state, set up once ---- */
@@ -122,7 +125,8 @@ sw_dmarc_evaluator_new (SwResolver *resolver, SwDmarcMode mode, GError **error)
       g_autofree char *probe = sw_psl_registrable_domain ("www.example.com");
       if (g_strcmp0 (probe, "example.com") != 0)
         {
-          g_set_error (error, SW_DMARC_ERROR, SW_DMARC_ERROR_SETUP, "the public suffix list could not be loaded");
+          g_set_error (error, SW_DMARC_ERROR, SW_DMARC_ERROR_SETUP,
+                       "the public suffix list could not be loaded");
           return NULL;
         }
     }
@@ -143,17 +147,19 @@ sw_dmarc_evaluator_free (SwDmarcEvaluator *e)
 
 /* ---- one evaluation ---- */
 
-typedef enum {
+typedef enum
+{
   ALIGN_NO = 0,
   ALIGN_YES,
   ALIGN_UNKNOWN, /* a DNS failure (or the cap) kept the organizational domain from being found */
 } Align;
 
-typedef struct {
-  SwDmarcEvaluator    *e;
-  SwDmarcResult       *r;
-  SwDmarcDns           dns;
-  const SwDmarcFetch  *unknown_cause; /* the fetch behind the first ALIGN_UNKNOWN */
+typedef struct
+{
+  SwDmarcEvaluator *e;
+  SwDmarcResult *r;
+  SwDmarcDns dns;
+  const SwDmarcFetch *unknown_cause; /* the fetch behind the first ALIGN_UNKNOWN */
 } Eval;
 
 static void
@@ -254,20 +260,20 @@ opendmarc_select (const char *author, const char *org_for_sp, SwDmarcPolicy p, S
   if (pct >= 0)
     g_string_append_printf (clean, "; pct=%d", pct);
 
-  DMARC_POLICY_T *ctx = opendmarc_policy_connect_init ((u_char *) "0.0.0.0", 0);
+  DMARC_POLICY_T *ctx = opendmarc_policy_connect_init ((u_char *)"0.0.0.0", 0);
   if (ctx == NULL)
     return FALSE;
   gboolean ok = FALSE;
-  OPENDMARC_STATUS_T st =
-    opendmarc_policy_store_dmarc (ctx, (u_char *) clean->str, (u_char *) author, (u_char *) org_for_sp);
+  OPENDMARC_STATUS_T st
+      = opendmarc_policy_store_dmarc (ctx, (u_char *)clean->str, (u_char *)author, (u_char *)org_for_sp);
   if (st == DMARC_PARSE_OKAY)
     {
       int vp = 0, vsp = 0, vadkim = 0, vaspf = 0, vpct = -1;
-      (void) opendmarc_policy_fetch_p (ctx, &vp);
-      (void) opendmarc_policy_fetch_sp (ctx, &vsp);
-      (void) opendmarc_policy_fetch_adkim (ctx, &vadkim);
-      (void) opendmarc_policy_fetch_aspf (ctx, &vaspf);
-      (void) opendmarc_policy_fetch_pct (ctx, &vpct);
+      (void)opendmarc_policy_fetch_p (ctx, &vp);
+      (void)opendmarc_policy_fetch_sp (ctx, &vsp);
+      (void)opendmarc_policy_fetch_adkim (ctx, &vadkim);
+      (void)opendmarc_policy_fetch_aspf (ctx, &vaspf);
+      (void)opendmarc_policy_fetch_pct (ctx, &vpct);
       rec->p = policy_from_opendmarc (vp);
       rec->sp = policy_from_opendmarc (vsp);
       rec->adkim = vadkim == DMARC_RECORD_A_STRICT ? 's' : 'r';
@@ -343,17 +349,17 @@ apply_record (Eval *ev, const SwDmarcFetch *f, gboolean from_parent, gboolean *e
   const SwDmarcScan *s = &f->scan;
   rec->rua = strv_from_array (s->rua);
   rec->ruf = strv_from_array (s->ruf);
-  rec->np = rfc9989 && s->np_state == SW_DMARC_TAG_VALID ? s->np : SW_DMARC_POLICY_UNSET;
+  /* np=, psd= and t= are shown as published in both modes; RFC 7489 mode ignores them. */
+  rec->np = s->np_state == SW_DMARC_TAG_VALID ? s->np : SW_DMARC_POLICY_UNSET;
   rec->testing = s->t == 'y';
   rec->psd = s->psd;
-  if (!rfc9989)
-    rec->np = s->np_state == SW_DMARC_TAG_VALID ? s->np : SW_DMARC_POLICY_UNSET; /* shown, not used */
 
   /* RFC 9989 section 4.10.1 (RFC 7489 section 6.6.3): an invalid p=, sp= or np= (RFC
    * 7489: p= or sp=; an absent p= is invalid there) means p=none if rua= has a valid
    * URI, else no DMARC processing. */
   gboolean p_bad = s->p_state == SW_DMARC_TAG_INVALID || (!rfc9989 && s->p_state == SW_DMARC_TAG_ABSENT);
-  gboolean bad = p_bad || s->sp_state == SW_DMARC_TAG_INVALID || (rfc9989 && s->np_state == SW_DMARC_TAG_INVALID);
+  gboolean bad
+      = p_bad || s->sp_state == SW_DMARC_TAG_INVALID || (rfc9989 && s->np_state == SW_DMARC_TAG_INVALID);
   SwDmarcPolicy p = s->p_state == SW_DMARC_TAG_VALID ? s->p : SW_DMARC_POLICY_NONE; /* section 4.7 "p" */
   SwDmarcPolicy sp = s->sp_state == SW_DMARC_TAG_VALID ? s->sp : SW_DMARC_POLICY_UNSET;
   SwDmarcPolicy np = rfc9989 && s->np_state == SW_DMARC_TAG_VALID ? s->np : SW_DMARC_POLICY_UNSET;
@@ -365,8 +371,9 @@ apply_record (Eval *ev, const SwDmarcFetch *f, gboolean from_parent, gboolean *e
       if (s->rua->len == 0)
         {
           eval_set (ev, SW_AUTH_PERMERROR,
-                    g_strdup_printf ("the DMARC record at _dmarc.%s has %s and no valid rua=, so DMARC does not apply",
-                                     f->domain, which));
+                    g_strdup_printf (
+                        "the DMARC record at _dmarc.%s has %s and no valid rua=, so DMARC does not apply",
+                        f->domain, which));
           rec->np = SW_DMARC_POLICY_UNSET;
           return FALSE;
         }
@@ -378,8 +385,8 @@ apply_record (Eval *ev, const SwDmarcFetch *f, gboolean from_parent, gboolean *e
 
   const char *tag = "p";
   SwDmarcPolicy published = SW_DMARC_POLICY_UNSET;
-  if (!opendmarc_select (r->from_domain, from_parent ? f->domain : NULL, p, sp, s->adkim, s->aspf, s->pct, rec,
-                         &tag, &published))
+  if (!opendmarc_select (r->from_domain, from_parent ? f->domain : NULL, p, sp, s->adkim, s->aspf, s->pct,
+                         rec, &tag, &published))
     {
       eval_set (ev, SW_AUTH_PERMERROR,
                 g_strdup_printf ("the DMARC record at _dmarc.%s could not be parsed", f->domain));
@@ -465,8 +472,9 @@ discover_rfc9989 (Eval *ev, gboolean *from_parent, GError **error, gboolean *fai
                                        "record for %s or its organizational domain",
                                        walk.multiple->domain, r->from_domain));
           else
-            eval_set (ev, SW_AUTH_NONE,
-                      g_strdup_printf ("no DMARC record for %s or its organizational domain", r->from_domain));
+            eval_set (
+                ev, SW_AUTH_NONE,
+                g_strdup_printf ("no DMARC record for %s or its organizational domain", r->from_domain));
         }
     }
   sw_dmarc_tree_walk_clear (&walk);
@@ -519,12 +527,6 @@ discover_rfc7489 (Eval *ev, gboolean *from_parent, GError **error, gboolean *fai
   return NULL;
 }
 
-static const char *
-identity_word (SwAuthResult result)
-{
-  return sw_auth_result_to_string (result);
-}
-
 gboolean
 sw_dmarc_evaluate (SwDmarcEvaluator *e, const char *from_domain, const SwDmarcIdentity *spf,
                    const SwDmarcIdentity *dkim, guint n_dkim, SwDmarcResult **result_out, GError **error)
@@ -536,7 +538,8 @@ sw_dmarc_evaluate (SwDmarcEvaluator *e, const char *from_domain, const SwDmarcId
   g_autofree char *author = from_domain != NULL ? sw_domain_to_ascii (from_domain) : NULL;
   if (author == NULL)
     {
-      g_set_error (error, SW_DMARC_ERROR, SW_DMARC_ERROR_INVALID_DOMAIN, "the author domain is not a domain name");
+      g_set_error (error, SW_DMARC_ERROR, SW_DMARC_ERROR_INVALID_DOMAIN,
+                   "the author domain is not a domain name");
       return FALSE;
     }
 
@@ -552,8 +555,8 @@ sw_dmarc_evaluate (SwDmarcEvaluator *e, const char *from_domain, const SwDmarcId
   gboolean ok = FALSE;
   gboolean from_parent = FALSE, failed = FALSE, existence_unknown = FALSE;
   const SwDmarcFetch *chosen = e->mode == SW_DMARC_MODE_RFC9989
-                                 ? discover_rfc9989 (&ev, &from_parent, error, &failed)
-                                 : discover_rfc7489 (&ev, &from_parent, error, &failed);
+                                   ? discover_rfc9989 (&ev, &from_parent, error, &failed)
+                                   : discover_rfc7489 (&ev, &from_parent, error, &failed);
   if (failed)
     goto out;
   if (chosen == NULL)
@@ -596,12 +599,12 @@ sw_dmarc_evaluate (SwDmarcEvaluator *e, const char *from_domain, const SwDmarcId
   if (r->spf_aligned || r->dkim_aligned)
     {
       eval_set (&ev, SW_AUTH_PASS,
-                r->spf_aligned && r->dkim_aligned
-                  ? g_strdup_printf ("SPF (%s) and DKIM (d=%s) both pass and are aligned", spf->domain,
-                                     r->aligned_dkim_domain)
-                : r->dkim_aligned ? g_strdup_printf ("DKIM passes with d=%s, aligned with %s", r->aligned_dkim_domain,
-                                                     r->from_domain)
-                                  : g_strdup_printf ("SPF passes for %s, aligned with %s", spf->domain, r->from_domain));
+                r->spf_aligned && r->dkim_aligned ? g_strdup_printf (
+                    "SPF (%s) and DKIM (d=%s) both pass and are aligned", spf->domain, r->aligned_dkim_domain)
+                : r->dkim_aligned
+                    ? g_strdup_printf ("DKIM passes with d=%s, aligned with %s", r->aligned_dkim_domain,
+                                       r->from_domain)
+                    : g_strdup_printf ("SPF passes for %s, aligned with %s", spf->domain, r->from_domain));
     }
   else if (spf_align == ALIGN_UNKNOWN || best_dkim == ALIGN_UNKNOWN)
     {
@@ -615,20 +618,23 @@ sw_dmarc_evaluate (SwDmarcEvaluator *e, const char *from_domain, const SwDmarcId
   else if (existence_unknown)
     {
       eval_set (&ev, SW_AUTH_TEMPERROR,
-                g_strdup_printf ("DNS failure looking up %s A, needed to choose between sp= and np=", r->from_domain));
+                g_strdup_printf ("DNS failure looking up %s A, needed to choose between sp= and np=",
+                                 r->from_domain));
     }
   else
     {
-      const char *spf_word = spf != NULL && spf->domain != NULL ? identity_word (spf->result) : "not checked";
+      const char *spf_word
+          = spf != NULL && spf->domain != NULL ? sw_auth_result_to_string (spf->result) : "not checked";
       char *reason;
       if (spf_pass && any_dkim_pass)
         reason = g_strdup ("SPF and DKIM both unaligned");
       else if (spf_pass)
-        reason = g_strdup_printf ("SPF passes for %s, which is not aligned with %s, and no DKIM signature passes",
-                                  spf->domain, r->from_domain);
+        reason = g_strdup_printf (
+            "SPF passes for %s, which is not aligned with %s, and no DKIM signature passes", spf->domain,
+            r->from_domain);
       else if (any_dkim_pass)
-        reason = g_strdup_printf ("no passing DKIM signature is aligned with %s, and SPF is %s", r->from_domain,
-                                  spf_word);
+        reason = g_strdup_printf ("no passing DKIM signature is aligned with %s, and SPF is %s",
+                                  r->from_domain, spf_word);
       else
         reason = g_strdup_printf ("no DKIM signature passes and SPF is %s", spf_word);
       eval_set (&ev, SW_AUTH_FAIL, reason);

@@ -130,7 +130,7 @@ sw_dmarc_dns_fetch (SwDmarcDns *dns, const char *domain, GError **error)
               if (n_dmarc++ == 0)
                 f->text = g_steal_pointer (&txt);
             }
-          f->kind = n_dmarc == 0 ? SW_DMARC_FETCH_NONE
+          f->kind = n_dmarc == 0   ? SW_DMARC_FETCH_NONE
                     : n_dmarc == 1 ? SW_DMARC_FETCH_ONE
                                    : SW_DMARC_FETCH_MULTIPLE;
           if (f->kind == SW_DMARC_FETCH_MULTIPLE)
@@ -172,7 +172,7 @@ sw_dmarc_dns_exists (SwDmarcDns *dns, const char *domain, SwDnsStatus *status_ou
   gpointer cached = g_hash_table_lookup (dns->existence, domain);
   if (cached != NULL)
     {
-      *status_out = (SwDnsStatus) (GPOINTER_TO_INT (cached) - 1);
+      *status_out = (SwDnsStatus)(GPOINTER_TO_INT (cached) - 1);
       return TRUE;
     }
   if (!take_query (dns, domain, "A"))
@@ -190,7 +190,7 @@ sw_dmarc_dns_exists (SwDmarcDns *dns, const char *domain, SwDnsStatus *status_ou
     }
   *status_out = answer->status;
   log_line (dns, g_strdup_printf ("%s A %s", domain, status_word (answer->status)));
-  g_hash_table_insert (dns->existence, g_strdup (domain), GINT_TO_POINTER ((int) answer->status + 1));
+  g_hash_table_insert (dns->existence, g_strdup (domain), GINT_TO_POINTER ((int)answer->status + 1));
   return TRUE;
 }
 
@@ -223,7 +223,7 @@ sw_dmarc_tree_walk (SwDmarcDns *dns, const char *start, SwDmarcTreeWalk *walk, G
         walk->multiple = f;
       if (f->kind == SW_DMARC_FETCH_ONE)
         {
-          g_ptr_array_add (found, (gpointer) f);
+          g_ptr_array_add (found, (gpointer)f);
           /* Steps 2 and 6: a single record with psd=n or psd=y ends the walk. An over-long
            * record was not read, so it cannot end the walk. */
           if (!f->too_long && (f->scan.psd == 'y' || f->scan.psd == 'n'))

@@ -17,15 +17,17 @@ orgdomain_resolver (void)
   return r;
 }
 
-typedef struct {
-  const char  *name;
-  SwDmarcMode  mode;
-  const char  *domain;
-  const char  *org;
-  const char  *queries[9]; /* the _dmarc names asked for, in order; NULL-terminated;
-                              { "-" }: not checked */
+typedef struct
+{
+  const char *name;
+  SwDmarcMode mode;
+  const char *domain;
+  const char *org;
+  const char *queries[9]; /* the _dmarc names asked for, in order; NULL-terminated;
+                             { "-" }: not checked */
 } OrgCase;
 
+/* clang-format off */
 static const OrgCase org_cases[] = {
   { "fewest-labels-wins", SW_DMARC_MODE_RFC9989, "a.b.c.example.com", "example.com",
     { "_dmarc.a.b.c.example.com", "_dmarc.b.c.example.com", "_dmarc.c.example.com", "_dmarc.example.com",
@@ -69,6 +71,7 @@ static const OrgCase org_cases[] = {
   { "psl-long-name", SW_DMARC_MODE_RFC7489, "a.b.c.d.e.f.g.h.i.j.mail.example.com", "example.com", {} },
   { "psl-idn", SW_DMARC_MODE_RFC7489, "www.bücher.example", "xn--bcher-kva.example", {} },
 };
+/* clang-format on */
 
 static void
 test_org_cases (void)
@@ -96,9 +99,9 @@ test_org_cases (void)
             g_string_append_printf (why, " %u queries (expected %u);", log->len, n);
           for (guint j = 0; j < MIN (n, log->len); j++)
             if (!g_str_has_prefix (g_ptr_array_index (log, j), c->queries[j])
-                || ((const char *) g_ptr_array_index (log, j))[strlen (c->queries[j])] != ' ')
+                || ((const char *)g_ptr_array_index (log, j))[strlen (c->queries[j])] != ' ')
               g_string_append_printf (why, " query %u is %s (expected %s);", j,
-                                      (const char *) g_ptr_array_index (log, j), c->queries[j]);
+                                      (const char *)g_ptr_array_index (log, j), c->queries[j]);
         }
       if (log->len > SW_DMARC_MAX_TREE_WALK)
         g_string_append_printf (why, " %u queries, over the cap;", log->len);
@@ -106,12 +109,12 @@ test_org_cases (void)
         {
           g_test_message ("case %s (%s):%s", c->name, c->domain, why->str);
           for (guint j = 0; j < log->len; j++)
-            g_test_message ("  %s", (const char *) g_ptr_array_index (log, j));
+            g_test_message ("  %s", (const char *)g_ptr_array_index (log, j));
           failed++;
         }
     }
   if (failed > 0)
-    g_test_fail_printf ("%u of %u cases failed (see messages)", failed, (guint) G_N_ELEMENTS (org_cases));
+    g_test_fail_printf ("%u of %u cases failed (see messages)", failed, (guint)G_N_ELEMENTS (org_cases));
 }
 
 static void
@@ -121,7 +124,8 @@ test_org_errors (void)
   g_autofree char *org = NULL;
   g_autoptr (GError) error = NULL;
   /* SERVFAIL at _dmarc.c.example.info: the organizational domain cannot be known. */
-  g_assert_false (sw_orgdomain_lookup (resolver, SW_DMARC_MODE_RFC9989, "a.b.c.example.info", &org, NULL, &error));
+  g_assert_false (
+      sw_orgdomain_lookup (resolver, SW_DMARC_MODE_RFC9989, "a.b.c.example.info", &org, NULL, &error));
   g_assert_error (error, SW_DMARC_ERROR, SW_DMARC_ERROR_DNS_TEMPORARY);
   g_assert_nonnull (strstr (error->message, "_dmarc.c.example.info"));
   g_assert_null (org);
@@ -135,19 +139,21 @@ test_org_errors (void)
 
 /* PSD policies through sw_dmarc_evaluate(): psd=y, np=, t=y, and the same names in RFC
  * 7489 mode, where a PSD's record is never found. */
-typedef struct {
-  const char    *name;
-  SwDmarcMode    mode;
-  const char    *from;
-  const char    *dkim;          /* passing d=, or NULL */
-  SwAuthResult   result;
-  const char    *org;
-  const char    *record_domain; /* NULL: no record */
-  const char    *tag;
-  SwDmarcPolicy  applied;
-  gboolean       testing;
+typedef struct
+{
+  const char *name;
+  SwDmarcMode mode;
+  const char *from;
+  const char *dkim; /* passing d=, or NULL */
+  SwAuthResult result;
+  const char *org;
+  const char *record_domain; /* NULL: no record */
+  const char *tag;
+  SwDmarcPolicy applied;
+  gboolean testing;
 } PsdCase;
 
+/* clang-format off */
 static const PsdCase psd_cases[] = {
   { "psd-sp-existing", SW_DMARC_MODE_RFC9989, "mail.mega.bank", NULL, SW_AUTH_FAIL, "mega.bank", "bank", "sp",
     SW_DMARC_POLICY_QUARANTINE, FALSE },
@@ -190,6 +196,7 @@ static const PsdCase psd_cases[] = {
   { "rfc7489-servfail-not-on-path", SW_DMARC_MODE_RFC7489, "a.b.c.example.info", NULL, SW_AUTH_NONE,
     "example.info", NULL, NULL, SW_DMARC_POLICY_UNSET, FALSE },
 };
+/* clang-format on */
 
 static void
 test_psd_cases (void)
@@ -223,12 +230,12 @@ test_psd_cases (void)
         {
           g_test_message ("case %s:%s (%s)", c->name, why->str, r->reason);
           for (guint j = 0; j < r->lookups->len; j++)
-            g_test_message ("  %s", (const char *) g_ptr_array_index (r->lookups, j));
+            g_test_message ("  %s", (const char *)g_ptr_array_index (r->lookups, j));
           failed++;
         }
     }
   if (failed > 0)
-    g_test_fail_printf ("%u of %u cases failed (see messages)", failed, (guint) G_N_ELEMENTS (psd_cases));
+    g_test_fail_printf ("%u of %u cases failed (see messages)", failed, (guint)G_N_ELEMENTS (psd_cases));
 }
 
 void test_orgdomain_register (void);

@@ -3,7 +3,8 @@
 #include "sw-orgdomain.h"
 #include <string.h>
 
-typedef struct {
+typedef struct
+{
   char *input;    /* NULL for the "null" input */
   char *expected; /* NULL: no registrable domain */
 } PslCase;
@@ -41,7 +42,8 @@ load_js (const char *name)
   g_autofree char *text = read_data (name);
   GPtrArray *cases = g_ptr_array_new_with_free_func (psl_case_free);
   g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
-  g_autoptr (GRegex) re = g_regex_new ("^checkPublicSuffix\\((null|'[^']*'), (null|'[^']*')\\);$", 0, 0, NULL);
+  g_autoptr (GRegex) re
+      = g_regex_new ("^checkPublicSuffix\\((null|'[^']*'), (null|'[^']*')\\);$", 0, 0, NULL);
   for (guint i = 0; lines[i] != NULL; i++)
     {
       g_autoptr (GMatchInfo) m = NULL;
@@ -145,7 +147,8 @@ test_psl_files_agree (void)
 static void
 test_psl_edges (void)
 {
-  static const struct {
+  static const struct
+  {
     const char *input, *expected;
   } cases[] = {
     { "mail.bank.co.uk", "bank.co.uk" },
