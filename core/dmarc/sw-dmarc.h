@@ -72,7 +72,8 @@ typedef struct {
   char         **ruf;       /* NULL-terminated, may be empty, never NULL */
 } SwDmarcRecord;
 
-/* Frees @record and all its fields. NULL is allowed. */
+/* Frees @record and all its fields (transfer full). NULL is allowed. Thread-safe for
+ * distinct records. */
 void sw_dmarc_record_free (SwDmarcRecord *record);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SwDmarcRecord, sw_dmarc_record_free)
 
@@ -97,7 +98,8 @@ typedef struct {
                                       order, each distinct query once. Never NULL. */
 } SwDmarcResult;
 
-/* Frees @r and all its fields. NULL is allowed. */
+/* Frees @r and all its fields, record and lookups included (transfer full). NULL is
+ * allowed. Thread-safe for distinct results. */
 void sw_dmarc_result_free (SwDmarcResult *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SwDmarcResult, sw_dmarc_result_free)
 
@@ -137,6 +139,7 @@ gboolean sw_dmarc_evaluate (SwDmarcEvaluator      *e,
                             SwDmarcResult        **result_out,
                             GError               **error) G_GNUC_WARN_UNUSED_RESULT;
 
+/* The error domain of this module ("sw-dmarc-error-quark"). Thread-safe. */
 #define SW_DMARC_ERROR (sw_dmarc_error_quark ())
 GQuark sw_dmarc_error_quark (void);
 

@@ -479,6 +479,7 @@ test_errors (void)
   g_assert_false (sw_dmarc_evaluate (e, NULL, NULL, NULL, 0, &r, &error));
   g_assert_error (error, SW_DMARC_ERROR, SW_DMARC_ERROR_INVALID_DOMAIN);
   g_assert_null (r);
+  g_assert_cmpstr (g_quark_to_string (SW_DMARC_ERROR), ==, "sw-dmarc-error-quark");
 }
 
 static void
