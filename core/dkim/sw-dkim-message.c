@@ -1,0 +1,163 @@
+#define G_LOG_DOMAIN "sw-dkim"
+/* sw-dkim-message.c: line-ending normalisation, header splitting and tag-list reading.
+ * libopendkim gets the header fields one by one from here, so that line endings, caps and
+ * the DKIM-Signature pre-scan (t=/x=) are ours and not its dkim_chunk() heuristics. */
+#include "sw-dkim-private.h"
+#include "sw-limits.h"
+#include <string.h>
+
+static gboolean
+is_wsp (guint8 c)
+{
+  return c == ' ' || c == '\t';
+}
+
+void
+sw_dkim_message_init (SwDkimMessage *msg, const guint8 *raw, gsize len)
+{
+  memset (msg, 0, sizeof *msg);
+  msg->data = g_byte_array_sized_new (len + len / 32 + 2);
+  msg->fields = g_array_new (FALSE, FALSE, sizeof (SwDkimField));
+
+  for (gsize i = 0; i < len;)
+    {
+      const guint8 *nl = memchr (raw + i, '\n', len - i);
+      gsize end = nl ? (gsize) (nl - raw) : len;
+      g_byte_array_append (msg->data, raw + i, end - i);
+      if (nl == NULL)
+        break;
+      if (end == i || raw[end - 1] != '\r')
+        g_byte_array_append (msg->data, (const guint8 *) "\r\n", 2);
+      else
+        g_byte_array_append (msg->data, (const guint8 *) "\n", 1);
+      i = end + 1;
+    }
+
+  const guint8 *d = msg->data->data;
+  gsize n = msg->data->len;
+  gsize pos = 0;
+  msg->body_offset = n;
+  while (pos < n)
+    {
+      /* an empty line ends the header block */
+      if (pos + 1 < n && d[pos] == '\r' && d[pos + 1] == '\n')
+        {
+          msg->body_offset = pos + 2;
+          break;
+        }
+      gsize start = pos;
+      gsize end = n;
+      gsize next = n;
+      while (pos < n)
+        {
+          const guint8 *cr = memchr (d + pos, '\r', n - pos);
+          if (cr == NULL)
+            {
+              pos = n;
+              break;
+            }
+          gsize at = (gsize) (cr - d);
+          if (at + 1 < n && d[at + 1] == '\n')
+            {
+              if (at + 2 < n && is_wsp (d[at + 2]))
+                {
+                  pos = at + 2; /* folded: the field continues */
+                  continue;
+                }
+              end = at;
+              next = at + 2;
+              pos = next;
+              break;
+            }
+          pos = at + 1;
+        }
+
+      if (end - start > SW_MAX_HEADER_FIELD || msg->fields->len >= SW_MAX_HEADER_FIELDS
+          || end > SW_MAX_HEADER_BLOCK)
+        {
+          msg->over_limit = TRUE;
+          break;
+        }
+      SwDkimField f = { start, end - start };
+      g_array_append_val (msg->fields, f);
+      pos = next;
+    }
+}
+
+void
+sw_dkim_message_clear (SwDkimMessage *msg)
+{
+  g_clear_pointer (&msg->data, g_byte_array_unref);
+  g_clear_pointer (&msg->fields, g_array_unref);
+}
+
+gboolean
+sw_dkim_field_has_name (const SwDkimMessage *msg, const SwDkimField *field, const char *name)
+{
+  gsize nlen = strlen (name);
+  const char *text = (const char *) msg->data->data + field->offset;
+  if (field->len <= nlen || g_ascii_strncasecmp (text, name, nlen) != 0)
+    return FALSE;
+  /* RFC 5322 allows white space before the colon in obsolete syntax */
+  for (gsize i = nlen; i < field->len; i++)
+    {
+      if (text[i] == ':')
+        return TRUE;
+      if (!is_wsp ((guint8) text[i]))
+        return FALSE;
+    }
+  return FALSE;
+}
+
+static gboolean
+is_fws (char c)
+{
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+char *
+sw_dkim_tag_list_get (const char *list, gsize len, const char *tag)
+{
+  gsize pos = 0;
+  while (pos < len)
+    {
+      const char *semi = memchr (list + pos, ';', len - pos);
+      gsize end = semi ? (gsize) (semi - list) : len;
+      const char *eq = memchr (list + pos, '=', end - pos);
+      if (eq != NULL)
+        {
+          gsize ns = pos, ne = (gsize) (eq - list);
+          while (ns < ne && is_fws (list[ns]))
+            ns++;
+          while (ne > ns && is_fws (list[ne - 1]))
+            ne--;
+          if (ne - ns == strlen (tag) && strncmp (list + ns, tag, ne - ns) == 0)
+            {
+              GString *value = g_string_new (NULL);
+              for (gsize i = (gsize) (eq - list) + 1; i < end; i++)
+                if (!is_fws (list[i]))
+                  g_string_append_c (value, list[i]);
+              return g_string_free (value, FALSE);
+            }
+        }
+      pos = end + 1;
+    }
+  return NULL;
+}
+
+gboolean
+sw_dkim_parse_timestamp (const char *text, gint64 *out)
+{
+  gsize n = text ? strlen (text) : 0;
+  if (n == 0 || n > 12)
+    return FALSE;
+  gint64 v = 0;
+  for (gsize i = 0; i < n; i++)
+    {
+      if (!g_ascii_isdigit (text[i]))
+        return FALSE;
+      v = v * 10 + (text[i] - '0');
+    }
+  *out = v;
+  return TRUE;
+}

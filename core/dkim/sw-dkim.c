@@ -1,0 +1,680 @@
+#define G_LOG_DOMAIN "sw-dkim"
+/* sw-dkim.c: DKIM verification with libopendkim; its codes become SwAuthResult + reason.
+ *
+ * Time: libopendkim judges t= and x= against time() (not even DKIM_OPTS_FIXEDTIME) with a
+ * library-wide CLOCKDRIFT, and skips the key lookup and the crypto of a signature it
+ * finds expired or "in the future". We want t=/x= judged against the time the message
+ * was received. So each message gets its own DKIM_LIB (cheap: a malloc and res_init())
+ * whose CLOCKDRIFT is chosen from the message's own t=/x= values so that the library
+ * rejects none of them on time (expired: now >= x + drift; future: now < t - drift, in
+ * uint64_t arithmetic, so drift must stay <= t), and the timestamps are judged here
+ * against @verify_time. The per-message DKIM_LIB also carries the per-message DNS
+ * service (sw-dkim-dns.c), which records what each key query gave.
+ *
+ * Key size and rsa-sha1 (RFC 8301) are judged here too: libopendkim's MINKEYBITS is set
+ * to 1 so that a small key still gets its crypto checked and the reason can say whether
+ * the signature was otherwise good. */
+#include "sw-dkim-private.h"
+#include "sw-domain.h"
+#include "sw-limits.h"
+#include "sw-util.h"
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/types.h>
+#include <opendkim/dkim.h>
+
+/* Seconds of clock difference between signer and receiver accepted for t= and x=. */
+#define SW_DKIM_CLOCK_DRIFT 300
+/* Longest string (domain, selector, identity...) copied into a result. */
+#define SW_DKIM_MAX_TEXT 255
+
+G_DEFINE_QUARK (sw-dkim-error-quark, sw_dkim_error)
+
+struct _SwDkimVerifier {
+  SwResolver   *resolver;
+  SwDkimOptions options;
+  DKIM_LIB     *anchor;  /* proves libopendkim works; keeps its OpenSSL set-up alive */
+};
+
+/* What one verification call keeps around. */
+typedef struct {
+  SwDkimVerifier *v;
+  SwDkimMessage   msg;
+  GPtrArray      *sig_fields;  /* SwDkimField* into msg.fields: the DKIM-Signature fields */
+  gint64          verify_time;
+  gint64          now;
+} Job;
+
+void
+sw_dkim_signature_free (SwDkimSignature *sig)
+{
+  if (sig == NULL)
+    return;
+  g_free (sig->domain);
+  g_free (sig->selector);
+  g_free (sig->identity);
+  g_free (sig->algorithm);
+  g_free (sig->header_b);
+  g_free (sig->reason);
+  g_free (sig);
+}
+
+SwDkimResults *
+sw_dkim_results_new (void)
+{
+  SwDkimResults *r = g_new0 (SwDkimResults, 1);
+  r->signatures = g_ptr_array_new_with_free_func ((GDestroyNotify) sw_dkim_signature_free);
+  return r;
+}
+
+void
+sw_dkim_results_free (SwDkimResults *r)
+{
+  if (r == NULL)
+    return;
+  g_clear_pointer (&r->signatures, g_ptr_array_unref);
+  g_free (r);
+}
+
+/* ---- set-up ---- */
+
+static gboolean
+set_opt (DKIM_LIB *lib, dkim_opts_t opt, void *value, size_t len)
+{
+  return dkim_options (lib, DKIM_OP_SETOPT, opt, value, len) == DKIM_STAT_OK;
+}
+
+/* Keeps the first SW_DKIM_MAX_SIGNATURES signatures, tells libopendkim to skip the rest. */
+static DKIM_CBSTAT
+prescreen (DKIM *dkim, DKIM_SIGINFO **sigs, int nsigs)
+{
+  (void) dkim;
+  for (int i = (int) SW_DKIM_MAX_SIGNATURES; i < nsigs; i++)
+    dkim_sig_ignore (sigs[i]);
+  return DKIM_CBSTAT_CONTINUE;
+}
+
+static DKIM_LIB *
+new_lib (guint64 drift, SwDkimDns *dns, GError **error)
+{
+  DKIM_LIB *lib = dkim_init (NULL, NULL);
+  if (lib == NULL)
+    {
+      g_set_error_literal (error, SW_DKIM_ERROR, SW_DKIM_ERROR_SETUP, "libopendkim: dkim_init() failed");
+      return NULL;
+    }
+  uint32_t flags = DKIM_LIBFLAGS_BADSIGHANDLES | DKIM_LIBFLAGS_FIXCRLF;
+  u_int min_bits = 1;
+  uint64_t clock_drift = drift;
+  if (!set_opt (lib, DKIM_OPTS_FLAGS, &flags, sizeof flags)
+      || !set_opt (lib, DKIM_OPTS_MINKEYBITS, &min_bits, sizeof min_bits)
+      || !set_opt (lib, DKIM_OPTS_CLOCKDRIFT, &clock_drift, sizeof clock_drift)
+      || dkim_set_prescreen (lib, prescreen) != DKIM_STAT_OK)
+    {
+      dkim_close (lib);
+      g_set_error_literal (error, SW_DKIM_ERROR, SW_DKIM_ERROR_SETUP, "libopendkim refused an option");
+      return NULL;
+    }
+  if (dns != NULL)
+    sw_dkim_dns_install (dns, lib);
+  return lib;
+}
+
+SwDkimVerifier *
+sw_dkim_verifier_new_full (SwResolver *resolver, const SwDkimOptions *options, GError **error)
+{
+  g_return_val_if_fail (resolver != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  DKIM_LIB *anchor = new_lib (SW_DKIM_CLOCK_DRIFT, NULL, error);
+  if (anchor == NULL)
+    return NULL;
+  if (!dkim_libfeature (anchor, DKIM_FEATURE_SHA256) || !dkim_libfeature (anchor, DKIM_FEATURE_ED25519))
+    {
+      dkim_close (anchor);
+      g_set_error_literal (error, SW_DKIM_ERROR, SW_DKIM_ERROR_SETUP,
+                           "libopendkim lacks SHA-256 or Ed25519 support");
+      return NULL;
+    }
+  SwDkimVerifier *v = g_new0 (SwDkimVerifier, 1);
+  v->resolver = sw_resolver_ref (resolver);
+  v->anchor = anchor;
+  if (options != NULL)
+    v->options = *options;
+  if (v->options.min_rsa_bits == 0)
+    v->options.min_rsa_bits = SW_DKIM_MIN_KEY_BITS;
+  return v;
+}
+
+SwDkimVerifier *
+sw_dkim_verifier_new (SwResolver *resolver, GError **error)
+{
+  return sw_dkim_verifier_new_full (resolver, NULL, error);
+}
+
+void
+sw_dkim_verifier_free (SwDkimVerifier *v)
+{
+  if (v == NULL)
+    return;
+  g_clear_pointer (&v->anchor, dkim_close);
+  g_clear_pointer (&v->resolver, sw_resolver_unref);
+  g_free (v);
+}
+
+/* ---- helpers ---- */
+
+/* A bounded, valid-UTF-8, control-free copy of untrusted @text (NULL stays NULL). */
+static char *
+safe_text (const char *text)
+{
+  if (text == NULL)
+    return NULL;
+  return sw_sanitize_for_log (text, -1, SW_DKIM_MAX_TEXT);
+}
+
+static const char *
+field_value (const Job *job, const SwDkimField *f, gsize *len_out)
+{
+  const char *text = (const char *) job->msg.data->data + f->offset;
+  const char *colon = memchr (text, ':', f->len);
+  g_assert (colon != NULL); /* sw_dkim_field_has_name() saw it */
+  *len_out = f->len - (gsize) (colon + 1 - text);
+  return colon + 1;
+}
+
+static char *
+field_tag (const Job *job, guint index, const char *tag)
+{
+  if (index >= job->sig_fields->len)
+    return NULL;
+  gsize len;
+  const char *value = field_value (job, g_ptr_array_index (job->sig_fields, index), &len);
+  return sw_dkim_tag_list_get (value, len, tag);
+}
+
+/* The CLOCKDRIFT under which libopendkim rejects none of the message's signatures on time
+ * (see the comment at the top). If no value satisfies every signature, the one that
+ * satisfies the topmost ones. */
+static guint64
+choose_drift (const Job *job)
+{
+  gint64 low = SW_DKIM_CLOCK_DRIFT; /* drift must be >= low */
+  gint64 high = G_MAXINT64;         /* and <= high */
+  guint n = MIN (job->sig_fields->len, SW_DKIM_MAX_SIGNATURES);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *t_text = field_tag (job, i, "t");
+      g_autofree char *x_text = field_tag (job, i, "x");
+      gint64 t, x;
+      gint64 nl = low, nh = high;
+      if (sw_dkim_parse_timestamp (x_text, &x))
+        nl = MAX (nl, job->now - x + 1);
+      if (sw_dkim_parse_timestamp (t_text, &t))
+        {
+          nh = MIN (nh, t);
+          nl = MAX (nl, t - job->now);
+        }
+      if (nl > nh)
+        break;
+      low = nl;
+      high = nh;
+    }
+  return (guint64) low;
+}
+
+typedef struct {
+  int         code;
+  const char *reason;
+} SyntaxReason;
+
+/* DKIM_SIGERROR_* codes that mean "this signature field is malformed": permerror. */
+static const SyntaxReason syntax_reasons[] = {
+  { DKIM_SIGERROR_VERSION, "signature syntax: unsupported version (v=)" },
+  { DKIM_SIGERROR_DOMAIN, "signature syntax: i= is not within d=" },
+  { DKIM_SIGERROR_TIMESTAMPS, "signature syntax: x= is not after t=" },
+  { DKIM_SIGERROR_INVALID_HC, "signature syntax: invalid header canonicalization (c=)" },
+  { DKIM_SIGERROR_INVALID_BC, "signature syntax: invalid body canonicalization (c=)" },
+  { DKIM_SIGERROR_MISSING_A, "signature syntax: a= missing" },
+  { DKIM_SIGERROR_INVALID_A, "signature syntax: unknown algorithm (a=)" },
+  { DKIM_SIGERROR_MISSING_H, "signature syntax: h= missing" },
+  { DKIM_SIGERROR_INVALID_L, "signature syntax: invalid l=" },
+  { DKIM_SIGERROR_INVALID_Q, "signature syntax: invalid q=" },
+  { DKIM_SIGERROR_INVALID_QO, "signature syntax: invalid q= option" },
+  { DKIM_SIGERROR_MISSING_D, "signature syntax: d= missing" },
+  { DKIM_SIGERROR_EMPTY_D, "signature syntax: d= empty" },
+  { DKIM_SIGERROR_MISSING_S, "signature syntax: s= missing" },
+  { DKIM_SIGERROR_EMPTY_S, "signature syntax: s= empty" },
+  { DKIM_SIGERROR_MISSING_B, "signature syntax: b= missing" },
+  { DKIM_SIGERROR_EMPTY_B, "signature syntax: b= empty" },
+  { DKIM_SIGERROR_CORRUPT_B, "signature syntax: b= is not base64" },
+  { DKIM_SIGERROR_MISSING_BH, "signature syntax: bh= missing" },
+  { DKIM_SIGERROR_EMPTY_BH, "signature syntax: bh= empty" },
+  { DKIM_SIGERROR_CORRUPT_BH, "signature syntax: bh= is not base64" },
+  { DKIM_SIGERROR_EMPTY_H, "signature syntax: h= empty" },
+  { DKIM_SIGERROR_INVALID_H, "signature syntax: h= does not include From" },
+  { DKIM_SIGERROR_MISSING_V, "signature syntax: v= missing" },
+  { DKIM_SIGERROR_EMPTY_V, "signature syntax: v= empty" },
+};
+
+/* DKIM_SIGERROR_* codes about the key record: permerror. */
+static const SyntaxReason key_reasons[] = {
+  { DKIM_SIGERROR_DNSSYNTAX, "key record syntax error" },
+  { DKIM_SIGERROR_MULTIREPLY, "more than one key record" },
+  { DKIM_SIGERROR_KEYVERSION, "key record has an unknown version (v=)" },
+  { DKIM_SIGERROR_KEYUNKNOWNHASH, "key record lists no known hash (h=)" },
+  { DKIM_SIGERROR_KEYHASHMISMATCH, "key does not allow the signature's hash (h=)" },
+  { DKIM_SIGERROR_NOTEMAILKEY, "key is not for e-mail (s=)" },
+  { DKIM_SIGERROR_KEYTYPEMISSING, "key type missing (k=)" },
+  { DKIM_SIGERROR_KEYTYPEUNKNOWN, "key type unknown or not the signature's (k=)" },
+  { DKIM_SIGERROR_KEYREVOKED, "key revoked" },
+  { DKIM_SIGERROR_KEYDECODE, "key could not be decoded (p=)" },
+  { DKIM_SIGERROR_SUBDOMAIN, "key does not allow a subdomain in i= (t=s)" },
+  { DKIM_SIGERROR_MBSFAILED, "required header field not signed" },
+};
+
+static const char *
+lookup_reason (const SyntaxReason *table, gsize n, int code)
+{
+  for (gsize i = 0; i < n; i++)
+    if (table[i].code == code)
+      return table[i].reason;
+  return NULL;
+}
+
+static void
+set_verdict (SwDkimSignature *s, SwAuthResult result, char *reason_owned)
+{
+  s->result = result;
+  g_free (s->reason);
+  s->reason = reason_owned;
+}
+
+/* The result of a key lookup that libopendkim reported as failed (KEYFAIL/NOKEY). */
+static void
+judge_key_failure (SwDkimSignature *s, int err, SwDkimDnsOutcome outcome)
+{
+  switch (outcome)
+    {
+    case SW_DKIM_DNS_TIMEOUT:
+      set_verdict (s, SW_AUTH_TEMPERROR, g_strdup ("DNS timeout fetching key"));
+      return;
+    case SW_DKIM_DNS_SERVFAIL:
+      set_verdict (s, SW_AUTH_TEMPERROR, g_strdup ("DNS failure fetching key (SERVFAIL)"));
+      return;
+    case SW_DKIM_DNS_LIMIT:
+      set_verdict (s, SW_AUTH_TEMPERROR, g_strdup ("too many DNS queries for this message"));
+      return;
+    case SW_DKIM_DNS_BAD_NAME:
+      set_verdict (s, SW_AUTH_PERMERROR, g_strdup ("no key (d= and s= do not form a valid DNS name)"));
+      return;
+    case SW_DKIM_DNS_NXDOMAIN:
+      set_verdict (s, SW_AUTH_PERMERROR, g_strdup ("no key (NXDOMAIN)"));
+      return;
+    case SW_DKIM_DNS_ANSWERED:
+      if (err == DKIM_SIGERROR_NOKEY)
+        set_verdict (s, SW_AUTH_PERMERROR, g_strdup ("no key (no TXT record)"));
+      else
+        set_verdict (s, SW_AUTH_TEMPERROR, g_strdup ("DNS failure fetching key (unusable reply)"));
+      return;
+    case SW_DKIM_DNS_FAILED:
+    case SW_DKIM_DNS_NOT_ASKED:
+    default:
+      if (err == DKIM_SIGERROR_NOKEY)
+        set_verdict (s, SW_AUTH_PERMERROR, g_strdup ("no key"));
+      else
+        set_verdict (s, SW_AUTH_TEMPERROR, g_strdup ("DNS failure fetching key"));
+      return;
+    }
+}
+
+static gboolean
+judge_timestamps (const Job *job, SwDkimSignature *s, const char *t_text, const char *x_text)
+{
+  if (t_text != NULL && !sw_dkim_parse_timestamp (t_text, &s->signed_at))
+    {
+      set_verdict (s, SW_AUTH_PERMERROR, g_strdup ("signature syntax: invalid t="));
+      return FALSE;
+    }
+  if (x_text != NULL && !sw_dkim_parse_timestamp (x_text, &s->expires_at))
+    {
+      set_verdict (s, SW_AUTH_PERMERROR, g_strdup ("signature syntax: invalid x="));
+      return FALSE;
+    }
+  if (s->signed_at >= 0 && s->expires_at >= 0 && s->expires_at <= s->signed_at)
+    {
+      set_verdict (s, SW_AUTH_PERMERROR, g_strdup ("signature syntax: x= is not after t="));
+      return FALSE;
+    }
+  if (s->expires_at >= 0 && job->verify_time >= s->expires_at + SW_DKIM_CLOCK_DRIFT)
+    {
+      g_autoptr (GDateTime) dt = g_date_time_new_from_unix_utc (s->expires_at);
+      g_autofree char *when = dt ? g_date_time_format_iso8601 (dt) : g_strdup ("?");
+      set_verdict (s, SW_AUTH_FAIL,
+                   g_strdup_printf ("signature expired (x=%" G_GINT64_FORMAT ", %s)", s->expires_at, when));
+      return FALSE;
+    }
+  if (s->signed_at >= 0 && job->verify_time < s->signed_at - SW_DKIM_CLOCK_DRIFT)
+    {
+      set_verdict (s, SW_AUTH_FAIL,
+                   g_strdup_printf ("signature timestamp in the future (t=%" G_GINT64_FORMAT ")", s->signed_at));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static const char *
+alg_name (dkim_alg_t alg)
+{
+  switch (alg)
+    {
+    case DKIM_SIGN_RSASHA1:
+      return "rsa-sha1";
+    case DKIM_SIGN_RSASHA256:
+      return "rsa-sha256";
+    case DKIM_SIGN_ED25519SHA256:
+      return "ed25519-sha256";
+    default:
+      return NULL;
+    }
+}
+
+static char *
+tag (DKIM_SIGINFO *sig, const char *name)
+{
+  const u_char *v = dkim_sig_gettagvalue (sig, FALSE, (u_char *) name);
+  return v ? g_strdup ((const char *) v) : NULL;
+}
+
+/* Translates one libopendkim signature into our result. */
+static SwDkimSignature *
+judge_signature (const Job *job, DKIM *dkim, DKIM_SIGINFO *sig, SwDkimDns *dns)
+{
+  (void) dkim;
+  SwDkimSignature *s = g_new0 (SwDkimSignature, 1);
+  s->body_length = -1;
+  s->signed_at = -1;
+  s->expires_at = -1;
+  s->result = SW_AUTH_NEUTRAL;
+  s->reason = g_strdup ("signature not processed");
+
+  const char *d = (const char *) dkim_sig_getdomain (sig);
+  const char *sel = (const char *) dkim_sig_getselector (sig);
+  if (d != NULL)
+    {
+      g_autofree char *ascii = sw_domain_to_ascii (d);
+      g_autofree char *lower = g_ascii_strdown (ascii ? ascii : d, -1);
+      s->domain = safe_text (lower);
+    }
+  s->selector = safe_text (sel);
+  g_autofree char *i_text = tag (sig, "i");
+  s->identity = safe_text (i_text);
+
+  dkim_alg_t alg = DKIM_SIGN_UNKNOWN;
+  (void) dkim_sig_getsignalg (sig, &alg);
+  g_autofree char *a_text = tag (sig, "a");
+  s->algorithm = alg_name (alg) ? g_strdup (alg_name (alg)) : safe_text (a_text);
+
+  g_autofree char *l_text = tag (sig, "l");
+  if (l_text != NULL)
+    {
+      s->body_length_limited = TRUE;
+      guint64 l;
+      if (g_ascii_string_to_unsigned (l_text, 10, 0, G_MAXINT64, &l, NULL))
+        s->body_length = (gint64) l;
+    }
+  g_autofree char *b_text = tag (sig, "b");
+  if (b_text != NULL)
+    {
+      GString *b = g_string_new (NULL);
+      for (const char *p = b_text; *p && b->len < 8; p++)
+        if (!g_ascii_isspace (*p))
+          g_string_append_c (b, *p);
+      g_autofree char *b8 = g_string_free (b, FALSE);
+      s->header_b = safe_text (b8);
+    }
+
+  unsigned int flags = dkim_sig_getflags (sig);
+  if ((flags & DKIM_SIGFLAG_KEYLOADED) != 0)
+    {
+      unsigned int bits = 0;
+      if (dkim_sig_getkeysize (sig, &bits) == DKIM_STAT_OK)
+        s->key_bits = bits;
+    }
+
+  SwDkimDnsOutcome outcome = SW_DKIM_DNS_NOT_ASKED;
+  if (d != NULL && sel != NULL)
+    {
+      g_autofree char *qname = g_strdup_printf ("%s._domainkey.%s", sel, d);
+      outcome = sw_dkim_dns_get_outcome (dns, qname, &s->dnssec);
+    }
+
+  int err = dkim_sig_geterror (sig);
+  const char *why = lookup_reason (syntax_reasons, G_N_ELEMENTS (syntax_reasons), err);
+  if (why != NULL)
+    {
+      set_verdict (s, SW_AUTH_PERMERROR, g_strdup (why));
+      return s;
+    }
+  g_autofree char *t_text = tag (sig, "t");
+  g_autofree char *x_text = tag (sig, "x");
+  if (!judge_timestamps (job, s, t_text, x_text))
+    return s;
+  if (err == DKIM_SIGERROR_EXPIRED || err == DKIM_SIGERROR_FUTURE)
+    {
+      /* only when no CLOCKDRIFT could satisfy every signature of the message */
+      set_verdict (s, SW_AUTH_PERMERROR, g_strdup ("signature timestamps out of the range libopendkim handles"));
+      return s;
+    }
+  if (err == DKIM_SIGERROR_NOKEY || err == DKIM_SIGERROR_KEYFAIL)
+    {
+      judge_key_failure (s, err, outcome);
+      return s;
+    }
+  why = lookup_reason (key_reasons, G_N_ELEMENTS (key_reasons), err);
+  if (why != NULL)
+    {
+      set_verdict (s, SW_AUTH_PERMERROR, g_strdup (why));
+      return s;
+    }
+  if (err == DKIM_SIGERROR_TOOLARGE_L)
+    {
+      set_verdict (s, SW_AUTH_FAIL, g_strdup ("body shorter than l="));
+      return s;
+    }
+  if ((flags & DKIM_SIGFLAG_PROCESSED) == 0)
+    return s; /* NEUTRAL, "signature not processed" */
+
+  if (!DKIM_SIG_CHECK (sig) || (err != DKIM_SIGERROR_OK && err != DKIM_SIGERROR_UNKNOWN))
+    {
+      if ((flags & DKIM_SIGFLAG_PASSED) != 0 && dkim_sig_getbh (sig) == DKIM_SIGBH_MISMATCH)
+        set_verdict (s, SW_AUTH_FAIL, g_strdup ("body hash mismatch"));
+      else if (err == DKIM_SIGERROR_BADSIG || err == DKIM_SIGERROR_OK || err == DKIM_SIGERROR_UNKNOWN)
+        set_verdict (s, SW_AUTH_FAIL, g_strdup ("signature did not verify"));
+      else
+        {
+          const char *lib_text = dkim_sig_geterrorstr (err);
+          set_verdict (s, SW_AUTH_FAIL, g_strdup_printf ("signature did not verify (%s)", lib_text ? lib_text : "?"));
+        }
+      return s;
+    }
+
+  /* the signature is cryptographically good; now RFC 8301 */
+  if (alg == DKIM_SIGN_RSASHA1 && !job->v->options.accept_rsa_sha1)
+    {
+      set_verdict (s, SW_AUTH_FAIL, g_strdup ("rsa-sha1 is not accepted"));
+      return s;
+    }
+  if (alg != DKIM_SIGN_ED25519SHA256 && s->key_bits < job->v->options.min_rsa_bits)
+    {
+      set_verdict (s, SW_AUTH_FAIL, g_strdup_printf ("key too small (%u bits)", s->key_bits));
+      return s;
+    }
+  set_verdict (s, SW_AUTH_PASS, g_strdup ("signature verified"));
+  return s;
+}
+
+/* Results for a message libopendkim refused as a whole: one entry per signature field
+ * (up to the cap), described from our own reading of its tags. */
+static void
+judge_unprocessed (const Job *job, SwDkimResults *r, SwAuthResult result, const char *reason)
+{
+  guint n = MIN (job->sig_fields->len, SW_DKIM_MAX_SIGNATURES);
+  for (guint i = 0; i < n; i++)
+    {
+      SwDkimSignature *s = g_new0 (SwDkimSignature, 1);
+      s->body_length = -1;
+      s->signed_at = -1;
+      s->expires_at = -1;
+      g_autofree char *d = field_tag (job, i, "d");
+      g_autofree char *sel = field_tag (job, i, "s");
+      g_autofree char *a = field_tag (job, i, "a");
+      g_autofree char *id = field_tag (job, i, "i");
+      g_autofree char *dl = d ? g_ascii_strdown (d, -1) : NULL;
+      s->domain = safe_text (dl);
+      s->selector = safe_text (sel);
+      s->algorithm = safe_text (a);
+      s->identity = safe_text (id);
+      s->result = result;
+      s->reason = g_strdup (reason);
+      g_ptr_array_add (r->signatures, s);
+    }
+  r->n_not_verified = job->sig_fields->len - n;
+}
+
+/* ---- verification ---- */
+
+static gboolean
+run_library (Job *job, SwDkimResults *r, GError **error)
+{
+  g_autoptr (SwDkimDns) dns = sw_dkim_dns_new (job->v->resolver, SW_MAX_DNS_QUERIES_PER_MESSAGE);
+  DKIM_LIB *lib = new_lib (choose_drift (job), dns, error);
+  if (lib == NULL)
+    return FALSE;
+
+  gboolean ok = TRUE;
+  DKIM_STAT status = DKIM_STAT_OK;
+  DKIM *dkim = dkim_verify (lib, (const unsigned char *) "spoofwatch", NULL, &status);
+  if (dkim == NULL)
+    {
+      g_set_error (error, SW_DKIM_ERROR, SW_DKIM_ERROR_INTERNAL, "libopendkim: dkim_verify() failed: %s",
+                   dkim_getresultstr (status));
+      dkim_close (lib);
+      return FALSE;
+    }
+
+  for (guint i = 0; i < job->msg.fields->len; i++)
+    {
+      const SwDkimField *f = &g_array_index (job->msg.fields, SwDkimField, i);
+      status = dkim_header (dkim, job->msg.data->data + f->offset, f->len);
+      /* a malformed field (no colon...) is left out, as dkim_chunk() does with BADSIGHANDLES */
+      if (status != DKIM_STAT_OK && status != DKIM_STAT_SYNTAX)
+        break;
+      status = DKIM_STAT_OK;
+    }
+  if (status == DKIM_STAT_OK)
+    status = dkim_eoh (dkim);
+
+  if (status == DKIM_STAT_NOSIG)
+    {
+      /* we saw DKIM-Signature fields but libopendkim did not take any as a signature */
+      judge_unprocessed (job, r, SW_AUTH_NEUTRAL, "signature not processed: libopendkim saw no signature");
+    }
+  else if (status != DKIM_STAT_OK)
+    {
+      g_autofree char *what = safe_text (dkim_geterror (dkim));
+      g_autofree char *reason
+        = g_strdup_printf ("message not processed: %s", what && *what ? what : dkim_getresultstr (status));
+      if (status == DKIM_STAT_NORESOURCE || status == DKIM_STAT_INTERNAL)
+        {
+          g_set_error (error, SW_DKIM_ERROR, SW_DKIM_ERROR_INTERNAL, "libopendkim: %s", reason);
+          ok = FALSE;
+        }
+      else
+        judge_unprocessed (job, r, SW_AUTH_NEUTRAL, reason);
+    }
+  else
+    {
+      gsize body_len = job->msg.data->len - job->msg.body_offset;
+      if (body_len > 0)
+        status = dkim_body (dkim, job->msg.data->data + job->msg.body_offset, body_len);
+      if (status == DKIM_STAT_OK)
+        {
+          _Bool testkey = FALSE;
+          status = dkim_eom (dkim, &testkey);
+        }
+      if (status == DKIM_STAT_NORESOURCE || status == DKIM_STAT_INTERNAL)
+        {
+          g_autofree char *what = safe_text (dkim_geterror (dkim));
+          g_set_error (error, SW_DKIM_ERROR, SW_DKIM_ERROR_INTERNAL, "libopendkim: %s",
+                       what && *what ? what : dkim_getresultstr (status));
+          ok = FALSE;
+        }
+      else
+        {
+          DKIM_SIGINFO **sigs = NULL;
+          int nsigs = 0;
+          if (dkim_getsiglist (dkim, &sigs, &nsigs) == DKIM_STAT_OK && sigs != NULL)
+            for (int i = 0; i < nsigs; i++)
+              {
+                if ((dkim_sig_getflags (sigs[i]) & DKIM_SIGFLAG_IGNORE) != 0)
+                  {
+                    r->n_not_verified++;
+                    continue;
+                  }
+                g_ptr_array_add (r->signatures, judge_signature (job, dkim, sigs[i], dns));
+              }
+        }
+    }
+
+  dkim_free (dkim);
+  dkim_close (lib);
+  return ok;
+}
+
+gboolean
+sw_dkim_verify (SwDkimVerifier *v, GBytes *message, gint64 verify_time, SwDkimResults **results_out,
+                GError **error)
+{
+  g_return_val_if_fail (v != NULL, FALSE);
+  g_return_val_if_fail (message != NULL, FALSE);
+  g_return_val_if_fail (results_out != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  gsize len = 0;
+  const guint8 *raw = g_bytes_get_data (message, &len);
+  if (len > SW_MAX_MESSAGE_IN_MEMORY)
+    {
+      g_set_error (error, SW_DKIM_ERROR, SW_DKIM_ERROR_TOO_LARGE, "message of %" G_GSIZE_FORMAT
+                   " bytes exceeds the %u bytes verified in memory", len, SW_MAX_MESSAGE_IN_MEMORY);
+      return FALSE;
+    }
+
+  Job job = { 0 };
+  job.v = v;
+  job.now = g_get_real_time () / G_USEC_PER_SEC;
+  job.verify_time = verify_time > 0 ? verify_time : job.now;
+  sw_dkim_message_init (&job.msg, raw ? raw : (const guint8 *) "", len);
+  job.sig_fields = g_ptr_array_new ();
+  for (guint i = 0; i < job.msg.fields->len; i++)
+    {
+      SwDkimField *f = &g_array_index (job.msg.fields, SwDkimField, i);
+      if (sw_dkim_field_has_name (&job.msg, f, "DKIM-Signature"))
+        g_ptr_array_add (job.sig_fields, f);
+    }
+
+  g_autoptr (SwDkimResults) r = sw_dkim_results_new ();
+  gboolean ok = TRUE;
+  if (job.msg.over_limit)
+    judge_unprocessed (&job, r, SW_AUTH_PERMERROR, "message header exceeds Spoofwatch's limits");
+  else if (job.sig_fields->len > 0)
+    ok = run_library (&job, r, error);
+
+  g_ptr_array_unref (job.sig_fields);
+  sw_dkim_message_clear (&job.msg);
+  if (!ok)
+    return FALSE;
+  *results_out = g_steal_pointer (&r);
+  return TRUE;
+}
