@@ -14,8 +14,9 @@
 #                     spoofwatch-check's DNS forwarder option
 #     SW_NSD_PID      NSD's process id (a test may kill it, e.g. to test a cache)
 #     SW_NSD_DIR      NSD's temporary directory (nsd.conf, nsd.log)
-#   NSD is stopped and its directory removed on every exit path (EXIT/INT/TERM trap);
-#   the script exits with COMMAND's status (or 77+ on fixture failures, see below).
+#   NSD is stopped and its directory removed on every exit path (EXIT/INT/TERM trap;
+#   on INT/TERM the command gets SIGTERM too). The script exits with COMMAND's status,
+#   or 1 when NSD cannot start or reports an error in a zone file (log on stderr).
 #
 # Usage from another bash script:
 #
@@ -89,6 +90,12 @@ sw_nsd_start() {
     SW_NSD_PID=$!
     for i in $(seq 1 100); do
       if grep -q "nsd started" "$SW_NSD_DIR/nsd.log"; then
+        if grep -q "error" "$SW_NSD_DIR/nsd.log"; then
+          echo "nsd-fixture: NSD rejected the zones:" >&2
+          cat "$SW_NSD_DIR/nsd.log" >&2
+          sw_nsd_stop
+          return 1
+        fi
         export SW_NSD_PID SW_NSD_PORT=$port SW_NSD_ADDRESS=127.0.0.1 SW_NSD_FORWARD="127.0.0.1:$port"
         return 0
       fi
@@ -120,10 +127,17 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   fi
   zone_dir=$1
   shift
+  command_pid=
   trap sw_nsd_stop EXIT
-  trap 'exit 130' INT
-  trap 'exit 143' TERM
+  trap '[ -n "$command_pid" ] && kill -TERM "$command_pid" 2>/dev/null; exit 130' INT
+  trap '[ -n "$command_pid" ] && kill -TERM "$command_pid" 2>/dev/null; exit 143' TERM
   sw_nsd_start "$zone_dir" || exit 1
-  "$@"
-  exit $?
+  # In the background (stdin kept) so that a signal to this script reaches the traps at
+  # once and the command is stopped with NSD.
+  "$@" <&0 &
+  command_pid=$!
+  wait "$command_pid"
+  status=$?
+  command_pid=
+  exit "$status"
 fi
