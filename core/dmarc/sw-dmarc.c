@@ -320,10 +320,17 @@ strv_from_array (GPtrArray *a)
   return v;
 }
 
+typedef enum
+{
+  EXISTENCE_KNOWN = 0,
+  EXISTENCE_TEMPFAIL, /* the A query failed: sp= or np= cannot be chosen */
+  EXISTENCE_LIMIT,    /* the query cap kept the A query from being made */
+} Existence;
+
 /* Reads the applicable record @f and fills the policy fields. FALSE with a result set
  * (PERMERROR) when the record cannot be used; FALSE with @error on resolver error. */
 static gboolean
-apply_record (Eval *ev, const SwDmarcFetch *f, gboolean from_parent, gboolean *existence_unknown,
+apply_record (Eval *ev, const SwDmarcFetch *f, gboolean from_parent, Existence *existence_unknown,
               GError **error)
 {
   SwDmarcResult *r = ev->r;
@@ -398,7 +405,8 @@ apply_record (Eval *ev, const SwDmarcFetch *f, gboolean from_parent, gboolean *e
   if (rfc9989 && from_parent && np != SW_DMARC_POLICY_UNSET)
     {
       const SwDmarcFetch *own = g_hash_table_lookup (ev->dns.fetches, r->from_domain);
-      if (own != NULL && own->kind != SW_DMARC_FETCH_TEMPFAIL && own->status == SW_DNS_STATUS_NODATA)
+      if (own != NULL && (own->kind == SW_DMARC_FETCH_NONE || own->kind == SW_DMARC_FETCH_MULTIPLE)
+          && (own->status == SW_DNS_STATUS_NODATA || own->status == SW_DNS_STATUS_OK))
         {
           /* _dmarc.<author> exists, so its parent does (RFC 8020): no query needed. */
         }
@@ -408,8 +416,10 @@ apply_record (Eval *ev, const SwDmarcFetch *f, gboolean from_parent, gboolean *e
           gboolean limit = FALSE;
           if (!sw_dmarc_dns_exists (&ev->dns, r->from_domain, &st, &limit, error))
             return FALSE;
-          if (limit || st == SW_DNS_STATUS_SERVFAIL || st == SW_DNS_STATUS_TIMEOUT)
-            *existence_unknown = TRUE;
+          if (limit)
+            *existence_unknown = EXISTENCE_LIMIT;
+          else if (st == SW_DNS_STATUS_SERVFAIL || st == SW_DNS_STATUS_TIMEOUT)
+            *existence_unknown = EXISTENCE_TEMPFAIL;
           else if (st == SW_DNS_STATUS_NXDOMAIN)
             {
               tag = "np";
@@ -553,7 +563,8 @@ sw_dmarc_evaluate (SwDmarcEvaluator *e, const char *from_domain, const SwDmarcId
   sw_dmarc_dns_init (&ev.dns, e->resolver, SW_MAX_DNS_QUERIES_PER_MESSAGE, r->lookups);
 
   gboolean ok = FALSE;
-  gboolean from_parent = FALSE, failed = FALSE, existence_unknown = FALSE;
+  gboolean from_parent = FALSE, failed = FALSE;
+  Existence existence_unknown = EXISTENCE_KNOWN;
   const SwDmarcFetch *chosen = e->mode == SW_DMARC_MODE_RFC9989
                                    ? discover_rfc9989 (&ev, &from_parent, error, &failed)
                                    : discover_rfc7489 (&ev, &from_parent, error, &failed);
@@ -615,7 +626,12 @@ sw_dmarc_evaluate (SwDmarcEvaluator *e, const char *from_domain, const SwDmarcId
       g_autofree char *why = r->reason;
       r->reason = g_strconcat (why, " while checking alignment", NULL);
     }
-  else if (existence_unknown)
+  else if (existence_unknown == EXISTENCE_LIMIT)
+    {
+      eval_set (&ev, SW_AUTH_PERMERROR,
+                g_strdup_printf ("DMARC evaluation needs more than %u DNS queries", ev.dns.max_queries));
+    }
+  else if (existence_unknown == EXISTENCE_TEMPFAIL)
     {
       eval_set (&ev, SW_AUTH_TEMPERROR,
                 g_strdup_printf ("DNS failure looking up %s A, needed to choose between sp= and np=",

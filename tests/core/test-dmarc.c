@@ -137,6 +137,13 @@ static const DmarcCase cases[] = {
   { "p-when-sp-np-absent", M9, "ghost.ponly.example", NULL, {}, SW_AUTH_FAIL, "p", Q, Q, FALSE, FALSE, FALSE,
     "ponly.example", NULL },
 
+  { "temperror-existence-test", M9, "sub.exfail.example", NULL, {}, SW_AUTH_TEMPERROR, "p", R, R, FALSE, FALSE,
+    FALSE, "exfail.example", "needed to choose between sp= and np=" },
+  { "pass-needs-no-existence-answer", M9, "sub.exfail.example", NULL, { "exfail.example:pass" }, SW_AUTH_PASS, "p",
+    R, R, FALSE, FALSE, TRUE, "exfail.example", NULL },
+  { "sp-name-exists-by-_dmarc-nodata", M9, "nodata.bank.example", NULL, {}, SW_AUTH_FAIL, "sp", N, N, FALSE, FALSE,
+    FALSE, "bank.example", NULL },
+
   /* Test mode and pct. */
   { "pct0-testing", M9, "pct0.example", NULL, {}, SW_AUTH_FAIL, "p", R, N, TRUE, FALSE, FALSE, "pct0.example",
     NULL },
@@ -382,6 +389,12 @@ test_lookups (void)
   g_autoptr (SwDmarcResult) r3 = evaluate (resolver, M9, "ghost.nonp.example", NULL, NULL);
   for (guint i = 0; i < r3->lookups->len; i++)
     g_assert_null (strstr (g_ptr_array_index (r3->lookups, i), " A "));
+
+  /* _dmarc.<name> answered NODATA: the name exists, no A query. */
+  g_autoptr (SwDmarcResult) r7 = evaluate (resolver, M9, "nodata.bank.example", NULL, NULL);
+  g_assert_true (lookups_contain (r7, "_dmarc.nodata.bank.example TXT NODATA"));
+  for (guint i = 0; i < r7->lookups->len; i++)
+    g_assert_null (strstr (g_ptr_array_index (r7->lookups, i), " A "));
 
   /* Several records: logged as such. */
   g_autoptr (SwDmarcResult) r4 = evaluate (resolver, M9, "multi.example", NULL, NULL);
