@@ -72,6 +72,8 @@ ub_query_unref (UbQuery *q)
   g_free (q);
 }
 
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (UbQuery, ub_query_unref)
+
 /* Removes @q from the pending set; TRUE if it was there (the caller then owns the
  * callback's reference). */
 static gboolean

@@ -56,6 +56,8 @@ zone_node_free (gpointer data)
   g_free (node);
 }
 
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ZoneNode, zone_node_free)
+
 static ZoneNode *
 zone_node_new (void)
 {
