@@ -384,7 +384,7 @@ parse_clauses (SwReceived *r, const char *text, gsize len)
               with = g_string_new (t->text);
               with_open = g_ascii_strcasecmp (t->text, "Microsoft") == 0;
             }
-          else if (t->kind == TOKEN_WORD && with_open)
+          else if (t->kind == TOKEN_WORD && with_open && with->len < 64)
             g_string_append_printf (with, " %s", t->text);
           else
             with_open = FALSE;
