@@ -56,12 +56,18 @@ sw_envelope_registrable_domain (const char *host)
   return g_strdup (reg != NULL ? reg : ascii);
 }
 
-typedef enum { MODE_AUTO, MODE_HOSTS, MODE_HOPS } Mode;
+typedef enum
+{
+  MODE_AUTO,
+  MODE_HOSTS,
+  MODE_HOPS
+} Mode;
 
-typedef struct {
-  Mode       mode;
-  GPtrArray *domains;   /* char*: provider's registrable domains (MODE_AUTO) */
-  GPtrArray *patterns;  /* char*: lower-case glob patterns (MODE_HOSTS) */
+typedef struct
+{
+  Mode mode;
+  GPtrArray *domains;  /* char*: provider's registrable domains (MODE_AUTO) */
+  GPtrArray *patterns; /* char*: lower-case glob patterns (MODE_HOSTS) */
 } Provider;
 
 static void
@@ -149,7 +155,7 @@ return_path_address (const char *value)
       const char *close = strchr (open, '>');
       if (close == NULL)
         return NULL;
-      g_autofree char *inside = g_strstrip (g_strndup (open + 1, (gsize) (close - open - 1)));
+      g_autofree char *inside = g_strstrip (g_strndup (open + 1, (gsize)(close - open - 1)));
       if (strpbrk (inside, " \t\"<") != NULL && inside[0] != '"')
         return NULL;
       return g_steal_pointer (&inside);
@@ -160,9 +166,10 @@ return_path_address (const char *value)
   return g_steal_pointer (&word);
 }
 
-typedef struct {
+typedef struct
+{
   SwReceived *r;
-  guint       position;  /* index of the field in the header */
+  guint position; /* index of the field in the header */
 } Hop;
 
 static void
@@ -206,7 +213,8 @@ usable_boundary (SwEnvelope *env, const Hop *h, int index)
   if (h->r->authenticated)
     {
       env->reason = g_strdup_printf ("Received #%d (by %s) is an authenticated submission from %s, "
-                                     "which SPF does not apply to", index + 1, by, h->r->from_ip);
+                                     "which SPF does not apply to",
+                                     index + 1, by, h->r->from_ip);
       return FALSE;
     }
   return TRUE;
@@ -216,7 +224,7 @@ static void
 walk_by_hops (SwEnvelope *env, GArray *hops, int trusted_hops, guint n_received)
 {
   int index = trusted_hops - 1;
-  if ((guint) index >= hops->len)
+  if ((guint)index >= hops->len)
     {
       env->reason = g_strdup_printf ("the account trusts %d Received fields but the message has %u",
                                      trusted_hops, n_received);
@@ -238,7 +246,8 @@ walk_by_hops (SwEnvelope *env, GArray *hops, int trusted_hops, guint n_received)
 static void
 learn_writer (Provider *p, const SwReceived *r)
 {
-  if (p->mode != MODE_AUTO || r->by_host == NULL || is_address (r->by_host) || strchr (r->by_host, '.') == NULL)
+  if (p->mode != MODE_AUTO || r->by_host == NULL || is_address (r->by_host)
+      || strchr (r->by_host, '.') == NULL)
     return;
   provider_add_domain (p, r->by_host);
 }
@@ -260,7 +269,8 @@ walk (SwEnvelope *env, GArray *hops, Provider *p, const SwEnvelopeHints *hints, 
       if (!r->parsed)
         {
           env->reason = g_strdup_printf ("Received #%u could not be read, so the fields below it "
-                                         "cannot be trusted", i + 1);
+                                         "cannot be trusted",
+                                         i + 1);
           return;
         }
       learn_writer (p, r);
@@ -271,12 +281,12 @@ walk (SwEnvelope *env, GArray *hops, Provider *p, const SwEnvelopeHints *hints, 
           internal++;
           continue;
         }
-      if (!usable_boundary (env, h, (int) i))
+      if (!usable_boundary (env, h, (int)i))
         return;
-      set_boundary (env, h, (int) i, source);
+      set_boundary (env, h, (int)i, source);
       g_autofree char *by = clean (r->by_host);
-      g_autofree char *who = p->mode == MODE_HOSTS ? g_strdup ("the account's provider hosts")
-                                                   : join_domains (p->domains);
+      g_autofree char *who
+          = p->mode == MODE_HOSTS ? g_strdup ("the account's provider hosts") : join_domains (p->domains);
       env->reason = g_strdup_printf ("Received #%u (by %s): the first hop from outside %s, "
                                      "after %u internal hop%s",
                                      i + 1, by, who, internal, internal == 1 ? "" : "s");
@@ -324,7 +334,8 @@ sw_envelope_reconstruct (SwMessage *msg, const SwEnvelopeHints *hints)
     walk_by_hops (env, hops, hints->trusted_hops, n_received);
   else
     {
-      Provider p = { MODE_AUTO, g_ptr_array_new_with_free_func (g_free), g_ptr_array_new_with_free_func (g_free) };
+      Provider p
+          = { MODE_AUTO, g_ptr_array_new_with_free_func (g_free), g_ptr_array_new_with_free_func (g_free) };
       if (hints != NULL && hints->provider_hosts != NULL && hints->provider_hosts[0] != NULL)
         {
           p.mode = MODE_HOSTS;

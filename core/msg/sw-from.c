@@ -38,7 +38,7 @@ sw_from_status_to_string (SwFromStatus status)
     "ok", "missing", "multiple-fields", "empty", "unparseable", "no-domain", "invalid-domain",
   };
   G_STATIC_ASSERT (G_N_ELEMENTS (names) == SW_FROM_STATUS_COUNT);
-  if ((guint) status >= SW_FROM_STATUS_COUNT)
+  if ((guint)status >= SW_FROM_STATUS_COUNT)
     return "unknown";
   return names[status];
 }
@@ -59,7 +59,7 @@ from_new (void)
 {
   SwFrom *from = g_new0 (SwFrom, 1);
   from->status = SW_FROM_OK;
-  from->mailboxes = g_ptr_array_new_with_free_func ((GDestroyNotify) sw_mailbox_free);
+  from->mailboxes = g_ptr_array_new_with_free_func ((GDestroyNotify)sw_mailbox_free);
   from->domains = g_ptr_array_new_with_free_func (g_free);
   return from;
 }
@@ -112,7 +112,8 @@ count_bare_at (const char *s)
   return n;
 }
 
-typedef struct {
+typedef struct
+{
   guint n_mailboxes;
   guint n_at;
 } Walk;
@@ -135,7 +136,7 @@ add_mailbox (SwFrom *from, InternetAddressMailbox *mb)
     m->local_part = g_strdup (addr);
   else
     {
-      m->local_part = g_strndup (addr, (gsize) (at - addr));
+      m->local_part = g_strndup (addr, (gsize)(at - addr));
       m->domain = g_strdup (at + 1);
     }
   g_ptr_array_add (from->mailboxes, m);

@@ -1,6 +1,9 @@
 /* sw-from.h: the RFC5322.From author domain(s) that DMARC evaluates.
  *
- * Decisions (RFC 7489 section 6.6.1, kept by RFC 9989 for the Author Domain):
+ * Decisions, after RFC 7489 section 6.6.1 (several author domains: check each, apply the
+ * strictest result); the RFC 9989 text on multi-valued From
+ * fields could not be read when this was written (not in the reference corpora), so
+ * this follows RFC 7489 until checked against it:
  * - no From field, several From fields, a From field with no mailbox (empty, or a group
  *   with no member), text the address parser could not read, a mailbox without a domain
  *   or with an invalid domain: the status says so and the verifier gives permerror;

@@ -4,11 +4,12 @@
 
 #include <string.h>
 
-struct _SwMessage {
-  GBytes         *raw;
-  GPtrArray      *fields;        /* SwHeaderField* */
-  gsize           header_length;
-  SwMessageFlags  flags;
+struct _SwMessage
+{
+  GBytes *raw;
+  GPtrArray *fields; /* SwHeaderField* */
+  gsize header_length;
+  SwMessageFlags flags;
 };
 
 static void
@@ -34,7 +35,7 @@ static gboolean
 line_is_field (const char *p, gsize len, gsize *name_len_out)
 {
   gsize i = 0;
-  while (i < len && (guchar) p[i] >= 33 && (guchar) p[i] <= 126 && p[i] != ':')
+  while (i < len && (guchar)p[i] >= 33 && (guchar)p[i] <= 126 && p[i] != ':')
     i++;
   if (i == 0)
     return FALSE;
@@ -83,12 +84,13 @@ unfold_value (const char *p, gsize len)
   return value;
 }
 
-typedef struct {
+typedef struct
+{
   gboolean active;
-  gsize    start;        /* offset of the field */
-  gsize    content_end;  /* end of its last line, without the line ending */
-  gsize    end;          /* after the line ending of its last line */
-  gsize    name_len;
+  gsize start;       /* offset of the field */
+  gsize content_end; /* end of its last line, without the line ending */
+  gsize end;         /* after the line ending of its last line */
+  gsize name_len;
 } Pending;
 
 static void
@@ -115,7 +117,7 @@ finish_field (SwMessage *msg, const char *data, Pending *pending)
   f->raw = copy_without_nul (text, text_len);
   const char *colon = memchr (text, ':', text_len);
   g_assert (colon != NULL);
-  f->value = unfold_value (colon + 1, text_len - (gsize) (colon + 1 - text));
+  f->value = unfold_value (colon + 1, text_len - (gsize)(colon + 1 - text));
   f->offset = pending->start;
   f->length = pending->end - pending->start;
   g_ptr_array_add (msg->fields, f);
@@ -131,7 +133,7 @@ parse_header (SwMessage *msg, const char *data, gsize size)
     {
       const char *nl = memchr (data, '\n', MIN (size, SW_MAX_HEADER_BLOCK));
       msg->flags |= SW_MESSAGE_FLAG_MBOX_FROM_LINE;
-      pos = nl != NULL ? (gsize) (nl - data) + 1 : size;
+      pos = nl != NULL ? (gsize)(nl - data) + 1 : size;
     }
 
   for (;;)
@@ -146,7 +148,7 @@ parse_header (SwMessage *msg, const char *data, gsize size)
         }
       const char *line = data + pos;
       const char *nl = memchr (line, '\n', size - pos);
-      gsize line_end = nl != NULL ? (gsize) (nl - data) + 1 : size;
+      gsize line_end = nl != NULL ? (gsize)(nl - data) + 1 : size;
       if (line_end > SW_MAX_HEADER_BLOCK)
         {
           msg->flags |= SW_MESSAGE_FLAG_HEADER_TRUNCATED;
@@ -154,7 +156,8 @@ parse_header (SwMessage *msg, const char *data, gsize size)
             {
               /* Its continuation lines, if any, are beyond the cap. */
               finish_field (msg, data, &pending);
-              SwHeaderField *last = msg->fields->len ? g_ptr_array_index (msg->fields, msg->fields->len - 1) : NULL;
+              SwHeaderField *last
+                  = msg->fields->len ? g_ptr_array_index (msg->fields, msg->fields->len - 1) : NULL;
               if (last != NULL && last->offset == pending.start)
                 last->truncated = TRUE;
             }
@@ -183,7 +186,7 @@ parse_header (SwMessage *msg, const char *data, gsize size)
         {
           if (line[i] == '\0')
             msg->flags |= SW_MESSAGE_FLAG_HAS_NUL;
-          else if ((guchar) line[i] > 0x7f)
+          else if ((guchar)line[i] > 0x7f)
             msg->flags |= SW_MESSAGE_FLAG_8BIT_HEADER;
         }
 
@@ -223,7 +226,7 @@ sw_message_new (GBytes *raw)
 
   SwMessage *msg = g_new0 (SwMessage, 1);
   msg->raw = g_bytes_ref (raw);
-  msg->fields = g_ptr_array_new_with_free_func ((GDestroyNotify) header_field_free);
+  msg->fields = g_ptr_array_new_with_free_func ((GDestroyNotify)header_field_free);
   gsize size = 0;
   const char *data = g_bytes_get_data (raw, &size);
   if (data == NULL)
@@ -351,7 +354,7 @@ mbox_message (GBytes *data, const char *base, gsize start, gsize end)
   for (gsize pos = start; pos < end;)
     {
       const char *nl = memchr (base + pos, '\n', end - pos);
-      gsize line_end = nl ? (gsize) (nl - base) + 1 : end;
+      gsize line_end = nl ? (gsize)(nl - base) + 1 : end;
       if (is_quoted_from_line (base + pos, line_end - pos))
         {
           quoted = TRUE;
@@ -362,13 +365,13 @@ mbox_message (GBytes *data, const char *base, gsize start, gsize end)
   if (!quoted)
     return g_bytes_new_from_bytes (data, start, end - start);
 
-  GByteArray *out = g_byte_array_sized_new ((guint) (end - start));
+  GByteArray *out = g_byte_array_sized_new ((guint)(end - start));
   for (gsize pos = start; pos < end;)
     {
       const char *nl = memchr (base + pos, '\n', end - pos);
-      gsize line_end = nl ? (gsize) (nl - base) + 1 : end;
+      gsize line_end = nl ? (gsize)(nl - base) + 1 : end;
       gsize skip = is_quoted_from_line (base + pos, line_end - pos) ? 1 : 0;
-      g_byte_array_append (out, (const guint8 *) base + pos + skip, (guint) (line_end - pos - skip));
+      g_byte_array_append (out, (const guint8 *)base + pos + skip, (guint)(line_end - pos - skip));
       pos = line_end;
     }
   return g_byte_array_free_to_bytes (out);
@@ -387,7 +390,7 @@ sw_message_split_mbox (GBytes *data)
 {
   g_return_val_if_fail (data != NULL, NULL);
 
-  GPtrArray *messages = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  GPtrArray *messages = g_ptr_array_new_with_free_func ((GDestroyNotify)g_bytes_unref);
   gsize size = 0;
   const char *base = g_bytes_get_data (data, &size);
   if (base == NULL || !is_separator_line (base, size))
@@ -396,14 +399,14 @@ sw_message_split_mbox (GBytes *data)
       return messages;
     }
 
-  gsize msg_start = 0;       /* start of the current message */
-  gsize blank_start = 0;     /* start of the previous line if it was empty */
+  gsize msg_start = 0;   /* start of the current message */
+  gsize blank_start = 0; /* start of the previous line if it was empty */
   gboolean prev_blank = FALSE;
   gboolean in_message = FALSE;
   for (gsize pos = 0; pos < size;)
     {
       const char *nl = memchr (base + pos, '\n', size - pos);
-      gsize line_end = nl ? (gsize) (nl - base) + 1 : size;
+      gsize line_end = nl ? (gsize)(nl - base) + 1 : size;
       if (is_separator_line (base + pos, line_end - pos) && (pos == 0 || prev_blank))
         {
           if (in_message)

@@ -26,11 +26,16 @@ sw_received_free (SwReceived *r)
   g_free (r);
 }
 
-typedef enum { TOKEN_WORD, TOKEN_COMMENT } TokenKind;
+typedef enum
+{
+  TOKEN_WORD,
+  TOKEN_COMMENT
+} TokenKind;
 
-typedef struct {
-  TokenKind  kind;
-  char      *text;  /* a word, or the text inside the outer parentheses */
+typedef struct
+{
+  TokenKind kind;
+  char *text; /* a word, or the text inside the outer parentheses */
 } Token;
 
 static void
@@ -52,7 +57,7 @@ item_dup (const char *p, gsize len)
 {
   if (len > RECEIVED_MAX_ITEM)
     len = RECEIVED_MAX_ITEM;
-  return g_utf8_make_valid (p, (gssize) len);
+  return g_utf8_make_valid (p, (gssize)len);
 }
 
 /* Position of the last ';' outside comments, or -1. */
@@ -78,7 +83,7 @@ find_date_separator (const char *s)
 static GPtrArray *
 tokenize (const char *s, gsize len)
 {
-  GPtrArray *tokens = g_ptr_array_new_with_free_func ((GDestroyNotify) token_free);
+  GPtrArray *tokens = g_ptr_array_new_with_free_func ((GDestroyNotify)token_free);
   gsize i = 0;
   while (i < len)
     {
@@ -120,12 +125,25 @@ tokenize (const char *s, gsize len)
   return tokens;
 }
 
-typedef enum { CLAUSE_NONE, CLAUSE_FROM, CLAUSE_BY, CLAUSE_VIA, CLAUSE_WITH, CLAUSE_ID, CLAUSE_FOR } Clause;
+typedef enum
+{
+  CLAUSE_NONE,
+  CLAUSE_FROM,
+  CLAUSE_BY,
+  CLAUSE_VIA,
+  CLAUSE_WITH,
+  CLAUSE_ID,
+  CLAUSE_FOR
+} Clause;
 
 static Clause
 keyword (const char *word)
 {
-  static const struct { const char *word; Clause clause; } keywords[] = {
+  static const struct
+  {
+    const char *word;
+    Clause clause;
+  } keywords[] = {
     { "from", CLAUSE_FROM }, { "by", CLAUSE_BY }, { "via", CLAUSE_VIA },
     { "with", CLAUSE_WITH }, { "id", CLAUSE_ID }, { "for", CLAUSE_FOR },
   };
@@ -159,7 +177,7 @@ strip_address (const char *word)
       len--;
       const char *close = memchr (word, '>', len);
       if (close != NULL)
-        len = (gsize) (close - word);
+        len = (gsize)(close - word);
     }
   return g_strndup (word, len);
 }
@@ -196,12 +214,13 @@ is_address_word (const char *word)
 }
 
 /* What the comments of the from-clause say about the client. */
-typedef struct {
-  char     *helo;         /* "helo=x" (Exim), "(HELO x)"/"(EHLO x)" (qmail, Yahoo) */
-  char     *rdns_word;    /* the word before the [IP] literal (Postfix, Sendmail) */
-  char     *bracket_ip;   /* [IP] literal in a comment */
-  char     *bare_ip;      /* a comment that is only an address (Exchange, qmail) */
-  gboolean  forged;       /* "(may be forged)" (Sendmail) */
+typedef struct
+{
+  char *helo;       /* "helo=x" (Exim), "(HELO x)"/"(EHLO x)" (qmail, Yahoo) */
+  char *rdns_word;  /* the word before the [IP] literal (Postfix, Sendmail) */
+  char *bracket_ip; /* [IP] literal in a comment */
+  char *bare_ip;    /* a comment that is only an address (Exchange, qmail) */
+  gboolean forged;  /* "(may be forged)" (Sendmail) */
 } FromInfo;
 
 static void
@@ -235,7 +254,7 @@ scan_from_comment (const char *text, FromInfo *info)
   const char *close = open ? strchr (open, ']') : NULL;
   if (open != NULL && close != NULL && info->bracket_ip == NULL)
     {
-      g_autofree char *inside = g_strndup (open + 1, (gsize) (close - open - 1));
+      g_autofree char *inside = g_strndup (open + 1, (gsize)(close - open - 1));
       info->bracket_ip = sw_ip_normalize (inside);
       if (info->bracket_ip != NULL && info->rdns_word == NULL)
         {
@@ -246,13 +265,13 @@ scan_from_comment (const char *text, FromInfo *info)
           const char *start = end;
           while (start > text && !is_space (start[-1]))
             start--;
-          if (end > start && memchr (start, '=', (gsize) (end - start)) == NULL)
+          if (end > start && memchr (start, '=', (gsize)(end - start)) == NULL)
             {
-              const char *at = memchr (start, '@', (gsize) (end - start));
+              const char *at = memchr (start, '@', (gsize)(end - start));
               if (at != NULL)
                 start = at + 1;
               if (end > start)
-                info->rdns_word = g_strndup (start, (gsize) (end - start));
+                info->rdns_word = g_strndup (start, (gsize)(end - start));
             }
         }
       return;
@@ -466,7 +485,7 @@ sw_received_parse (const char *value)
           if (dt != NULL)
             r->timestamp = g_date_time_to_unix (dt);
         }
-      len = (gsize) semi;
+      len = (gsize)semi;
     }
   parse_clauses (r, value, len);
   r->parsed = r->from_helo != NULL || r->from_ip != NULL || r->by_host != NULL || r->with_protocol != NULL

@@ -4,65 +4,80 @@
 
 #include <string.h>
 
-typedef struct {
-  const char   *name;
-  const char   *header;        /* the header block (LF), without the empty line */
-  SwFromStatus  status;
-  const char   *domains;       /* distinct domains, comma-separated; "" for none */
-  guint         n_mailboxes;
-  gboolean      group;
-  const char   *display_name;  /* of the first mailbox, or NULL */
-  const char   *local_part;    /* of the first mailbox, or NULL to skip */
-  const char   *domain;        /* as written, of the first mailbox, or NULL to skip */
+typedef struct
+{
+  const char *name;
+  const char *header; /* the header block (LF), without the empty line */
+  SwFromStatus status;
+  const char *domains; /* distinct domains, comma-separated; "" for none */
+  guint n_mailboxes;
+  gboolean group;
+  const char *display_name; /* of the first mailbox, or NULL */
+  const char *local_part;   /* of the first mailbox, or NULL to skip */
+  const char *domain;       /* as written, of the first mailbox, or NULL to skip */
 } FromCase;
 
 static const FromCase cases[] = {
   { "simple", "From: alice@example.com", SW_FROM_OK, "example.com", 1, FALSE, NULL, "alice", "example.com" },
-  { "display-name", "From: Alice Liddell <alice@Example.COM>", SW_FROM_OK, "example.com", 1, FALSE, "Alice Liddell", "alice",
-    "Example.COM" },
-  { "quoted-display-name", "From: \"Liddell, Alice\" <alice@example.com>", SW_FROM_OK, "example.com", 1, FALSE, "Liddell, Alice",
-    "alice", "example.com" },
-  { "rfc2047-b", "From: =?UTF-8?B?QsO8cm8gTcO8bGxlcg==?= <buero@example.de>", SW_FROM_OK, "example.de", 1, FALSE,
-    "B\xc3\xbcro M\xc3\xbcller", "buero", "example.de" },
-  { "rfc2047-q-with-at", "From: =?utf-8?q?security=40paypal.com?= <x@evil.example>", SW_FROM_OK, "evil.example", 1, FALSE,
-    "security@paypal.com", "x", "evil.example" },
-  { "quoted-display-with-address", "From: \"support@bank.example\" <x@evil.example>", SW_FROM_OK, "evil.example", 1, FALSE,
-    "support@bank.example", "x", "evil.example" },
-  { "8bit-display-name", "From: J\xc3\xb6rg <joerg@example.de>", SW_FROM_OK, "example.de", 1, FALSE, "J\xc3\xb6rg", "joerg",
-    "example.de" },
-  { "quoted-local-part", "From: \"john..doe\"@example.org", SW_FROM_OK, "example.org", 1, FALSE, NULL, "\"john..doe\"",
+  { "display-name", "From: Alice Liddell <alice@Example.COM>", SW_FROM_OK, "example.com", 1, FALSE,
+    "Alice Liddell", "alice", "Example.COM" },
+  { "quoted-display-name", "From: \"Liddell, Alice\" <alice@example.com>", SW_FROM_OK, "example.com", 1,
+    FALSE, "Liddell, Alice", "alice", "example.com" },
+  { "rfc2047-b", "From: =?UTF-8?B?QsO8cm8gTcO8bGxlcg==?= <buero@example.de>", SW_FROM_OK, "example.de", 1,
+    FALSE, "B\xc3\xbcro M\xc3\xbcller", "buero", "example.de" },
+  { "rfc2047-q-with-at", "From: =?utf-8?q?security=40paypal.com?= <x@evil.example>", SW_FROM_OK,
+    "evil.example", 1, FALSE, "security@paypal.com", "x", "evil.example" },
+  { "quoted-display-with-address", "From: \"support@bank.example\" <x@evil.example>", SW_FROM_OK,
+    "evil.example", 1, FALSE, "support@bank.example", "x", "evil.example" },
+  { "8bit-display-name", "From: J\xc3\xb6rg <joerg@example.de>", SW_FROM_OK, "example.de", 1, FALSE,
+    "J\xc3\xb6rg", "joerg", "example.de" },
+  { "quoted-local-part", "From: \"john..doe\"@example.org", SW_FROM_OK, "example.org", 1, FALSE, NULL,
+    "\"john..doe\"", "example.org" },
+  { "quoted-local-part-at", "From: \"a@b\"@example.org", SW_FROM_OK, "example.org", 1, FALSE, NULL, "\"a@b\"",
     "example.org" },
-  { "quoted-local-part-at", "From: \"a@b\"@example.org", SW_FROM_OK, "example.org", 1, FALSE, NULL, "\"a@b\"", "example.org" },
-  { "comment", "From: alice@example.com (Alice at work)", SW_FROM_OK, "example.com", 1, FALSE, "Alice at work", "alice",
+  { "comment", "From: alice@example.com (Alice at work)", SW_FROM_OK, "example.com", 1, FALSE,
+    "Alice at work", "alice", "example.com" },
+  { "folded", "From: Alice\n <alice@example.com>", SW_FROM_OK, "example.com", 1, FALSE, "Alice", "alice",
     "example.com" },
-  { "folded", "From: Alice\n <alice@example.com>", SW_FROM_OK, "example.com", 1, FALSE, "Alice", "alice", "example.com" },
-  { "idn-u-label", "From: info@b\xc3\xbc""cher.example", SW_FROM_OK, "xn--bcher-kva.example", 1, FALSE, NULL, "info",
-    "b\xc3\xbc""cher.example" },
-  { "idn-a-label", "From: info@XN--BCHER-KVA.example", SW_FROM_OK, "xn--bcher-kva.example", 1, FALSE, NULL, "info",
-    "XN--BCHER-KVA.example" },
+  { "idn-u-label",
+    "From: info@b\xc3\xbc"
+    "cher.example",
+    SW_FROM_OK, "xn--bcher-kva.example", 1, FALSE, NULL, "info",
+    "b\xc3\xbc"
+    "cher.example" },
+  { "idn-a-label", "From: info@XN--BCHER-KVA.example", SW_FROM_OK, "xn--bcher-kva.example", 1, FALSE, NULL,
+    "info", "XN--BCHER-KVA.example" },
   { "trailing-dot", "From: a@example.com.", SW_FROM_OK, "example.com", 1, FALSE, NULL, "a", NULL },
-  { "same-domain-twice", "From: a@example.com, b@EXAMPLE.com", SW_FROM_OK, "example.com", 2, FALSE, NULL, "a", NULL },
-  { "two-domains", "From: a@example.com, Bob <b@example.org>", SW_FROM_OK, "example.com,example.org", 2, FALSE, NULL, "a", NULL },
-  { "group", "From: Team: a@example.com, b@example.net;", SW_FROM_OK, "example.com,example.net", 2, TRUE, NULL, "a", NULL },
+  { "same-domain-twice", "From: a@example.com, b@EXAMPLE.com", SW_FROM_OK, "example.com", 2, FALSE, NULL, "a",
+    NULL },
+  { "two-domains", "From: a@example.com, Bob <b@example.org>", SW_FROM_OK, "example.com,example.org", 2,
+    FALSE, NULL, "a", NULL },
+  { "group", "From: Team: a@example.com, b@example.net;", SW_FROM_OK, "example.com,example.net", 2, TRUE,
+    NULL, "a", NULL },
   { "empty-group", "From: undisclosed-recipients:;", SW_FROM_EMPTY, "", 0, TRUE, NULL, NULL, NULL },
   { "missing", "To: a@example.com", SW_FROM_MISSING, "", 0, FALSE, NULL, NULL, NULL },
-  { "multiple-fields", "From: a@example.com\nFrom: b@example.org", SW_FROM_MULTIPLE_FIELDS, "example.com,example.org", 2, FALSE,
-    NULL, "a", NULL },
+  { "multiple-fields", "From: a@example.com\nFrom: b@example.org", SW_FROM_MULTIPLE_FIELDS,
+    "example.com,example.org", 2, FALSE, NULL, "a", NULL },
   { "empty", "From:", SW_FROM_EMPTY, "", 0, FALSE, NULL, NULL, NULL },
   { "blank", "From:    ", SW_FROM_EMPTY, "", 0, FALSE, NULL, NULL, NULL },
   { "no-at", "From: alice", SW_FROM_NO_DOMAIN, "", 1, FALSE, NULL, "alice", NULL },
   { "words-only", "From: not an address", SW_FROM_UNPARSEABLE, "", 0, FALSE, NULL, NULL, NULL },
-  { "trailing-garbage-word", "From: a@example.com garbage", SW_FROM_NO_DOMAIN, "example.com", 2, FALSE, NULL, "a", NULL },
-  { "semicolon-hides-address", "From: a@example.com; b@bank.example", SW_FROM_UNPARSEABLE, "example.com", 1, FALSE, NULL, "a", NULL },
+  { "trailing-garbage-word", "From: a@example.com garbage", SW_FROM_NO_DOMAIN, "example.com", 2, FALSE, NULL,
+    "a", NULL },
+  { "semicolon-hides-address", "From: a@example.com; b@bank.example", SW_FROM_UNPARSEABLE, "example.com", 1,
+    FALSE, NULL, "a", NULL },
   { "double-at", "From: a@evil.example@bank.example", SW_FROM_UNPARSEABLE, NULL, 1, FALSE, NULL, NULL, NULL },
   { "empty-domain", "From: a@", SW_FROM_UNPARSEABLE, "", 0, FALSE, NULL, NULL, NULL },
   { "domain-literal", "From: a@[192.0.2.1]", SW_FROM_INVALID_DOMAIN, "", 1, FALSE, NULL, "a", "[192.0.2.1]" },
   { "bad-domain", "From: a@exa_mple..com", SW_FROM_UNPARSEABLE, "", 0, FALSE, NULL, NULL, NULL },
-  { "long-label", "From: a@1234567890123456789012345678901234567890123456789012345678901234.example", SW_FROM_INVALID_DOMAIN, "", 1,
+  { "long-label", "From: a@1234567890123456789012345678901234567890123456789012345678901234.example",
+    SW_FROM_INVALID_DOMAIN, "", 1, FALSE, NULL, "a", NULL },
+  { "invalid-and-valid", "From: a@example.com, b@[192.0.2.1]", SW_FROM_INVALID_DOMAIN, "example.com", 2,
     FALSE, NULL, "a", NULL },
-  { "invalid-and-valid", "From: a@example.com, b@[192.0.2.1]", SW_FROM_INVALID_DOMAIN, "example.com", 2, FALSE, NULL, "a", NULL },
-  { "invalid-and-no-domain", "From: b@[192.0.2.1], c", SW_FROM_INVALID_DOMAIN, "", 2, FALSE, NULL, "b", NULL },
-  { "angle-unclosed", "From: Alice <alice@example.com", SW_FROM_OK, "example.com", 1, FALSE, "Alice", "alice", NULL },
+  { "invalid-and-no-domain", "From: b@[192.0.2.1], c", SW_FROM_INVALID_DOMAIN, "", 2, FALSE, NULL, "b",
+    NULL },
+  { "angle-unclosed", "From: Alice <alice@example.com", SW_FROM_OK, "example.com", 1, FALSE, "Alice", "alice",
+    NULL },
 };
 
 static void
@@ -83,7 +98,8 @@ test_from_table (gconstpointer data)
     {
       g_autoptr (GString) got = g_string_new (NULL);
       for (guint i = 0; i < from->domains->len; i++)
-        g_string_append_printf (got, "%s%s", i ? "," : "", (const char *) g_ptr_array_index (from->domains, i));
+        g_string_append_printf (got, "%s%s", i ? "," : "",
+                                (const char *)g_ptr_array_index (from->domains, i));
       if (g_strcmp0 (got->str, c->domains) != 0)
         g_error ("case %s: domains \"%s\", expected \"%s\"", c->name, got->str, c->domains);
     }
@@ -147,7 +163,7 @@ static void
 test_from_status_names (void)
 {
   for (int s = 0; s < SW_FROM_STATUS_COUNT; s++)
-    g_assert_cmpstr (sw_from_status_to_string ((SwFromStatus) s), !=, "unknown");
+    g_assert_cmpstr (sw_from_status_to_string ((SwFromStatus)s), !=, "unknown");
   g_assert_cmpstr (sw_from_status_to_string (SW_FROM_MULTIPLE_FIELDS), ==, "multiple-fields");
   g_assert_cmpstr (sw_from_status_to_string (SW_FROM_STATUS_COUNT), ==, "unknown");
 }

@@ -12,7 +12,7 @@ void sw_test_envelope_register (void);
 static SwMessage *
 message_from_string (const char *text, gssize len)
 {
-  g_autoptr (GBytes) b = g_bytes_new (text, len < 0 ? strlen (text) : (gsize) len);
+  g_autoptr (GBytes) b = g_bytes_new (text, len < 0 ? strlen (text) : (gsize)len);
   return sw_message_new (b);
 }
 
@@ -27,7 +27,8 @@ check_offsets (const char *name, SwMessage *msg)
     {
       const SwHeaderField *f = sw_message_get_field (msg, i);
       if (f->offset < prev_end || f->offset + f->length > size)
-        g_error ("case %s: field %u has offset %" G_GSIZE_FORMAT " length %" G_GSIZE_FORMAT, name, i, f->offset, f->length);
+        g_error ("case %s: field %u has offset %" G_GSIZE_FORMAT " length %" G_GSIZE_FORMAT, name, i,
+                 f->offset, f->length);
       gsize raw_len = strlen (f->raw);
       if (!f->truncated && raw_len > f->length)
         g_error ("case %s: field %u raw longer than its bytes", name, i);
@@ -40,47 +41,57 @@ check_offsets (const char *name, SwMessage *msg)
     g_error ("case %s: header length beyond the message", name);
 }
 
-typedef struct {
-  const char     *name;
-  const char     *text;
-  gssize          len;            /* -1: NUL-terminated */
-  SwMessageFlags  flags;
-  guint           n_fields;
-  gssize          header_length;  /* -1: the whole input */
-  const char     *first_name;
-  const char     *first_value;
-  const char     *first_raw;
-  const char     *last_value;
+typedef struct
+{
+  const char *name;
+  const char *text;
+  gssize len; /* -1: NUL-terminated */
+  SwMessageFlags flags;
+  guint n_fields;
+  gssize header_length; /* -1: the whole input */
+  const char *first_name;
+  const char *first_value;
+  const char *first_raw;
+  const char *last_value;
 } MessageCase;
 
 static const MessageCase message_cases[] = {
   { "crlf", "From: a@example.com\r\nSubject: hello\r\n\r\nbody\r\n", -1, 0, 2, 39, "From", "a@example.com",
     "From: a@example.com", "hello" },
-  { "lf", "From: a@example.com\nSubject: hello\n\nbody\n", -1, SW_MESSAGE_FLAG_BARE_LF, 2, 36, "From", "a@example.com",
-    "From: a@example.com", "hello" },
-  { "folded-crlf", "Subject: a\r\n  long\r\n\tsubject  \r\nTo: b@example.com\r\n\r\n", -1, 0, 2, -1, "Subject",
-    "a  long\tsubject", "Subject: a\r\n  long\r\n\tsubject  ", "b@example.com" },
-  { "folded-lf", "Subject: a\n long\nTo: b@example.com\n\n", -1, SW_MESSAGE_FLAG_BARE_LF, 2, -1, "Subject", "a long",
-    "Subject: a\n long", "b@example.com" },
-  { "mixed-endings", "A: 1\r\nB: 2\nC: 3\r\n\r\n", -1, SW_MESSAGE_FLAG_BARE_LF, 3, -1, "A", "1", "A: 1", "3" },
+  { "lf", "From: a@example.com\nSubject: hello\n\nbody\n", -1, SW_MESSAGE_FLAG_BARE_LF, 2, 36, "From",
+    "a@example.com", "From: a@example.com", "hello" },
+  { "folded-crlf", "Subject: a\r\n  long\r\n\tsubject  \r\nTo: b@example.com\r\n\r\n", -1, 0, 2, -1,
+    "Subject", "a  long\tsubject", "Subject: a\r\n  long\r\n\tsubject  ", "b@example.com" },
+  { "folded-lf", "Subject: a\n long\nTo: b@example.com\n\n", -1, SW_MESSAGE_FLAG_BARE_LF, 2, -1, "Subject",
+    "a long", "Subject: a\n long", "b@example.com" },
+  { "mixed-endings", "A: 1\r\nB: 2\nC: 3\r\n\r\n", -1, SW_MESSAGE_FLAG_BARE_LF, 3, -1, "A", "1", "A: 1",
+    "3" },
   { "obs-space-before-colon", "Subject : x\r\n\r\n", -1, 0, 1, -1, "Subject", "x", "Subject : x", "x" },
   { "empty-value", "X-Empty:\r\nY:   \r\n\r\n", -1, 0, 2, -1, "X-Empty", "", "X-Empty:", "" },
-  { "8bit", "Subject: gr\xc3\xbc\xc3\x9f""e\r\n\r\n", -1, SW_MESSAGE_FLAG_8BIT_HEADER, 1, -1, "Subject", "gr\xc3\xbc\xc3\x9f""e",
+  { "8bit",
+    "Subject: gr\xc3\xbc\xc3\x9f"
+    "e\r\n\r\n",
+    -1, SW_MESSAGE_FLAG_8BIT_HEADER, 1, -1, "Subject",
+    "gr\xc3\xbc\xc3\x9f"
+    "e",
     NULL, NULL },
   { "rfc2047-display-name", "From: =?UTF-8?B?QsO8cm8=?= <a@example.com>\r\n\r\n", -1, 0, 1, -1, "From",
     "=?UTF-8?B?QsO8cm8=?= <a@example.com>", NULL, NULL },
-  { "nul", "Subject: a\0b\r\nTo: c\r\n\r\n", 23, SW_MESSAGE_FLAG_HAS_NUL, 2, -1, "Subject", "a b", "Subject: a b", "c" },
-  { "no-blank-line", "From: a@example.com\r\nSubject: x", -1, SW_MESSAGE_FLAG_NO_BODY, 2, -1, "From", "a@example.com",
-    NULL, "x" },
-  { "no-blank-line-final-crlf", "From: a@example.com\r\n", -1, SW_MESSAGE_FLAG_NO_BODY, 1, -1, "From", "a@example.com", NULL, NULL },
+  { "nul", "Subject: a\0b\r\nTo: c\r\n\r\n", 23, SW_MESSAGE_FLAG_HAS_NUL, 2, -1, "Subject", "a b",
+    "Subject: a b", "c" },
+  { "no-blank-line", "From: a@example.com\r\nSubject: x", -1, SW_MESSAGE_FLAG_NO_BODY, 2, -1, "From",
+    "a@example.com", NULL, "x" },
+  { "no-blank-line-final-crlf", "From: a@example.com\r\n", -1, SW_MESSAGE_FLAG_NO_BODY, 1, -1, "From",
+    "a@example.com", NULL, NULL },
   { "blank-line-no-body", "From: a@example.com\r\n\r\n", -1, 0, 1, -1, "From", "a@example.com", NULL, NULL },
   { "empty-message", "", -1, SW_MESSAGE_FLAG_NO_BODY, 0, 0, NULL, NULL, NULL, NULL },
   { "only-blank-line", "\r\nbody", -1, 0, 0, 2, NULL, NULL, NULL, NULL },
-  { "malformed-line", "From: a@example.com\r\nthis is no header\r\nTo: b@example.com\r\n\r\n", -1, SW_MESSAGE_FLAG_MALFORMED_LINE,
-    2, -1, "From", "a@example.com", NULL, "b@example.com" },
-  { "continuation-first", "  folded\r\nTo: b@example.com\r\n\r\n", -1, SW_MESSAGE_FLAG_MALFORMED_LINE, 1, -1, "To",
-    "b@example.com", NULL, NULL },
-  { "colon-first", ": no name\r\nTo: b\r\n\r\n", -1, SW_MESSAGE_FLAG_MALFORMED_LINE, 1, -1, "To", "b", NULL, NULL },
+  { "malformed-line", "From: a@example.com\r\nthis is no header\r\nTo: b@example.com\r\n\r\n", -1,
+    SW_MESSAGE_FLAG_MALFORMED_LINE, 2, -1, "From", "a@example.com", NULL, "b@example.com" },
+  { "continuation-first", "  folded\r\nTo: b@example.com\r\n\r\n", -1, SW_MESSAGE_FLAG_MALFORMED_LINE, 1, -1,
+    "To", "b@example.com", NULL, NULL },
+  { "colon-first", ": no name\r\nTo: b\r\n\r\n", -1, SW_MESSAGE_FLAG_MALFORMED_LINE, 1, -1, "To", "b", NULL,
+    NULL },
   { "mbox-from-line", "From sender@example.com Tue Aug  1 10:04:05 2023\nFrom: a@example.com\n\n", -1,
     SW_MESSAGE_FLAG_MBOX_FROM_LINE | SW_MESSAGE_FLAG_BARE_LF, 1, -1, "From", "a@example.com", NULL, NULL },
   { "cr-cr-lf", "Subject: x\r\r\n\r\n", -1, 0, 1, -1, "Subject", "x\r", NULL, NULL },
@@ -91,13 +102,13 @@ static void
 test_message_table (gconstpointer data)
 {
   const MessageCase *c = data;
-  gsize len = c->len < 0 ? strlen (c->text) : (gsize) c->len;
-  g_autoptr (SwMessage) msg = message_from_string (c->text, (gssize) len);
+  gsize len = c->len < 0 ? strlen (c->text) : (gsize)c->len;
+  g_autoptr (SwMessage) msg = message_from_string (c->text, (gssize)len);
   if (sw_message_get_flags (msg) != c->flags)
     g_error ("case %s: flags 0x%x, expected 0x%x", c->name, sw_message_get_flags (msg), c->flags);
   if (sw_message_get_n_fields (msg) != c->n_fields)
     g_error ("case %s: %u fields, expected %u", c->name, sw_message_get_n_fields (msg), c->n_fields);
-  gsize want_len = c->header_length < 0 ? len : (gsize) c->header_length;
+  gsize want_len = c->header_length < 0 ? len : (gsize)c->header_length;
   if (sw_message_get_header_length (msg) != want_len)
     g_error ("case %s: header length %" G_GSIZE_FORMAT ", expected %" G_GSIZE_FORMAT, c->name,
              sw_message_get_header_length (msg), want_len);
@@ -118,7 +129,8 @@ test_message_table (gconstpointer data)
 static void
 test_message_lookup (void)
 {
-  g_autoptr (SwMessage) msg = message_from_string ("Received: one\r\nX: 1\r\nreceived: two\r\nRECEIVED: three\r\n\r\n", -1);
+  g_autoptr (SwMessage) msg
+      = message_from_string ("Received: one\r\nX: 1\r\nreceived: two\r\nRECEIVED: three\r\n\r\n", -1);
   g_assert_cmpuint (sw_message_count_fields (msg, "Received"), ==, 3);
   g_assert_cmpuint (sw_message_count_fields (msg, "Missing"), ==, 0);
   g_assert_cmpstr (sw_message_find_field (msg, "RECEIVED", 0)->value, ==, "one");
@@ -142,7 +154,7 @@ test_message_cap_block (void)
       gsize target = SW_MAX_HEADER_BLOCK + extra - 2; /* before the final empty line */
       guint n = 0;
       while (s->len + 1000 < target)
-        g_string_append_printf (s, "X-Pad-%05u: %0*d\r\n", n++, (int) (1000 - 15), 0);
+        g_string_append_printf (s, "X-Pad-%05u: %0*d\r\n", n++, (int)(1000 - 15), 0);
       /* The last field fills the rest exactly. */
       gsize rest = target - s->len;
       g_assert_cmpuint (rest, >=, 20);
@@ -151,7 +163,7 @@ test_message_cap_block (void)
         g_string_append_c (s, 'z');
       g_string_append (s, "\r\n\r\nbody\r\n");
       g_assert_cmpuint (s->len, ==, SW_MAX_HEADER_BLOCK + extra + 6);
-      g_autoptr (SwMessage) msg = message_from_string (s->str, (gssize) s->len);
+      g_autoptr (SwMessage) msg = message_from_string (s->str, (gssize)s->len);
       SwMessageFlags flags = sw_message_get_flags (msg);
       if (extra == 0)
         {
@@ -182,7 +194,7 @@ test_message_cap_block_unterminated (void)
   GString *s = g_string_new ("From: a@example.com\r\nX-Huge: start\r\n");
   while (s->len < 3 * SW_MAX_HEADER_BLOCK)
     g_string_append (s, " continuation continuation continuation continuation\r\n");
-  g_autoptr (SwMessage) msg = message_from_string (s->str, (gssize) s->len);
+  g_autoptr (SwMessage) msg = message_from_string (s->str, (gssize)s->len);
   g_assert_true (sw_message_get_flags (msg) & SW_MESSAGE_FLAG_HEADER_TRUNCATED);
   g_assert_cmpuint (sw_message_get_header_length (msg), <=, SW_MAX_HEADER_BLOCK);
   g_assert_cmpuint (sw_message_get_n_fields (msg), ==, 2);
@@ -203,7 +215,7 @@ test_message_cap_fields (void)
       for (guint i = 0; i < SW_MAX_HEADER_FIELDS + extra; i++)
         g_string_append_printf (s, "X-%u: %u\r\n", i, i);
       g_string_append (s, "\r\n");
-      g_autoptr (SwMessage) msg = message_from_string (s->str, (gssize) s->len);
+      g_autoptr (SwMessage) msg = message_from_string (s->str, (gssize)s->len);
       g_assert_cmpuint (sw_message_get_n_fields (msg), ==, SW_MAX_HEADER_FIELDS);
       g_assert_cmpuint (sw_message_get_header_length (msg), ==, s->len);
       if (extra == 0)
@@ -232,7 +244,7 @@ test_message_cap_field (void)
         }
       g_assert_cmpuint (s->len, ==, SW_MAX_HEADER_FIELD + extra);
       g_string_append (s, "\r\nTo: b@example.com\r\n\r\n");
-      g_autoptr (SwMessage) msg = message_from_string (s->str, (gssize) s->len);
+      g_autoptr (SwMessage) msg = message_from_string (s->str, (gssize)s->len);
       const SwHeaderField *f = sw_message_get_field (msg, 0);
       g_assert_cmpuint (f->length, ==, SW_MAX_HEADER_FIELD + extra + 2);
       g_assert_cmpuint (sw_message_get_n_fields (msg), ==, 2);
@@ -268,9 +280,10 @@ test_message_corpus (void)
   g_assert_cmpuint (sw_message_count_fields (msg, "Received"), ==, 5);
   g_assert_cmpuint (sw_message_get_n_fields (msg), ==, 19);
   g_assert_cmpstr (sw_message_get_field (msg, 0)->value, ==, "<jasonalonzolong@gmail.com>");
-  g_assert_cmpstr (sw_message_find_field (msg, "Received", 1)->value, ==,
-                   "from ug-out-1314.google.com (ug-out-1314.google.com [66.249.92.174])\tby mx2.messiah.edu (Postfix) "
-                   "with ESMTP id 79F442ADB4D\tfor <test@dktest.jason.long.name>; Tue, 10 Oct 2006 15:27:14 -0400 (EDT)");
+  g_assert_cmpstr (
+      sw_message_find_field (msg, "Received", 1)->value, ==,
+      "from ug-out-1314.google.com (ug-out-1314.google.com [66.249.92.174])\tby mx2.messiah.edu (Postfix) "
+      "with ESMTP id 79F442ADB4D\tfor <test@dktest.jason.long.name>; Tue, 10 Oct 2006 15:27:14 -0400 (EDT)");
   gsize size = 0;
   const char *data = g_bytes_get_data (bytes, &size);
   gsize hl = sw_message_get_header_length (msg);
@@ -279,25 +292,34 @@ test_message_corpus (void)
   check_offsets ("corpus", msg);
 }
 
-typedef struct {
+typedef struct
+{
   const char *name;
   const char *input;
-  guint       n;
+  guint n;
   const char *messages[4];
 } MboxCase;
 
 static const MboxCase mbox_cases[] = {
   { "eml", "From: a@example.com\r\n\r\nhi\r\n", 1, { "From: a@example.com\r\n\r\nhi\r\n" } },
-  { "one", "From a@example.com Tue Aug  1 10:04:05 2023\nFrom: a@example.com\n\nhi\n\n", 1, { "From: a@example.com\n\nhi\n" } },
+  { "one",
+    "From a@example.com Tue Aug  1 10:04:05 2023\nFrom: a@example.com\n\nhi\n\n",
+    1,
+    { "From: a@example.com\n\nhi\n" } },
   { "three-mboxrd",
     "From a@example.com Tue Aug  1 10:04:05 2023\nFrom: a@example.com\n\n>From the start\n>>From quoted\n\n"
-    "From b@example.com Tue Aug  1 10:04:06 2023\nFrom: b@example.com\n\nFrom here, unquoted (mboxo): no date, no separator\n\n"
+    "From b@example.com Tue Aug  1 10:04:06 2023\nFrom: b@example.com\n\nFrom here, unquoted (mboxo): no "
+    "date, no separator\n\n"
     "From c@example.com Tue Aug  1 10:04:07 2023\nFrom: c@example.com\n\nlast",
-    3, { "From: a@example.com\n\nFrom the start\n>From quoted\n", "From: b@example.com\n\nFrom here, unquoted (mboxo): no date, no separator\n",
-         "From: c@example.com\n\nlast" } },
+    3,
+    { "From: a@example.com\n\nFrom the start\n>From quoted\n",
+      "From: b@example.com\n\nFrom here, unquoted (mboxo): no date, no separator\n",
+      "From: c@example.com\n\nlast" } },
   { "crlf",
-    "From a@example.com Tue Aug  1 10:04:05 2023\r\nSubject: 1\r\n\r\nx\r\n\r\nFrom b@example.com Tue Aug  1 10:04:06 2023\r\nSubject: 2\r\n\r\ny\r\n",
-    2, { "Subject: 1\r\n\r\nx\r\n", "Subject: 2\r\n\r\ny\r\n" } },
+    "From a@example.com Tue Aug  1 10:04:05 2023\r\nSubject: 1\r\n\r\nx\r\n\r\nFrom b@example.com Tue Aug  1 "
+    "10:04:06 2023\r\nSubject: 2\r\n\r\ny\r\n",
+    2,
+    { "Subject: 1\r\n\r\nx\r\n", "Subject: 2\r\n\r\ny\r\n" } },
   { "empty-message", "From a@example.com Tue Aug  1 10:04:05 2023\n", 1, { "" } },
 };
 
@@ -314,7 +336,7 @@ test_mbox_table (gconstpointer data)
       gsize len = 0;
       const char *got = g_bytes_get_data (g_ptr_array_index (msgs, i), &len);
       if (len != strlen (c->messages[i]) || (len > 0 && memcmp (got, c->messages[i], len) != 0))
-        g_error ("case %s: message %u is \"%.*s\"", c->name, i, (int) len, got ? got : "");
+        g_error ("case %s: message %u is \"%.*s\"", c->name, i, (int)len, got ? got : "");
     }
 }
 

@@ -21,7 +21,8 @@ check_message (GBytes *bytes)
   guint n = sw_message_get_n_fields (msg);
   g_assert (n <= SW_MAX_HEADER_FIELDS);
   g_assert (sw_message_get_header_length (msg) <= size);
-  g_assert (sw_message_get_header_length (msg) <= SW_MAX_HEADER_BLOCK || (sw_message_get_flags (msg) & SW_MESSAGE_FLAG_NO_BODY));
+  g_assert (sw_message_get_header_length (msg) <= SW_MAX_HEADER_BLOCK
+            || (sw_message_get_flags (msg) & SW_MESSAGE_FLAG_NO_BODY));
   gsize prev_end = 0;
   for (guint i = 0; i < n; i++)
     {
@@ -45,7 +46,7 @@ check_message (GBytes *bytes)
   g_assert ((from->status == SW_FROM_OK) == (from->reason == NULL));
   g_assert (from->mailboxes->len <= SW_MAX_FROM_MAILBOXES);
   for (guint i = 0; i < from->domains->len; i++)
-    g_assert (((const char *) g_ptr_array_index (from->domains, i))[0] != '\0');
+    g_assert (((const char *)g_ptr_array_index (from->domains, i))[0] != '\0');
 
   static const char *const hosts[] = { "*.example.net", NULL };
   SwEnvelopeHints hint_sets[] = {
@@ -60,7 +61,7 @@ check_message (GBytes *bytes)
       g_assert (env->reason != NULL);
       g_assert (env->ip == NULL || !sw_ip_is_non_public (env->ip));
       g_assert ((env->ip == NULL) == (env->boundary_index < 0));
-      g_assert (env->boundary_index < (int) SW_MAX_RECEIVED_FIELDS);
+      g_assert (env->boundary_index < (int)SW_MAX_RECEIVED_FIELDS);
     }
 }
 

@@ -21,7 +21,7 @@ check_string (const char *s)
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
-  g_autofree char *value = g_strndup ((const char *) data, size);
+  g_autofree char *value = g_strndup ((const char *)data, size);
   g_autoptr (SwReceived) r = sw_received_parse (value);
   g_assert (r != NULL);
   check_string (r->from_helo);
