@@ -35,6 +35,7 @@ typedef struct {
   char *mail_from;
   char **trusted_ids;
   char *authserv_id;
+  int dns_timeout;
   gboolean use_color;
 } Options;
 
@@ -140,6 +141,7 @@ parse_options (int *argc, char ***argv, Options *o, GError **error)
     { "color", 0, 0, G_OPTION_ARG_STRING, &o->color, "Colour the verdicts: auto, always, never", "WHEN" },
     { "dns-zone", 0, 0, G_OPTION_ARG_FILENAME, &o->dns_zone, "Answer DNS from this zone file", "FILE" },
     { "dns-server", 0, 0, G_OPTION_ARG_STRING, &o->dns_server, "Send DNS queries to this server", "IP[:PORT]" },
+    { "dns-timeout", 0, 0, G_OPTION_ARG_INT, &o->dns_timeout, "Timeout of one DNS query (default 5000)", "MS" },
     { "dnssec", 0, 0, G_OPTION_ARG_NONE, &o->dnssec, "Validate DNS answers (DNSSEC)", NULL },
     { "boundary", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->boundary, "Your provider's receiving hosts", "HOSTPATTERN" },
     { "trusted-hops", 0, 0, G_OPTION_ARG_INT, &o->trusted_hops, "The boundary is the N-th Received field", "N" },
@@ -166,6 +168,9 @@ parse_options (int *argc, char ***argv, Options *o, GError **error)
   if ((o->helo || o->mail_from) && !o->ip)
     return g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                                 "--helo and --mail-from need --ip"), FALSE;
+  if (o->dns_timeout < 0 || o->dns_timeout > 60000)
+    return g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                                "--dns-timeout must be between 1 and 60000 ms"), FALSE;
   if (o->trusted_hops < 0)
     return g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                                 "--trusted-hops must be positive"), FALSE;
@@ -191,7 +196,7 @@ make_resolver (const Options *o, GError **error)
 {
   if (o->dns_zone)
     return sw_resolver_new_zone_file (o->dns_zone, error);
-  SwResolverOptions ro = { .forward = o->dns_server, .dnssec = o->dnssec };
+  SwResolverOptions ro = { .forward = o->dns_server, .dnssec = o->dnssec, .timeout_ms = (guint) o->dns_timeout };
   return sw_resolver_new_unbound (&ro, error);
 }
 

@@ -174,11 +174,11 @@ sw_explain_verdict (const SwVerifyResult *r)
             const char *why = dm->testing
                                 ? "is testing its policy, so mail failing it is only reported"
                                 : "only monitors such mail (p=none)";
-            return g_strdup_printf ("Claims to be from %s but %s and %s; %s %s, so this may be a forgery "
+            return g_strdup_printf ("Claims to be from %s but %s, and %s; %s %s, so this may be a forgery "
                                     "or a sending mistake of theirs.%s",
                                     from, spf, dkim, from, why, list_note);
           }
-        return g_strdup_printf ("Claims to be from %s, %s, but %s and %s.%s", from,
+        return g_strdup_printf ("Claims to be from %s, %s, but %s, and %s.%s", from,
                                 policy_phrase (dm->policy_applied), spf, dkim, list_note);
       }
 
