@@ -216,11 +216,12 @@ is_address_word (const char *word)
 /* What the comments of the from-clause say about the client. */
 typedef struct
 {
-  char *helo;       /* "helo=x" (Exim), "(HELO x)"/"(EHLO x)" (qmail, Yahoo) */
-  char *rdns_word;  /* the word before the [IP] literal (Postfix, Sendmail) */
-  char *bracket_ip; /* [IP] literal in a comment */
-  char *bare_ip;    /* a comment that is only an address (Exchange, qmail) */
-  gboolean forged;  /* "(may be forged)" (Sendmail) */
+  char *helo;          /* "helo=x" (Exim), "(HELO x)"/"(EHLO x)"/"(LHLO x)" (qmail, Yahoo) */
+  gboolean helo_given; /* one of these forms was there, even with an empty name */
+  char *rdns_word;     /* the word before the [IP] literal (Postfix, Sendmail) */
+  char *bracket_ip;    /* [IP] literal in a comment */
+  char *bare_ip;       /* a comment that is only an address (Exchange, qmail) */
+  gboolean forged;     /* "(may be forged)" (Sendmail) */
 } FromInfo;
 
 static void
@@ -241,14 +242,21 @@ scan_from_comment (const char *text, FromInfo *info)
   const char *h = find_ci (text, "helo=");
   if (h == NULL)
     h = find_ci (text, "ehlo=");
-  if (h != NULL && info->helo == NULL)
-    info->helo = first_word (h + 5);
+  if (h != NULL && !info->helo_given)
+    {
+      info->helo = first_word (h + 5);
+      info->helo_given = TRUE;
+    }
   const char *t = text;
   while (*t && is_space (*t))
     t++;
-  if ((g_ascii_strncasecmp (t, "HELO ", 5) == 0 || g_ascii_strncasecmp (t, "EHLO ", 5) == 0)
-      && info->helo == NULL)
-    info->helo = first_word (t + 5);
+  gboolean hello = g_ascii_strncasecmp (t, "HELO", 4) == 0 || g_ascii_strncasecmp (t, "EHLO", 4) == 0
+                   || g_ascii_strncasecmp (t, "LHLO", 4) == 0;
+  if (hello && (t[4] == '\0' || is_space (t[4])) && !info->helo_given)
+    {
+      info->helo = first_word (t + 4);
+      info->helo_given = TRUE;
+    }
 
   const char *open = strchr (text, '[');
   const char *close = open ? strchr (open, ']') : NULL;
@@ -281,8 +289,10 @@ scan_from_comment (const char *text, FromInfo *info)
   if (word != NULL && info->bare_ip == NULL)
     {
       g_autofree char *rest = g_strstrip (g_strdup (text));
+      /* "(IP)", or qmail's "(ident@IP)". */
+      const char *at = strrchr (word, '@');
       if (g_strcmp0 (rest, word) == 0)
-        info->bare_ip = sw_ip_normalize (word);
+        info->bare_ip = sw_ip_normalize (at != NULL ? at + 1 : word);
     }
 }
 
@@ -350,7 +360,7 @@ parse_clauses (SwReceived *r, const char *text, gsize len)
   Clause clause = CLAUSE_NONE;
   gboolean first = FALSE;
   const char *from_word = NULL;
-  FromInfo info = { NULL, NULL, NULL, NULL, FALSE };
+  FromInfo info = { NULL, FALSE, NULL, NULL, NULL, FALSE };
   GString *with = NULL;
   gboolean with_open = FALSE;
 
@@ -436,11 +446,11 @@ parse_clauses (SwReceived *r, const char *text, gsize len)
     {
       gboolean from_is_address = from_word != NULL && is_address_word (from_word);
       const char *rdns = NULL;
-      if (info.helo != NULL)
+      if (info.helo_given)
         {
           /* Exim, qmail, Yahoo: the from-word is what the receiver found (rDNS, the
            * address, or "unknown"), the HELO is given separately. */
-          r->from_helo = g_strdup (info.helo);
+          r->from_helo = g_strdup (info.helo); /* NULL for an empty "(HELO )" */
           rdns = info.rdns_word ? info.rdns_word : (from_is_address ? NULL : from_word);
           r->rdns_recorded = rdns != NULL || info.rdns_word != NULL;
         }
@@ -452,8 +462,9 @@ parse_clauses (SwReceived *r, const char *text, gsize len)
           rdns = info.rdns_word;
           r->rdns_recorded = rdns != NULL;
         }
-      if (rdns != NULL && !info.forged && g_ascii_strcasecmp (rdns, "unknown") != 0 && !is_address_word (rdns)
-          && rdns[0] != '[')
+      /* "unknown" (Postfix, qmail) and "softdnserr" (Courier): no reverse name. */
+      if (rdns != NULL && !info.forged && g_ascii_strcasecmp (rdns, "unknown") != 0
+          && g_ascii_strcasecmp (rdns, "softdnserr") != 0 && !is_address_word (rdns) && rdns[0] != '[')
         r->from_rdns = host_dup (rdns, strlen (rdns));
       if (info.bracket_ip != NULL)
         r->from_ip = g_strdup (info.bracket_ip);
