@@ -436,12 +436,9 @@ judge_signature (const Job *job, DKIM *dkim, DKIM_SIGINFO *sig, SwDkimDns *dns)
     }
 
   unsigned int flags = dkim_sig_getflags (sig);
-  if ((flags & DKIM_SIGFLAG_KEYLOADED) != 0)
-    {
-      unsigned int bits = 0;
-      if (dkim_sig_getkeysize (sig, &bits) == DKIM_STAT_OK)
-        s->key_bits = bits;
-    }
+  unsigned int bits = 0;
+  if (dkim_sig_getkeysize (sig, &bits) == DKIM_STAT_OK)
+    s->key_bits = bits;
 
   SwDkimDnsOutcome outcome = SW_DKIM_DNS_NOT_ASKED;
   if (d != NULL && sel != NULL)
@@ -485,6 +482,8 @@ judge_signature (const Job *job, DKIM *dkim, DKIM_SIGINFO *sig, SwDkimDns *dns)
     }
   if ((flags & DKIM_SIGFLAG_PROCESSED) == 0)
     return s; /* NEUTRAL, "signature not processed" */
+  if (alg == DKIM_SIGN_ED25519SHA256 && s->key_bits == 0)
+    s->key_bits = 256; /* libopendkim counts RSA key bits only; Ed25519 keys are 256 bits */
 
   if (!DKIM_SIG_CHECK (sig) || (err != DKIM_SIGERROR_OK && err != DKIM_SIGERROR_UNKNOWN))
     {
