@@ -26,6 +26,8 @@
 
 /* Seconds of clock difference between signer and receiver accepted for t= and x=. */
 #define SW_DKIM_CLOCK_DRIFT 300
+/* Seconds libopendkim's reading of the clock may lag behind ours (see choose_drift()). */
+#define SW_DKIM_DRIFT_MARGIN 86400
 /* Longest string (domain, selector, identity...) copied into a result. */
 #define SW_DKIM_MAX_TEXT 255
 
@@ -195,8 +197,10 @@ field_tag (const Job *job, guint index, const char *tag)
 }
 
 /* The CLOCKDRIFT under which libopendkim rejects none of the message's signatures on time
- * (see the comment at the top). If no value satisfies every signature, the one that
- * satisfies the topmost ones. */
+ * (see the comment at the top): for each signature, drift > now - x and t - now <= drift
+ * <= t. libopendkim reads the clock later than we do, so the bounds keep a margin of
+ * SW_DKIM_DRIFT_MARGIN seconds; the largest allowed value is taken. If no value satisfies
+ * every signature, the one that satisfies the topmost ones. */
 static guint64
 choose_drift (const Job *job)
 {
@@ -210,18 +214,18 @@ choose_drift (const Job *job)
       gint64 t, x;
       gint64 nl = low, nh = high;
       if (sw_dkim_parse_timestamp (x_text, &x))
-        nl = MAX (nl, job->now - x + 1);
+        nl = MAX (nl, job->now - x + SW_DKIM_DRIFT_MARGIN);
       if (sw_dkim_parse_timestamp (t_text, &t))
         {
           nh = MIN (nh, t);
-          nl = MAX (nl, t - job->now);
+          nl = MAX (nl, t - job->now + SW_DKIM_DRIFT_MARGIN);
         }
       if (nl > nh)
         break;
       low = nl;
       high = nh;
     }
-  return (guint64) low;
+  return (guint64) (high != G_MAXINT64 ? high : low);
 }
 
 typedef struct {

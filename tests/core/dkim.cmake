@@ -4,5 +4,6 @@ if(TARGET sw-dkim)
   sw_add_test(test-dkim
     SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-dkim.c ${CMAKE_CURRENT_LIST_DIR}/test-dkim-sign.c
     LIBS sw-dkim PkgConfig::OPENDKIM
+    ENV "LSAN_OPTIONS=suppressions=${PROJECT_SOURCE_DIR}/tests/data/dkim/lsan-signing.supp:fast_unwind_on_malloc=0:print_suppressions=0"
     TIMEOUT 300)
 endif()

@@ -839,12 +839,16 @@ thread_main (gpointer p)
         g_autoptr (SwDkimResults) r = NULL;
         if (!sw_dkim_verify (td->v, bytes, T0 + 60, &r, NULL) || r->signatures->len != 1)
           {
+            g_printerr ("# thread case %u: verification failed\n", i);
             g_atomic_int_inc (&td->failures);
             continue;
           }
         const SwDkimSignature *s = g_ptr_array_index (r->signatures, 0);
         if (s->result != td->expected[i] || strcmp (s->reason, td->reasons[i]) != 0)
-          g_atomic_int_inc (&td->failures);
+          {
+            g_printerr ("# thread case %u: %s (%s)\n", i, sw_auth_result_to_string (s->result), s->reason);
+            g_atomic_int_inc (&td->failures);
+          }
       }
   return NULL;
 }
