@@ -72,14 +72,16 @@ sw_dkim_message_init (SwDkimMessage *msg, const guint8 *raw, gsize len)
           pos = at + 1;
         }
 
-      if (end - start > SW_MAX_HEADER_FIELD || msg->fields->len >= SW_MAX_HEADER_FIELDS
-          || end > SW_MAX_HEADER_BLOCK)
-        {
-          msg->over_limit = TRUE;
-          break;
-        }
       SwDkimField f = { start, end - start };
-      g_array_append_val (msg->fields, f);
+      if (!msg->over_limit
+          && (f.len > SW_MAX_HEADER_FIELD || msg->fields->len >= SW_MAX_HEADER_FIELDS || end > SW_MAX_HEADER_BLOCK))
+        msg->over_limit = TRUE;
+      /* past a limit only DKIM-Signature fields are kept (bounded), so that the results
+       * still list the signatures the message carries */
+      if (!msg->over_limit
+          || (msg->fields->len < 2 * SW_MAX_HEADER_FIELDS && f.len <= SW_MAX_HEADER_FIELD
+              && sw_dkim_field_has_name (msg, &f, "DKIM-Signature")))
+        g_array_append_val (msg->fields, f);
       pos = next;
     }
 }

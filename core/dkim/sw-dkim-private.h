@@ -16,7 +16,8 @@ typedef struct {
   GArray     *fields;      /* SwDkimField, in order */
   gsize       body_offset; /* first octet of the body in @data (== data->len if none) */
   gboolean    over_limit;  /* the header block broke SW_MAX_HEADER_BLOCK, _FIELDS or _FIELD:
-                              @fields holds the fields before that point */
+                              @fields holds the fields before that point and, after it,
+                              only the DKIM-Signature fields (not verified then) */
 } SwDkimMessage;
 
 /* Normalises line endings (a bare LF becomes CRLF; CR and NUL are kept) and splits the
