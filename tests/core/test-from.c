@@ -76,6 +76,10 @@ static const FromCase cases[] = {
     FALSE, NULL, "a", NULL },
   { "invalid-and-no-domain", "From: b@[192.0.2.1], c", SW_FROM_INVALID_DOMAIN, "", 2, FALSE, NULL, "b",
     NULL },
+  /* An encoded-word is never an address: the mail client shows it decoded, DMARC cannot
+   * take a domain from it. */
+  { "encoded-word-address", "From: =?utf-8?q?ceo=40bank.example?=", SW_FROM_NO_DOMAIN, "", 1, FALSE, NULL,
+    NULL, NULL },
   { "angle-unclosed", "From: Alice <alice@example.com", SW_FROM_OK, "example.com", 1, FALSE, "Alice", "alice",
     NULL },
 };
@@ -159,6 +163,22 @@ test_from_cap_field (void)
   g_string_free (s, TRUE);
 }
 
+/* A NUL byte in the From field is read as a space (SwHeaderField.value). */
+static void
+test_from_nul (void)
+{
+  static const char text[] = "From: Bank\0Support <x@evil.example>\r\n\r\nbody\r\n";
+  g_autoptr (GBytes) bytes = g_bytes_new (text, sizeof text - 1);
+  g_autoptr (SwMessage) msg = sw_message_new (bytes);
+  g_assert_true (sw_message_get_flags (msg) & SW_MESSAGE_FLAG_HAS_NUL);
+  g_autoptr (SwFrom) from = sw_from_parse (msg);
+  g_assert_cmpint (from->status, ==, SW_FROM_OK);
+  g_assert_cmpuint (from->domains->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (from->domains, 0), ==, "evil.example");
+  const SwMailbox *m = g_ptr_array_index (from->mailboxes, 0);
+  g_assert_cmpstr (m->display_name, ==, "Bank Support");
+}
+
 static void
 test_from_status_names (void)
 {
@@ -180,5 +200,6 @@ sw_test_from_register (void)
     }
   g_test_add_func ("/core/msg/from/cap/mailboxes", test_from_cap_mailboxes);
   g_test_add_func ("/core/msg/from/cap/field", test_from_cap_field);
+  g_test_add_func ("/core/msg/from/nul", test_from_nul);
   g_test_add_func ("/core/msg/from/status-names", test_from_status_names);
 }
