@@ -17,22 +17,25 @@
 #include <sys/types.h>
 #include <opendkim/dkim.h>
 
-struct _SwDkimDns {
+struct _SwDkimDns
+{
   SwResolver *resolver;
-  guint       max_queries;
-  guint       n_queries;
-  GHashTable *outcomes;  /* qname (lower case) -> Outcome* */
+  guint max_queries;
+  guint n_queries;
+  GHashTable *outcomes; /* qname (lower case) -> Outcome* */
 };
 
-typedef struct {
+typedef struct
+{
   SwDkimDnsOutcome outcome;
-  SwDnssecState    dnssec;
+  SwDnssecState dnssec;
 } Outcome;
 
-typedef struct {
-  int    status;  /* DKIM_DNS_* for waitreply() */
+typedef struct
+{
+  int status; /* DKIM_DNS_* for waitreply() */
   size_t len;
-  int    dnssec;  /* DKIM_DNSSEC_* */
+  int dnssec; /* DKIM_DNSSEC_* */
 } Query;
 
 SwDkimDns *
@@ -86,7 +89,7 @@ static int
 dns_start (void *srv, int type, unsigned char *qname, unsigned char *buf, size_t buflen, void **qh)
 {
   SwDkimDns *dns = srv;
-  const char *name = (const char *) qname;
+  const char *name = (const char *)qname;
   Query *q = g_new0 (Query, 1);
   q->status = DKIM_DNS_ERROR;
   q->dnssec = DKIM_DNSSEC_UNKNOWN;
@@ -102,7 +105,7 @@ dns_start (void *srv, int type, unsigned char *qname, unsigned char *buf, size_t
   g_autoptr (SwDnsAnswer) answer = NULL;
   g_autoptr (GError) error = NULL;
   if (type < 0 || type > G_MAXUINT16
-      || !sw_resolver_query (dns->resolver, name, (guint16) type, &answer, &error))
+      || !sw_resolver_query (dns->resolver, name, (guint16)type, &answer, &error))
     {
       g_autofree char *safe = sw_sanitize_for_log (name, -1, 80);
       g_debug ("key query for %s not made: %s", safe, error ? error->message : "bad type");
@@ -136,8 +139,7 @@ dns_start (void *srv, int type, unsigned char *qname, unsigned char *buf, size_t
   q->status = DKIM_DNS_SUCCESS;
   q->len = len;
   q->dnssec = to_dkim_dnssec (answer->dnssec);
-  remember (dns, name,
-            answer->status == SW_DNS_STATUS_NXDOMAIN ? SW_DKIM_DNS_NXDOMAIN : SW_DKIM_DNS_ANSWERED,
+  remember (dns, name, answer->status == SW_DNS_STATUS_NXDOMAIN ? SW_DKIM_DNS_NXDOMAIN : SW_DKIM_DNS_ANSWERED,
             answer->dnssec);
   return 0;
 }
@@ -145,8 +147,8 @@ dns_start (void *srv, int type, unsigned char *qname, unsigned char *buf, size_t
 static int
 dns_waitreply (void *srv, void *qh, struct timeval *to, size_t *bytes, int *error, int *dnssec)
 {
-  (void) srv;
-  (void) to;
+  (void)srv;
+  (void)to;
   Query *q = qh;
   if (bytes != NULL)
     *bytes = q->len;
@@ -160,7 +162,7 @@ dns_waitreply (void *srv, void *qh, struct timeval *to, size_t *bytes, int *erro
 static int
 dns_cancel (void *srv, void *qh)
 {
-  (void) srv;
+  (void)srv;
   g_free (qh);
   return 0;
 }
@@ -171,7 +173,7 @@ sw_dkim_dns_install (SwDkimDns *dns, void *lib)
   DKIM_LIB *l = lib;
   dkim_dns_set_init (l, NULL);
   dkim_dns_set_close (l, NULL);
-  (void) dkim_dns_set_query_service (l, dns);
+  (void)dkim_dns_set_query_service (l, dns);
   dkim_dns_set_query_start (l, dns_start);
   dkim_dns_set_query_waitreply (l, dns_waitreply);
   dkim_dns_set_query_cancel (l, dns_cancel);

@@ -22,14 +22,14 @@ sw_dkim_message_init (SwDkimMessage *msg, const guint8 *raw, gsize len)
   for (gsize i = 0; i < len;)
     {
       const guint8 *nl = memchr (raw + i, '\n', len - i);
-      gsize end = nl ? (gsize) (nl - raw) : len;
+      gsize end = nl ? (gsize)(nl - raw) : len;
       g_byte_array_append (msg->data, raw + i, end - i);
       if (nl == NULL)
         break;
       if (end == i || raw[end - 1] != '\r')
-        g_byte_array_append (msg->data, (const guint8 *) "\r\n", 2);
+        g_byte_array_append (msg->data, (const guint8 *)"\r\n", 2);
       else
-        g_byte_array_append (msg->data, (const guint8 *) "\n", 1);
+        g_byte_array_append (msg->data, (const guint8 *)"\n", 1);
       i = end + 1;
     }
 
@@ -56,7 +56,7 @@ sw_dkim_message_init (SwDkimMessage *msg, const guint8 *raw, gsize len)
               pos = n;
               break;
             }
-          gsize at = (gsize) (cr - d);
+          gsize at = (gsize)(cr - d);
           if (at + 1 < n && d[at + 1] == '\n')
             {
               if (at + 2 < n && is_wsp (d[at + 2]))
@@ -74,7 +74,8 @@ sw_dkim_message_init (SwDkimMessage *msg, const guint8 *raw, gsize len)
 
       SwDkimField f = { start, end - start };
       if (!msg->over_limit
-          && (f.len > SW_MAX_HEADER_FIELD || msg->fields->len >= SW_MAX_HEADER_FIELDS || end > SW_MAX_HEADER_BLOCK))
+          && (f.len > SW_MAX_HEADER_FIELD || msg->fields->len >= SW_MAX_HEADER_FIELDS
+              || end > SW_MAX_HEADER_BLOCK))
         msg->over_limit = TRUE;
       /* past a limit only DKIM-Signature fields are kept (bounded), so that the results
        * still list the signatures the message carries */
@@ -97,7 +98,7 @@ gboolean
 sw_dkim_field_has_name (const SwDkimMessage *msg, const SwDkimField *field, const char *name)
 {
   gsize nlen = strlen (name);
-  const char *text = (const char *) msg->data->data + field->offset;
+  const char *text = (const char *)msg->data->data + field->offset;
   if (field->len <= nlen || g_ascii_strncasecmp (text, name, nlen) != 0)
     return FALSE;
   /* RFC 5322 allows white space before the colon in obsolete syntax */
@@ -105,7 +106,7 @@ sw_dkim_field_has_name (const SwDkimMessage *msg, const SwDkimField *field, cons
     {
       if (text[i] == ':')
         return TRUE;
-      if (!is_wsp ((guint8) text[i]))
+      if (!is_wsp ((guint8)text[i]))
         return FALSE;
     }
   return FALSE;
@@ -124,11 +125,11 @@ sw_dkim_tag_list_get (const char *list, gsize len, const char *tag)
   while (pos < len)
     {
       const char *semi = memchr (list + pos, ';', len - pos);
-      gsize end = semi ? (gsize) (semi - list) : len;
+      gsize end = semi ? (gsize)(semi - list) : len;
       const char *eq = memchr (list + pos, '=', end - pos);
       if (eq != NULL)
         {
-          gsize ns = pos, ne = (gsize) (eq - list);
+          gsize ns = pos, ne = (gsize)(eq - list);
           while (ns < ne && is_fws (list[ns]))
             ns++;
           while (ne > ns && is_fws (list[ne - 1]))
@@ -136,7 +137,7 @@ sw_dkim_tag_list_get (const char *list, gsize len, const char *tag)
           if (ne - ns == strlen (tag) && strncmp (list + ns, tag, ne - ns) == 0)
             {
               GString *value = g_string_new (NULL);
-              for (gsize i = (gsize) (eq - list) + 1; i < end; i++)
+              for (gsize i = (gsize)(eq - list) + 1; i < end; i++)
                 if (!is_fws (list[i]))
                   g_string_append_c (value, list[i]);
               return g_string_free (value, FALSE);

@@ -31,21 +31,23 @@
 /* Longest string (domain, selector, identity...) copied into a result. */
 #define SW_DKIM_MAX_TEXT 255
 
-G_DEFINE_QUARK (sw-dkim-error-quark, sw_dkim_error)
+G_DEFINE_QUARK (sw - dkim - error - quark, sw_dkim_error)
 
-struct _SwDkimVerifier {
-  SwResolver   *resolver;
+struct _SwDkimVerifier
+{
+  SwResolver *resolver;
   SwDkimOptions options;
-  DKIM_LIB     *anchor;  /* proves libopendkim works; keeps its OpenSSL set-up alive */
+  DKIM_LIB *anchor; /* proves libopendkim works; keeps its OpenSSL set-up alive */
 };
 
 /* What one verification call keeps around. */
-typedef struct {
+typedef struct
+{
   SwDkimVerifier *v;
-  SwDkimMessage   msg;
-  GPtrArray      *sig_fields;  /* SwDkimField* into msg.fields: the DKIM-Signature fields */
-  gint64          verify_time;
-  gint64          now;
+  SwDkimMessage msg;
+  GPtrArray *sig_fields; /* SwDkimField* into msg.fields: the DKIM-Signature fields */
+  gint64 verify_time;
+  gint64 now;
 } Job;
 
 void
@@ -66,7 +68,7 @@ SwDkimResults *
 sw_dkim_results_new (void)
 {
   SwDkimResults *r = g_new0 (SwDkimResults, 1);
-  r->signatures = g_ptr_array_new_with_free_func ((GDestroyNotify) sw_dkim_signature_free);
+  r->signatures = g_ptr_array_new_with_free_func ((GDestroyNotify)sw_dkim_signature_free);
   return r;
 }
 
@@ -91,8 +93,8 @@ set_opt (DKIM_LIB *lib, dkim_opts_t opt, void *value, size_t len)
 static DKIM_CBSTAT
 prescreen (DKIM *dkim, DKIM_SIGINFO **sigs, int nsigs)
 {
-  (void) dkim;
-  for (int i = (int) SW_DKIM_MAX_SIGNATURES; i < nsigs; i++)
+  (void)dkim;
+  for (int i = (int)SW_DKIM_MAX_SIGNATURES; i < nsigs; i++)
     dkim_sig_ignore (sigs[i]);
   return DKIM_CBSTAT_CONTINUE;
 }
@@ -179,10 +181,10 @@ safe_text (const char *text)
 static const char *
 field_value (const Job *job, const SwDkimField *f, gsize *len_out)
 {
-  const char *text = (const char *) job->msg.data->data + f->offset;
+  const char *text = (const char *)job->msg.data->data + f->offset;
   const char *colon = memchr (text, ':', f->len);
   g_assert (colon != NULL); /* sw_dkim_field_has_name() saw it */
-  *len_out = f->len - (gsize) (colon + 1 - text);
+  *len_out = f->len - (gsize)(colon + 1 - text);
   return colon + 1;
 }
 
@@ -225,11 +227,12 @@ choose_drift (const Job *job)
       low = nl;
       high = nh;
     }
-  return (guint64) (high != G_MAXINT64 ? high : low);
+  return (guint64)(high != G_MAXINT64 ? high : low);
 }
 
-typedef struct {
-  int         code;
+typedef struct
+{
+  int code;
   const char *reason;
 } SyntaxReason;
 
@@ -361,8 +364,9 @@ judge_timestamps (const Job *job, SwDkimSignature *s, const char *t_text, const 
     }
   if (s->signed_at >= 0 && job->verify_time < s->signed_at - SW_DKIM_CLOCK_DRIFT)
     {
-      set_verdict (s, SW_AUTH_FAIL,
-                   g_strdup_printf ("signature timestamp in the future (t=%" G_GINT64_FORMAT ")", s->signed_at));
+      set_verdict (
+          s, SW_AUTH_FAIL,
+          g_strdup_printf ("signature timestamp in the future (t=%" G_GINT64_FORMAT ")", s->signed_at));
       return FALSE;
     }
   return TRUE;
@@ -387,15 +391,15 @@ alg_name (dkim_alg_t alg)
 static char *
 tag (DKIM_SIGINFO *sig, const char *name)
 {
-  const u_char *v = dkim_sig_gettagvalue (sig, FALSE, (u_char *) name);
-  return v ? g_strdup ((const char *) v) : NULL;
+  const u_char *v = dkim_sig_gettagvalue (sig, FALSE, (u_char *)name);
+  return v ? g_strdup ((const char *)v) : NULL;
 }
 
 /* Translates one libopendkim signature into our result. */
 static SwDkimSignature *
 judge_signature (const Job *job, DKIM *dkim, DKIM_SIGINFO *sig, SwDkimDns *dns)
 {
-  (void) dkim;
+  (void)dkim;
   SwDkimSignature *s = g_new0 (SwDkimSignature, 1);
   s->body_length = -1;
   s->signed_at = -1;
@@ -403,8 +407,8 @@ judge_signature (const Job *job, DKIM *dkim, DKIM_SIGINFO *sig, SwDkimDns *dns)
   s->result = SW_AUTH_NEUTRAL;
   s->reason = g_strdup ("signature not processed");
 
-  const char *d = (const char *) dkim_sig_getdomain (sig);
-  const char *sel = (const char *) dkim_sig_getselector (sig);
+  const char *d = (const char *)dkim_sig_getdomain (sig);
+  const char *sel = (const char *)dkim_sig_getselector (sig);
   if (d != NULL)
     {
       g_autofree char *ascii = sw_domain_to_ascii (d);
@@ -416,7 +420,7 @@ judge_signature (const Job *job, DKIM *dkim, DKIM_SIGINFO *sig, SwDkimDns *dns)
   s->identity = safe_text (i_text);
 
   dkim_alg_t alg = DKIM_SIGN_UNKNOWN;
-  (void) dkim_sig_getsignalg (sig, &alg);
+  (void)dkim_sig_getsignalg (sig, &alg);
   g_autofree char *a_text = tag (sig, "a");
   s->algorithm = alg_name (alg) ? g_strdup (alg_name (alg)) : safe_text (a_text);
 
@@ -426,7 +430,7 @@ judge_signature (const Job *job, DKIM *dkim, DKIM_SIGINFO *sig, SwDkimDns *dns)
       s->body_length_limited = TRUE;
       guint64 l;
       if (g_ascii_string_to_unsigned (l_text, 10, 0, G_MAXINT64, &l, NULL))
-        s->body_length = (gint64) l;
+        s->body_length = (gint64)l;
     }
   g_autofree char *b_text = tag (sig, "b");
   if (b_text != NULL)
@@ -465,7 +469,8 @@ judge_signature (const Job *job, DKIM *dkim, DKIM_SIGINFO *sig, SwDkimDns *dns)
   if (err == DKIM_SIGERROR_EXPIRED || err == DKIM_SIGERROR_FUTURE)
     {
       /* only when no CLOCKDRIFT could satisfy every signature of the message */
-      set_verdict (s, SW_AUTH_PERMERROR, g_strdup ("signature timestamps out of the range libopendkim handles"));
+      set_verdict (s, SW_AUTH_PERMERROR,
+                   g_strdup ("signature timestamps out of the range libopendkim handles"));
       return s;
     }
   if (err == DKIM_SIGERROR_NOKEY || err == DKIM_SIGERROR_KEYFAIL)
@@ -498,7 +503,8 @@ judge_signature (const Job *job, DKIM *dkim, DKIM_SIGINFO *sig, SwDkimDns *dns)
       else
         {
           const char *lib_text = dkim_sig_geterrorstr (err);
-          set_verdict (s, SW_AUTH_FAIL, g_strdup_printf ("signature did not verify (%s)", lib_text ? lib_text : "?"));
+          set_verdict (s, SW_AUTH_FAIL,
+                       g_strdup_printf ("signature did not verify (%s)", lib_text ? lib_text : "?"));
         }
       return s;
     }
@@ -558,7 +564,7 @@ run_library (Job *job, SwDkimResults *r, GError **error)
 
   gboolean ok = TRUE;
   DKIM_STAT status = DKIM_STAT_OK;
-  DKIM *dkim = dkim_verify (lib, (const unsigned char *) "spoofwatch", NULL, &status);
+  DKIM *dkim = dkim_verify (lib, (const unsigned char *)"spoofwatch", NULL, &status);
   if (dkim == NULL)
     {
       g_set_error (error, SW_DKIM_ERROR, SW_DKIM_ERROR_INTERNAL, "libopendkim: dkim_verify() failed: %s",
@@ -588,7 +594,7 @@ run_library (Job *job, SwDkimResults *r, GError **error)
     {
       g_autofree char *what = safe_text (dkim_geterror (dkim));
       g_autofree char *reason
-        = g_strdup_printf ("message not processed: %s", what && *what ? what : dkim_getresultstr (status));
+          = g_strdup_printf ("message not processed: %s", what && *what ? what : dkim_getresultstr (status));
       if (status == DKIM_STAT_NORESOURCE || status == DKIM_STAT_INTERNAL)
         {
           g_set_error (error, SW_DKIM_ERROR, SW_DKIM_ERROR_INTERNAL, "libopendkim: %s", reason);
@@ -649,8 +655,9 @@ sw_dkim_verify (SwDkimVerifier *v, GBytes *message, gint64 verify_time, SwDkimRe
   const guint8 *raw = g_bytes_get_data (message, &len);
   if (len > SW_MAX_MESSAGE_IN_MEMORY)
     {
-      g_set_error (error, SW_DKIM_ERROR, SW_DKIM_ERROR_TOO_LARGE, "message of %" G_GSIZE_FORMAT
-                   " bytes exceeds the %u bytes verified in memory", len, SW_MAX_MESSAGE_IN_MEMORY);
+      g_set_error (error, SW_DKIM_ERROR, SW_DKIM_ERROR_TOO_LARGE,
+                   "message of %" G_GSIZE_FORMAT " bytes exceeds the %u bytes verified in memory", len,
+                   SW_MAX_MESSAGE_IN_MEMORY);
       return FALSE;
     }
 
@@ -658,7 +665,7 @@ sw_dkim_verify (SwDkimVerifier *v, GBytes *message, gint64 verify_time, SwDkimRe
   job.v = v;
   job.now = g_get_real_time () / G_USEC_PER_SEC;
   job.verify_time = verify_time > 0 ? verify_time : job.now;
-  sw_dkim_message_init (&job.msg, raw ? raw : (const guint8 *) "", len);
+  sw_dkim_message_init (&job.msg, raw ? raw : (const guint8 *)"", len);
   job.sig_fields = g_ptr_array_new ();
   for (guint i = 0; i < job.msg.fields->len; i++)
     {

@@ -30,47 +30,50 @@ G_BEGIN_DECLS
 
 /* The outcome of one DKIM-Signature field. Every string is owned by the struct, is valid
  * UTF-8 and has been sanitised (no control characters). */
-typedef struct {
-  SwAuthResult  result;      /* PASS FAIL NEUTRAL TEMPERROR PERMERROR (see above) */
-  char         *domain;      /* d= (A-label, lower case), NULL if missing */
-  char         *selector;    /* s=, NULL if missing */
-  char         *identity;    /* i= or NULL */
-  char         *algorithm;   /* "rsa-sha256", "rsa-sha1", "ed25519-sha256", or the a= text
-                                of an unknown algorithm; NULL if missing */
-  guint         key_bits;    /* size of the public key; 0 if no key was loaded */
-  gboolean      body_length_limited;  /* l= present: content may have been appended */
-  gint64        body_length;          /* l= value or -1 */
-  gint64        signed_at;   /* t= or -1 */
-  gint64        expires_at;  /* x= or -1 */
-  char         *header_b;    /* first 8 characters of b= (RFC 6008 header.b), NULL if no b= */
-  SwDnssecState dnssec;      /* DNSSEC state of the key's DNS answer (UNKNOWN if none) */
-  char         *reason;      /* one short English phrase; never NULL ("signature verified"
-                                on pass) */
+typedef struct
+{
+  SwAuthResult result;          /* PASS FAIL NEUTRAL TEMPERROR PERMERROR (see above) */
+  char *domain;                 /* d= (A-label, lower case), NULL if missing */
+  char *selector;               /* s=, NULL if missing */
+  char *identity;               /* i= or NULL */
+  char *algorithm;              /* "rsa-sha256", "rsa-sha1", "ed25519-sha256", or the a= text
+                                   of an unknown algorithm; NULL if missing */
+  guint key_bits;               /* size of the public key; 0 if no key was loaded */
+  gboolean body_length_limited; /* l= present: content may have been appended */
+  gint64 body_length;           /* l= value or -1 */
+  gint64 signed_at;             /* t= or -1 */
+  gint64 expires_at;            /* x= or -1 */
+  char *header_b;               /* first 8 characters of b= (RFC 6008 header.b), NULL if no b= */
+  SwDnssecState dnssec;         /* DNSSEC state of the key's DNS answer (UNKNOWN if none) */
+  char *reason;                 /* one short English phrase; never NULL ("signature verified"
+                                   on pass) */
 } SwDkimSignature;
 
 /* Frees @sig and its strings. NULL is allowed. */
 void sw_dkim_signature_free (SwDkimSignature *sig);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SwDkimSignature, sw_dkim_signature_free)
 
-typedef struct {
-  GPtrArray *signatures;       /* SwDkimSignature*, in header order (top first); never NULL.
-                                  At most SW_DKIM_MAX_SIGNATURES entries. */
-  guint      n_not_verified;   /* DKIM-Signature fields beyond SW_DKIM_MAX_SIGNATURES that
-                                  were neither verified nor reported */
+typedef struct
+{
+  GPtrArray *signatures; /* SwDkimSignature*, in header order (top first); never NULL.
+                            At most SW_DKIM_MAX_SIGNATURES entries. */
+  guint n_not_verified;  /* DKIM-Signature fields beyond SW_DKIM_MAX_SIGNATURES that
+                            were neither verified nor reported */
 } SwDkimResults;
 
 /* An empty result set (no signatures). Transfer full. Thread-safe. */
 SwDkimResults *sw_dkim_results_new (void);
 /* Frees @r, its array and every signature. NULL is allowed. */
-void           sw_dkim_results_free (SwDkimResults *r);
+void sw_dkim_results_free (SwDkimResults *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SwDkimResults, sw_dkim_results_free)
 
 /* Policy knobs. The defaults (sw_dkim_verifier_new()) are RFC 8301's. */
-typedef struct {
-  guint    min_rsa_bits;      /* RSA keys below this many bits fail ("key too small");
-                                 0: SW_DKIM_MIN_KEY_BITS */
-  gboolean accept_rsa_sha1;   /* TRUE: rsa-sha1 signatures may pass (RFC 6376 without
-                                 RFC 8301; for comparing with older verifiers only) */
+typedef struct
+{
+  guint min_rsa_bits;       /* RSA keys below this many bits fail ("key too small");
+                               0: SW_DKIM_MIN_KEY_BITS */
+  gboolean accept_rsa_sha1; /* TRUE: rsa-sha1 signatures may pass (RFC 6376 without
+                               RFC 8301; for comparing with older verifiers only) */
 } SwDkimOptions;
 
 typedef struct _SwDkimVerifier SwDkimVerifier;
@@ -81,12 +84,11 @@ typedef struct _SwDkimVerifier SwDkimVerifier;
 SwDkimVerifier *sw_dkim_verifier_new (SwResolver *resolver, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* Like sw_dkim_verifier_new() with @options (NULL: the defaults); @options is copied. */
-SwDkimVerifier *sw_dkim_verifier_new_full (SwResolver          *resolver,
-                                           const SwDkimOptions *options,
-                                           GError             **error) G_GNUC_WARN_UNUSED_RESULT;
+SwDkimVerifier *sw_dkim_verifier_new_full (SwResolver *resolver, const SwDkimOptions *options,
+                                           GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* Frees @v and drops its resolver reference. No verification may be running. NULL ok. */
-void            sw_dkim_verifier_free (SwDkimVerifier *v);
+void sw_dkim_verifier_free (SwDkimVerifier *v);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SwDkimVerifier, sw_dkim_verifier_free)
 
 /* Verifies every DKIM-Signature (up to SW_DKIM_MAX_SIGNATURES, the topmost ones) of the
@@ -97,18 +99,16 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SwDkimVerifier, sw_dkim_verifier_free)
  * message has no DKIM-Signature). FALSE with @error only when verification could not
  * run at all (message larger than SW_MAX_MESSAGE_IN_MEMORY, libopendkim out of memory).
  * Thread-safe. Blocks for at most one resolver timeout per signature. */
-gboolean sw_dkim_verify (SwDkimVerifier *v,
-                         GBytes         *message,
-                         gint64          verify_time,
-                         SwDkimResults **results_out,
-                         GError        **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean sw_dkim_verify (SwDkimVerifier *v, GBytes *message, gint64 verify_time, SwDkimResults **results_out,
+                         GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 #define SW_DKIM_ERROR (sw_dkim_error_quark ())
 GQuark sw_dkim_error_quark (void);
-typedef enum {
-  SW_DKIM_ERROR_SETUP = 1,      /* libopendkim could not be initialised */
-  SW_DKIM_ERROR_TOO_LARGE = 2,  /* the message exceeds SW_MAX_MESSAGE_IN_MEMORY */
-  SW_DKIM_ERROR_INTERNAL = 3,   /* libopendkim failed (out of memory, internal error) */
+typedef enum
+{
+  SW_DKIM_ERROR_SETUP = 1,     /* libopendkim could not be initialised */
+  SW_DKIM_ERROR_TOO_LARGE = 2, /* the message exceeds SW_MAX_MESSAGE_IN_MEMORY */
+  SW_DKIM_ERROR_INTERNAL = 3,  /* libopendkim failed (out of memory, internal error) */
 } SwDkimError;
 
 G_END_DECLS

@@ -21,17 +21,19 @@ test_dkim_sign (const char *message, const TestDkimSignSpec *spec)
   g_assert_nonnull (lib);
   uint32_t flags = DKIM_LIBFLAGS_FIXCRLF | (spec->with_l ? DKIM_LIBFLAGS_SIGNLEN : 0);
   u_int min_bits = 512;
-  g_assert_cmpint (dkim_options (lib, DKIM_OP_SETOPT, DKIM_OPTS_FLAGS, &flags, sizeof flags), ==, DKIM_STAT_OK);
+  g_assert_cmpint (dkim_options (lib, DKIM_OP_SETOPT, DKIM_OPTS_FLAGS, &flags, sizeof flags), ==,
+                   DKIM_STAT_OK);
   g_assert_cmpint (dkim_options (lib, DKIM_OP_SETOPT, DKIM_OPTS_MINKEYBITS, &min_bits, sizeof min_bits), ==,
                    DKIM_STAT_OK);
   if (spec->signed_at > 0)
     {
-      uint64_t t = (uint64_t) spec->signed_at;
-      g_assert_cmpint (dkim_options (lib, DKIM_OP_SETOPT, DKIM_OPTS_FIXEDTIME, &t, sizeof t), ==, DKIM_STAT_OK);
+      uint64_t t = (uint64_t)spec->signed_at;
+      g_assert_cmpint (dkim_options (lib, DKIM_OP_SETOPT, DKIM_OPTS_FIXEDTIME, &t, sizeof t), ==,
+                       DKIM_STAT_OK);
     }
   if (spec->ttl > 0)
     {
-      uint64_t ttl = (uint64_t) spec->ttl;
+      uint64_t ttl = (uint64_t)spec->ttl;
       g_assert_cmpint (dkim_options (lib, DKIM_OP_SETOPT, DKIM_OPTS_SIGNATURETTL, &ttl, sizeof ttl), ==,
                        DKIM_STAT_OK);
     }
@@ -43,13 +45,13 @@ test_dkim_sign (const char *message, const TestDkimSignSpec *spec)
     alg = DKIM_SIGN_ED25519SHA256;
 
   DKIM_STAT status = DKIM_STAT_OK;
-  DKIM *dkim = dkim_sign (lib, (const unsigned char *) "test", NULL, (dkim_sigkey_t) key,
-                          (const unsigned char *) spec->selector, (const unsigned char *) spec->domain,
+  DKIM *dkim = dkim_sign (lib, (const unsigned char *)"test", NULL, (dkim_sigkey_t)key,
+                          (const unsigned char *)spec->selector, (const unsigned char *)spec->domain,
                           DKIM_CANON_RELAXED, DKIM_CANON_RELAXED, alg, -1, &status);
   g_assert_nonnull (dkim);
   g_assert_cmpint (status, ==, DKIM_STAT_OK);
   gsize len = strlen (message);
-  g_assert_cmpint (dkim_chunk (dkim, (u_char *) message, len), ==, DKIM_STAT_OK);
+  g_assert_cmpint (dkim_chunk (dkim, (u_char *)message, len), ==, DKIM_STAT_OK);
   g_assert_cmpint (dkim_chunk (dkim, NULL, 0), ==, DKIM_STAT_OK);
   status = dkim_eom (dkim, NULL);
   if (status != DKIM_STAT_OK)
@@ -57,7 +59,7 @@ test_dkim_sign (const char *message, const TestDkimSignSpec *spec)
   static const char prefix[] = "DKIM-Signature: ";
   u_char header[8192];
   g_assert_cmpint (dkim_getsighdr (dkim, header, sizeof header, strlen (prefix)), ==, DKIM_STAT_OK);
-  char *signed_message = g_strconcat (prefix, (const char *) header, "\r\n", message, NULL);
+  char *signed_message = g_strconcat (prefix, (const char *)header, "\r\n", message, NULL);
   dkim_free (dkim);
   dkim_close (lib);
   return signed_message;

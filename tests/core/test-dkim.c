@@ -147,7 +147,8 @@ describe (const SwDkimResults *r)
   for (guint i = 0; i < r->signatures->len; i++)
     {
       const SwDkimSignature *sig = g_ptr_array_index (r->signatures, i);
-      g_string_append_printf (s, "%s%s(%s)", i ? " | " : "", sw_auth_result_to_string (sig->result), sig->reason);
+      g_string_append_printf (s, "%s%s(%s)", i ? " | " : "", sw_auth_result_to_string (sig->result),
+                              sig->reason);
     }
   if (r->signatures->len == 0)
     g_string_append (s, "none");
@@ -163,14 +164,16 @@ sig_at (const SwDkimResults *r, guint i)
 
 /* Asserts that signature @i has @result and a reason starting with @reason_prefix. */
 static void
-assert_sig (const char *case_name, const SwDkimResults *r, guint i, SwAuthResult result, const char *reason_prefix)
+assert_sig (const char *case_name, const SwDkimResults *r, guint i, SwAuthResult result,
+            const char *reason_prefix)
 {
   if (i >= r->signatures->len)
     g_error ("%s: only %u signature(s), wanted #%u", case_name, r->signatures->len, i);
   const SwDkimSignature *s = sig_at (r, i);
   if (s->result != result || (reason_prefix && !g_str_has_prefix (s->reason, reason_prefix)))
-    g_error ("%s: signature #%u is %s (%s), expected %s (%s...)", case_name, i, sw_auth_result_to_string (s->result),
-             s->reason, sw_auth_result_to_string (result), reason_prefix ? reason_prefix : "any");
+    g_error ("%s: signature #%u is %s (%s), expected %s (%s...)", case_name, i,
+             sw_auth_result_to_string (s->result), s->reason, sw_auth_result_to_string (result),
+             reason_prefix ? reason_prefix : "any");
 }
 
 /* ---- unit tests of the private helpers ---- */
@@ -178,7 +181,8 @@ assert_sig (const char *case_name, const SwDkimResults *r, guint i, SwAuthResult
 static void
 test_unit_tags (void)
 {
-  static const struct {
+  static const struct
+  {
     const char *list, *tag, *want;
   } cases[] = {
     { " v=1; a=rsa-sha256; d=example.com", "d", "example.com" },
@@ -197,30 +201,39 @@ test_unit_tags (void)
         g_error ("tag case %u (%s in \"%s\"): got %s", i, cases[i].tag, cases[i].list, got ? got : "NULL");
     }
 
-  static const struct {
+  static const struct
+  {
     const char *text;
-    gboolean    ok;
-    gint64      value;
+    gboolean ok;
+    gint64 value;
   } ts[] = {
-    { "0", TRUE, 0 },      { "1600000000", TRUE, T0 }, { "999999999999", TRUE, G_GINT64_CONSTANT (999999999999) },
-    { "1000000000000", FALSE, 0 }, { "", FALSE, 0 }, { "12a", FALSE, 0 }, { "-5", FALSE, 0 }, { NULL, FALSE, 0 },
+    { "0", TRUE, 0 },
+    { "1600000000", TRUE, T0 },
+    { "999999999999", TRUE, G_GINT64_CONSTANT (999999999999) },
+    { "1000000000000", FALSE, 0 },
+    { "", FALSE, 0 },
+    { "12a", FALSE, 0 },
+    { "-5", FALSE, 0 },
+    { NULL, FALSE, 0 },
   };
   for (guint i = 0; i < G_N_ELEMENTS (ts); i++)
     {
       gint64 v = -1;
       gboolean ok = sw_dkim_parse_timestamp (ts[i].text, &v);
       if (ok != ts[i].ok || (ok && v != ts[i].value))
-        g_error ("timestamp case %u (%s): ok=%d value=%" G_GINT64_FORMAT, i, ts[i].text ? ts[i].text : "NULL", ok, v);
+        g_error ("timestamp case %u (%s): ok=%d value=%" G_GINT64_FORMAT, i, ts[i].text ? ts[i].text : "NULL",
+                 ok, v);
     }
 }
 
 static void
 test_unit_split (void)
 {
-  static const struct {
+  static const struct
+  {
     const char *name;
     const char *raw;
-    guint       n_fields;
+    guint n_fields;
     const char *first_field;
     const char *body;
   } cases[] = {
@@ -237,17 +250,18 @@ test_unit_split (void)
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       SwDkimMessage m;
-      sw_dkim_message_init (&m, (const guint8 *) cases[i].raw, strlen (cases[i].raw));
+      sw_dkim_message_init (&m, (const guint8 *)cases[i].raw, strlen (cases[i].raw));
       if (m.fields->len != cases[i].n_fields)
         g_error ("split %s: %u fields", cases[i].name, m.fields->len);
       if (cases[i].first_field)
         {
           const SwDkimField *f = &g_array_index (m.fields, SwDkimField, 0);
-          g_autofree char *first = g_strndup ((const char *) m.data->data + f->offset, f->len);
+          g_autofree char *first = g_strndup ((const char *)m.data->data + f->offset, f->len);
           if (strcmp (first, cases[i].first_field) != 0)
             g_error ("split %s: first field \"%s\"", cases[i].name, first);
         }
-      g_autofree char *body = g_strndup ((const char *) m.data->data + m.body_offset, m.data->len - m.body_offset);
+      g_autofree char *body
+          = g_strndup ((const char *)m.data->data + m.body_offset, m.data->len - m.body_offset);
       if (strcmp (body, cases[i].body) != 0)
         g_error ("split %s: body \"%s\"", cases[i].name, body);
       g_assert_false (m.over_limit);
@@ -257,12 +271,13 @@ test_unit_split (void)
 
 /* ---- Mail::DKIM corpus ---- */
 
-typedef struct {
+typedef struct
+{
   char *file;
-  char *mail_dkim;  /* Mail::DKIM's expected result: pass fail invalid */
-  char *rfc6376;    /* ours with RFC 6376 alone (rsa-sha1 and small keys accepted) */
-  char *ours;       /* ours by default: describe() of the results */
-  char *klass;      /* rfc6376 | pre-standard | domainkeys | g-tag | ... see CLASSIFICATION.md */
+  char *mail_dkim; /* Mail::DKIM's expected result: pass fail invalid */
+  char *rfc6376;   /* ours with RFC 6376 alone (rsa-sha1 and small keys accepted) */
+  char *ours;      /* ours by default: describe() of the results */
+  char *klass;     /* rfc6376 | pre-standard | domainkeys | g-tag | ... see CLASSIFICATION.md */
 } CorpusCase;
 
 static SwResolver *mail_dkim_resolver;
@@ -286,8 +301,8 @@ test_mail_dkim_case (gconstpointer data)
     g_error ("%s: table error: an RFC 6376 case must expect Mail::DKIM's %s, not %s", c->file, c->mail_dkim,
              c->rfc6376);
   if (strcmp (word, c->rfc6376) != 0)
-    g_error ("%s (%s): RFC 6376 result %s, expected %s [Mail::DKIM: %s] (%s)", c->file, c->klass, word, c->rfc6376,
-             c->mail_dkim, desc);
+    g_error ("%s (%s): RFC 6376 result %s, expected %s [Mail::DKIM: %s] (%s)", c->file, c->klass, word,
+             c->rfc6376, c->mail_dkim, desc);
   if (strcmp (desc, c->ours) != 0)
     g_error ("%s (%s): default results \"%s\", expected \"%s\"", c->file, c->klass, desc, c->ours);
 }
@@ -338,7 +353,8 @@ add_mail_dkim_tests (void)
       if (up == NULL)
         g_error ("mail-dkim-ours.tsv line %u: %s is not in expected.tsv", i + 1, f[0]);
       if (strcmp (up, f[1]) != 0)
-        g_error ("mail-dkim-ours.tsv line %u: %s: Mail::DKIM expects %s, table says %s", i + 1, f[0], up, f[1]);
+        g_error ("mail-dkim-ours.tsv line %u: %s: Mail::DKIM expects %s, table says %s", i + 1, f[0], up,
+                 f[1]);
       g_hash_table_remove (expected, f[0]);
       CorpusCase *c = g_new0 (CorpusCase, 1);
       c->file = g_strdup (f[0]);
@@ -354,7 +370,7 @@ add_mail_dkim_tests (void)
     {
       GList *missing = g_hash_table_get_keys (expected);
       g_error ("mail-dkim-ours.tsv lacks %u case(s) of expected.tsv, e.g. %s", g_hash_table_size (expected),
-               (const char *) missing->data);
+               (const char *)missing->data);
     }
   return cases;
 }
@@ -368,11 +384,12 @@ test_dkimpy_vectors (void)
   g_autoptr (SwResolver) res = resolver_from_zone (zone);
   g_autoptr (SwDkimVerifier) v = verifier_new (res, FALSE);
 
-  static const struct {
-    const char  *file;
-    guint        n;
+  static const struct
+  {
+    const char *file;
+    guint n;
     SwAuthResult results[2];
-    const char  *algorithms[2];
+    const char *algorithms[2];
   } cases[] = {
     /* RFC 8463 A.3: ed25519 'brisbane' and rsa 'test' (1024 bits) */
     { "rfc6376.signed.msg", 2, { SW_AUTH_PASS, SW_AUTH_PASS }, { "ed25519-sha256", "rsa-sha256" } },
@@ -402,15 +419,16 @@ test_dkimpy_vectors (void)
 static void
 test_dkimpy_key_records (void)
 {
-  static const struct {
-    const char  *record_file;
+  static const struct
+  {
+    const char *record_file;
     SwAuthResult result;
-    const char  *reason;
+    const char *reason;
   } cases[] = {
     { "test.txt", SW_AUTH_PASS, "signature verified" },
-    { "badk.txt", SW_AUTH_PERMERROR, "key type unknown" },          /* k=ed25519-sha256 */
+    { "badk.txt", SW_AUTH_PERMERROR, "key type unknown" },                        /* k=ed25519-sha256 */
     { "badversion.txt", SW_AUTH_PERMERROR, "key record has an unknown version" }, /* "v=DKIM1: g=*" */
-    { "test_bad.txt", SW_AUTH_PERMERROR, "key could not be decoded" },  /* p= altered */
+    { "test_bad.txt", SW_AUTH_PERMERROR, "key could not be decoded" },            /* p= altered */
   };
   g_autofree char *message = read_data ("dkimpy/test.message", NULL);
   g_autofree char *key = data_path ("dkimpy", "test.private");
@@ -432,16 +450,15 @@ test_dkimpy_key_records (void)
 
 /* ---- generated cases ---- */
 
-static const char plain_message[]
-  = "From: Alice <alice@example.com>\r\n"
-    "To: Bob <bob@example.net>\r\n"
-    "Subject: quarterly report\r\n"
-    "Date: Sun, 13 Sep 2020 12:26:40 +0000\r\n"
-    "Message-ID: <report-1@example.com>\r\n"
-    "\r\n"
-    "Hello Bob,\r\n"
-    "\r\n"
-    "the report is attached.\r\n";
+static const char plain_message[] = "From: Alice <alice@example.com>\r\n"
+                                    "To: Bob <bob@example.net>\r\n"
+                                    "Subject: quarterly report\r\n"
+                                    "Date: Sun, 13 Sep 2020 12:26:40 +0000\r\n"
+                                    "Message-ID: <report-1@example.com>\r\n"
+                                    "\r\n"
+                                    "Hello Bob,\r\n"
+                                    "\r\n"
+                                    "the report is attached.\r\n";
 
 static SwResolver *gen_resolver;
 
@@ -457,8 +474,13 @@ sign_with (const char *message, const char *key, const char *selector, const cha
            gboolean with_l)
 {
   g_autofree char *kp = key_path (key);
-  TestDkimSignSpec spec = { .key_path = kp, .selector = selector, .domain = "example.com", .algorithm = alg,
-                            .signed_at = t, .ttl = ttl, .with_l = with_l };
+  TestDkimSignSpec spec = { .key_path = kp,
+                            .selector = selector,
+                            .domain = "example.com",
+                            .algorithm = alg,
+                            .signed_at = t,
+                            .ttl = ttl,
+                            .with_l = with_l };
   return test_dkim_sign (message, &spec);
 }
 
@@ -467,64 +489,83 @@ replace_once (const char *text, const char *from, const char *to)
 {
   const char *at = strstr (text, from);
   g_assert_nonnull (at);
-  return g_strdup_printf ("%.*s%s%s", (int) (at - text), text, to, at + strlen (from));
+  return g_strdup_printf ("%.*s%s%s", (int)(at - text), text, to, at + strlen (from));
 }
 
-typedef enum { MOD_NONE, MOD_BODY, MOD_HEADER, MOD_APPEND, MOD_LF } Modification;
+typedef enum
+{
+  MOD_NONE,
+  MOD_BODY,
+  MOD_HEADER,
+  MOD_APPEND,
+  MOD_LF
+} Modification;
 
 static void
 test_generated_table (void)
 {
-  static const struct {
-    const char  *name;
-    const char  *key, *selector, *alg;
-    gboolean     with_l;
+  static const struct
+  {
+    const char *name;
+    const char *key, *selector, *alg;
+    gboolean with_l;
     Modification mod;
-    gboolean     rfc6376_only;
+    gboolean rfc6376_only;
     SwAuthResult result;
-    const char  *reason;
-    guint        key_bits;
+    const char *reason;
+    guint key_bits;
   } cases[] = {
-    { "rsa-sha256-2048", "rsa2048", "rsa2048", NULL, FALSE, MOD_NONE, FALSE, SW_AUTH_PASS, "signature verified", 2048 },
-    { "rsa-sha256-1024", "rsa1024", "rsa1024", NULL, FALSE, MOD_NONE, FALSE, SW_AUTH_PASS, "signature verified", 1024 },
-    { "ed25519", "ed25519", "ed25519", "ed25519-sha256", FALSE, MOD_NONE, FALSE, SW_AUTH_PASS, "signature verified", 256 },
-    { "body-modified", "rsa2048", "rsa2048", NULL, FALSE, MOD_BODY, FALSE, SW_AUTH_FAIL, "body hash mismatch", 2048 },
+    { "rsa-sha256-2048", "rsa2048", "rsa2048", NULL, FALSE, MOD_NONE, FALSE, SW_AUTH_PASS,
+      "signature verified", 2048 },
+    { "rsa-sha256-1024", "rsa1024", "rsa1024", NULL, FALSE, MOD_NONE, FALSE, SW_AUTH_PASS,
+      "signature verified", 1024 },
+    { "ed25519", "ed25519", "ed25519", "ed25519-sha256", FALSE, MOD_NONE, FALSE, SW_AUTH_PASS,
+      "signature verified", 256 },
+    { "body-modified", "rsa2048", "rsa2048", NULL, FALSE, MOD_BODY, FALSE, SW_AUTH_FAIL, "body hash mismatch",
+      2048 },
     { "body-modified-ed25519", "ed25519", "ed25519", "ed25519-sha256", FALSE, MOD_BODY, FALSE, SW_AUTH_FAIL,
       "body hash mismatch", 256 },
     { "header-modified", "rsa2048", "rsa2048", NULL, FALSE, MOD_HEADER, FALSE, SW_AUTH_FAIL,
       "signature did not verify", 2048 },
-    { "header-modified-ed25519", "ed25519", "ed25519", "ed25519-sha256", FALSE, MOD_HEADER, FALSE, SW_AUTH_FAIL,
-      "signature did not verify", 256 },
-    { "key-512", "rsa512", "rsa512", NULL, FALSE, MOD_NONE, FALSE, SW_AUTH_FAIL, "key too small (512 bits)", 512 },
-    { "key-512-rfc6376", "rsa512", "rsa512", NULL, FALSE, MOD_NONE, TRUE, SW_AUTH_PASS, "signature verified", 512 },
-    { "key-512-body-modified", "rsa512", "rsa512", NULL, FALSE, MOD_BODY, FALSE, SW_AUTH_FAIL, "body hash mismatch",
+    { "header-modified-ed25519", "ed25519", "ed25519", "ed25519-sha256", FALSE, MOD_HEADER, FALSE,
+      SW_AUTH_FAIL, "signature did not verify", 256 },
+    { "key-512", "rsa512", "rsa512", NULL, FALSE, MOD_NONE, FALSE, SW_AUTH_FAIL, "key too small (512 bits)",
       512 },
-    { "rsa-sha1", "rsa2048", "rsa2048", "rsa-sha1", FALSE, MOD_NONE, FALSE, SW_AUTH_FAIL, "rsa-sha1 is not accepted",
-      2048 },
-    { "rsa-sha1-rfc6376", "rsa2048", "rsa2048", "rsa-sha1", FALSE, MOD_NONE, TRUE, SW_AUTH_PASS, "signature verified",
-      2048 },
+    { "key-512-rfc6376", "rsa512", "rsa512", NULL, FALSE, MOD_NONE, TRUE, SW_AUTH_PASS, "signature verified",
+      512 },
+    { "key-512-body-modified", "rsa512", "rsa512", NULL, FALSE, MOD_BODY, FALSE, SW_AUTH_FAIL,
+      "body hash mismatch", 512 },
+    { "rsa-sha1", "rsa2048", "rsa2048", "rsa-sha1", FALSE, MOD_NONE, FALSE, SW_AUTH_FAIL,
+      "rsa-sha1 is not accepted", 2048 },
+    { "rsa-sha1-rfc6376", "rsa2048", "rsa2048", "rsa-sha1", FALSE, MOD_NONE, TRUE, SW_AUTH_PASS,
+      "signature verified", 2048 },
     { "rsa-sha1-body-modified", "rsa2048", "rsa2048", "rsa-sha1", FALSE, MOD_BODY, FALSE, SW_AUTH_FAIL,
       "body hash mismatch", 2048 },
     { "l-tag", "rsa2048", "rsa2048", NULL, TRUE, MOD_NONE, FALSE, SW_AUTH_PASS, "signature verified", 2048 },
-    { "l-tag-appended", "rsa2048", "rsa2048", NULL, TRUE, MOD_APPEND, FALSE, SW_AUTH_PASS, "signature verified", 2048 },
-    { "no-l-appended", "rsa2048", "rsa2048", NULL, FALSE, MOD_APPEND, FALSE, SW_AUTH_FAIL, "body hash mismatch", 2048 },
+    { "l-tag-appended", "rsa2048", "rsa2048", NULL, TRUE, MOD_APPEND, FALSE, SW_AUTH_PASS,
+      "signature verified", 2048 },
+    { "no-l-appended", "rsa2048", "rsa2048", NULL, FALSE, MOD_APPEND, FALSE, SW_AUTH_FAIL,
+      "body hash mismatch", 2048 },
     { "lf-only", "rsa2048", "rsa2048", NULL, FALSE, MOD_LF, FALSE, SW_AUTH_PASS, "signature verified", 2048 },
     { "lf-only-ed25519", "ed25519", "ed25519", "ed25519-sha256", FALSE, MOD_LF, FALSE, SW_AUTH_PASS,
       "signature verified", 256 },
-    { "no-key-nxdomain", "rsa2048", "missing", NULL, FALSE, MOD_NONE, FALSE, SW_AUTH_PERMERROR, "no key (NXDOMAIN)", 0 },
-    { "no-key-nodata", "rsa2048", "nodata", NULL, FALSE, MOD_NONE, FALSE, SW_AUTH_PERMERROR, "no key (no TXT record)",
-      0 },
-    { "dns-timeout", "rsa2048", "slow", NULL, FALSE, MOD_NONE, FALSE, SW_AUTH_TEMPERROR, "DNS timeout fetching key",
-      0 },
+    { "no-key-nxdomain", "rsa2048", "missing", NULL, FALSE, MOD_NONE, FALSE, SW_AUTH_PERMERROR,
+      "no key (NXDOMAIN)", 0 },
+    { "no-key-nodata", "rsa2048", "nodata", NULL, FALSE, MOD_NONE, FALSE, SW_AUTH_PERMERROR,
+      "no key (no TXT record)", 0 },
+    { "dns-timeout", "rsa2048", "slow", NULL, FALSE, MOD_NONE, FALSE, SW_AUTH_TEMPERROR,
+      "DNS timeout fetching key", 0 },
     { "dns-servfail", "rsa2048", "broken", NULL, FALSE, MOD_NONE, FALSE, SW_AUTH_TEMPERROR,
       "DNS failure fetching key (SERVFAIL)", 0 },
-    { "key-revoked", "rsa2048", "revoked", NULL, FALSE, MOD_NONE, FALSE, SW_AUTH_PERMERROR, "key revoked", 0 },
-    { "wrong-key", "rsa1024", "rsa2048", NULL, FALSE, MOD_NONE, FALSE, SW_AUTH_FAIL, "signature did not verify", 2048 },
+    { "key-revoked", "rsa2048", "revoked", NULL, FALSE, MOD_NONE, FALSE, SW_AUTH_PERMERROR, "key revoked",
+      0 },
+    { "wrong-key", "rsa1024", "rsa2048", NULL, FALSE, MOD_NONE, FALSE, SW_AUTH_FAIL,
+      "signature did not verify", 2048 },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autofree char *msg = sign_with (plain_message, cases[i].key, cases[i].selector, cases[i].alg, T0, 0,
-                                        cases[i].with_l);
+      g_autofree char *msg
+          = sign_with (plain_message, cases[i].key, cases[i].selector, cases[i].alg, T0, 0, cases[i].with_l);
       g_autofree char *input = NULL;
       switch (cases[i].mod)
         {
@@ -564,14 +605,14 @@ test_generated_table (void)
       g_assert_cmpint (s->expires_at, ==, -1);
       g_assert_cmpint (s->body_length_limited, ==, cases[i].with_l);
       if (cases[i].with_l)
-        g_assert_cmpint (s->body_length, ==, (gint64) strlen (strstr (plain_message, "\r\n\r\n") + 4));
+        g_assert_cmpint (s->body_length, ==, (gint64)strlen (strstr (plain_message, "\r\n\r\n") + 4));
       else
         g_assert_cmpint (s->body_length, ==, -1);
       g_assert_nonnull (s->header_b);
       g_assert_cmpuint (strlen (s->header_b), ==, 8);
       const char *field_end = strstr (msg, "\r\nFrom:");
       g_assert_nonnull (field_end);
-      g_autofree char *b = sw_dkim_tag_list_get (msg, (gsize) (field_end - msg), "b");
+      g_autofree char *b = sw_dkim_tag_list_get (msg, (gsize)(field_end - msg), "b");
       g_assert_nonnull (b);
       g_assert_true (g_str_has_prefix (b, s->header_b));
       g_assert_cmpint (s->dnssec, ==, SW_DNSSEC_UNKNOWN);
@@ -583,18 +624,20 @@ test_generated_table (void)
 static void
 test_generated_timestamps (void)
 {
-  static const struct {
-    const char  *name;
-    gint64       ttl;
-    gint64       verify_time;
+  static const struct
+  {
+    const char *name;
+    gint64 ttl;
+    gint64 verify_time;
     SwAuthResult result;
-    const char  *reason;
+    const char *reason;
   } cases[] = {
     { "x-past-now-valid-at-receipt", 3600, T0 + 60, SW_AUTH_PASS, "signature verified" },
     { "x-within-drift", 3600, T0 + 3600 + 100, SW_AUTH_PASS, "signature verified" },
     { "x-expired-at-receipt", 3600, T0 + 7200, SW_AUTH_FAIL, "signature expired (x=1600003600" },
     { "x-expired-now", 3600, 0, SW_AUTH_FAIL, "signature expired (x=1600003600" },
-    { "t-future-at-receipt", 3600, T0 - 3600, SW_AUTH_FAIL, "signature timestamp in the future (t=1600000000)" },
+    { "t-future-at-receipt", 3600, T0 - 3600, SW_AUTH_FAIL,
+      "signature timestamp in the future (t=1600000000)" },
     { "t-within-drift", 0, T0 - 100, SW_AUTH_PASS, "signature verified" },
     { "no-x-now", 0, 0, SW_AUTH_PASS, "signature verified" },
   };
@@ -610,11 +653,13 @@ test_generated_timestamps (void)
 
   /* a signature made "now" with x= a day ahead, checked now: libopendkim's own clock path */
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
-  g_autofree char *fresh = sign_with (plain_message, "ed25519", "ed25519", "ed25519-sha256", now, 86400, FALSE);
+  g_autofree char *fresh
+      = sign_with (plain_message, "ed25519", "ed25519", "ed25519-sha256", now, 86400, FALSE);
   g_autoptr (SwDkimResults) r = verify_text (v, fresh, strlen (fresh), 0);
   assert_sig ("fresh-now", r, 0, SW_AUTH_PASS, "signature verified");
   /* t= in the future relative to now (and to the receive time) */
-  g_autofree char *future = sign_with (plain_message, "ed25519", "ed25519", "ed25519-sha256", now + 86400, 0, FALSE);
+  g_autofree char *future
+      = sign_with (plain_message, "ed25519", "ed25519", "ed25519-sha256", now + 86400, 0, FALSE);
   g_autoptr (SwDkimResults) rf = verify_text (v, future, strlen (future), 0);
   assert_sig ("future-now", rf, 0, SW_AUTH_FAIL, "signature timestamp in the future");
   g_autoptr (SwDkimResults) rf2 = verify_text (v, future, strlen (future), now + 86400 + 10);
@@ -678,31 +723,35 @@ test_generated_no_signature (void)
 static void
 test_generated_syntax (void)
 {
-  static const struct {
-    const char  *name;
-    const char  *field;
+  static const struct
+  {
+    const char *name;
+    const char *field;
     SwAuthResult result;
-    const char  *reason;
+    const char *reason;
   } cases[] = {
     { "no-d", "DKIM-Signature: v=1; a=rsa-sha256; s=rsa2048; h=from; bh=AAAA; b=AAAA", SW_AUTH_PERMERROR,
       "signature syntax: d= missing" },
     { "no-s", "DKIM-Signature: v=1; a=rsa-sha256; d=example.com; h=from; bh=AAAA; b=AAAA", SW_AUTH_PERMERROR,
       "signature syntax: s= missing" },
-    { "no-v", "DKIM-Signature: a=rsa-sha256; d=example.com; s=rsa2048; h=from; bh=AAAA; b=AAAA", SW_AUTH_PERMERROR,
-      "signature syntax: v= missing" },
-    { "bad-a", "DKIM-Signature: v=1; a=rsa-md5; d=example.com; s=rsa2048; h=from; bh=AAAA; b=AAAA", SW_AUTH_PERMERROR,
-      "signature syntax: unknown algorithm" },
-    { "no-from-in-h", "DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=rsa2048; h=subject; bh=AAAA; b=AAAA",
+    { "no-v", "DKIM-Signature: a=rsa-sha256; d=example.com; s=rsa2048; h=from; bh=AAAA; b=AAAA",
+      SW_AUTH_PERMERROR, "signature syntax: v= missing" },
+    { "bad-a", "DKIM-Signature: v=1; a=rsa-md5; d=example.com; s=rsa2048; h=from; bh=AAAA; b=AAAA",
+      SW_AUTH_PERMERROR, "signature syntax: unknown algorithm" },
+    { "no-from-in-h",
+      "DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=rsa2048; h=subject; bh=AAAA; b=AAAA",
       SW_AUTH_PERMERROR, "signature syntax: h= does not include From" },
     { "i-outside-d",
       "DKIM-Signature: v=1; a=rsa-sha256; d=example.com; i=@example.org; s=rsa2048; h=from; bh=AAAA; b=AAAA",
       SW_AUTH_PERMERROR, "signature syntax: i= is not within d=" },
     { "x-before-t",
-      "DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=rsa2048; t=1600000000; x=1500000000; h=from; bh=AAAA; "
+      "DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=rsa2048; t=1600000000; x=1500000000; h=from; "
+      "bh=AAAA; "
       "b=AAAA",
       SW_AUTH_PERMERROR, "signature syntax: x= is not after t=" },
     { "t-too-long",
-      "DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=rsa2048; t=1600000000000000; h=from; bh=AAAA; b=AAAA",
+      "DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=rsa2048; t=1600000000000000; h=from; bh=AAAA; "
+      "b=AAAA",
       SW_AUTH_PERMERROR, "signature syntax" },
     { "garbage", "DKIM-Signature: this is not a tag list", SW_AUTH_PERMERROR, "signature syntax" },
     { "empty", "DKIM-Signature:", SW_AUTH_PERMERROR, "signature syntax" },
@@ -811,7 +860,7 @@ static void
 test_limits_size (void)
 {
   g_autoptr (SwDkimVerifier) v = verifier_new (gen_resolver, FALSE);
-  gsize size = (gsize) SW_MAX_MESSAGE_IN_MEMORY + 1;
+  gsize size = (gsize)SW_MAX_MESSAGE_IN_MEMORY + 1;
   guint8 *data = g_malloc0 (size);
   g_autoptr (GBytes) bytes = g_bytes_new_take (data, size);
   g_autoptr (GError) error = NULL;
@@ -823,12 +872,13 @@ test_limits_size (void)
 
 /* ---- threads ---- */
 
-typedef struct {
+typedef struct
+{
   SwDkimVerifier *v;
-  const char     *messages[4];
-  SwAuthResult    expected[4];
-  const char     *reasons[4];
-  gint            failures;
+  const char *messages[4];
+  SwAuthResult expected[4];
+  const char *reasons[4];
+  gint failures;
 } ThreadData;
 
 static gpointer
@@ -865,9 +915,12 @@ test_threads (void)
   g_autofree char *bad = replace_once (signed_bad, "is attached", "is not attached");
   g_autofree char *slow = sign_with (plain_message, "rsa2048", "slow", NULL, T0, 0, FALSE);
   g_autoptr (SwDkimVerifier) v = verifier_new (gen_resolver, FALSE);
-  ThreadData td = { v, { good, ed, bad, slow },
-                    { SW_AUTH_PASS, SW_AUTH_PASS, SW_AUTH_FAIL, SW_AUTH_TEMPERROR },
-                    { "signature verified", "signature verified", "body hash mismatch", "DNS timeout fetching key" }, 0 };
+  ThreadData td
+      = { v,
+          { good, ed, bad, slow },
+          { SW_AUTH_PASS, SW_AUTH_PASS, SW_AUTH_FAIL, SW_AUTH_TEMPERROR },
+          { "signature verified", "signature verified", "body hash mismatch", "DNS timeout fetching key" },
+          0 };
   GThread *threads[8];
   for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
     threads[i] = g_thread_new ("dkim-test", thread_main, &td);
