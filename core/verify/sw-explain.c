@@ -94,9 +94,12 @@ dkim_failure_phrase (const SwVerifyResult *r, const char *org)
         }
     }
   if (own_failed != NULL)
-    return g_strdup_printf ("its DKIM signature from %s does not verify (%s)", own_failed->domain,
-                            own_failed->reason ? own_failed->reason
-                                               : sw_auth_result_to_string (own_failed->result));
+    {
+      const char *why = own_failed->reason;
+      if (why == NULL || g_str_equal (why, "signature did not verify"))
+        return g_strdup_printf ("its DKIM signature from %s does not verify", own_failed->domain);
+      return g_strdup_printf ("its DKIM signature from %s does not verify (%s)", own_failed->domain, why);
+    }
   if (others->len > 0)
     return g_strdup_printf ("is DKIM-signed only by %s", others->str);
   return g_strdup ("carries no valid DKIM signature");
