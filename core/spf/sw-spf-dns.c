@@ -9,7 +9,15 @@
  *   it is replaced by a harmless one and the call is marked refused (the result becomes
  *   permerror); other TXT texts that are not safe explanation strings are dropped.
  * - Per call (thread-local SwSpfCall) it counts void lookups (RFC 7208 section 4.6.4) and
- *   queries, and notes the first DNS failure and the record of the checked domain. */
+ *   queries, and notes the first DNS failure and the record of the checked domain.
+ * - Records are marked per call (sw_spf_record_simplify()): a marked lookup name says
+ *   which mechanism asks. With that the layer counts DNS mechanisms over the whole
+ *   evaluation (RFC 7208 4.6.4; libspf2 counts per record and restarts in includes),
+ *   answers the zero-prefix a/mx forms libspf2 cannot compile, skips PTR names whose
+ *   address lookup fails (RFC 7208 5.5), and keeps only the first 10 PTR names. Marks use
+ *   a random per-call label under .invalid (RFC 6761), so no name from DNS can pose as
+ *   one; a marked name is stripped before it is asked.
+ * - Expanded names over 253 octets lose labels from the left (RFC 7208 section 7.3). */
 #include <string.h>
 #include "sw-spf-private.h"
 #include "sw-limits.h"
@@ -29,6 +37,7 @@ sw_spf_call_clear (SwSpfCall *call)
   g_clear_pointer (&call->refused_why, g_free);
   g_clear_pointer (&call->refused_domain, g_free);
   g_clear_pointer (&call->dns_failure, g_free);
+  g_clear_pointer (&call->marker, g_free);
 }
 
 void
@@ -168,7 +177,17 @@ add_txt (SPF_dns_rr_t *rr, SwSpfCall *call, const char *domain, const SwDnsAnswe
               rr_add (rr, REFUSED_RECORD, sizeof REFUSED_RECORD);
               continue;
             }
-          g_autofree char *simple = sw_spf_record_simplify (txt);
+          g_autofree char *simple = sw_spf_record_simplify (txt, call);
+          if (simple == NULL)
+            {
+              if (call != NULL && call->refused_why == NULL)
+                {
+                  call->refused_why = g_strdup ("term too large");
+                  call->refused_domain = g_strdup (domain);
+                }
+              rr_add (rr, REFUSED_RECORD, sizeof REFUSED_RECORD);
+              continue;
+            }
           rr_add (rr, simple, strlen (simple) + 1);
         }
       else if (sw_spf_explanation_is_acceptable (txt, NULL))
@@ -194,13 +213,22 @@ add_txt (SPF_dns_rr_t *rr, SwSpfCall *call, const char *domain, const SwDnsAnswe
     call->record = g_strdup (found);
 }
 
+/* The first @max names of @answer; with @marker, each marked as an MX host
+ * ("<host>.mxh.<marker>.invalid") so that its address lookup is known as one. */
 static void
-add_names (SPF_dns_rr_t *rr, const SwDnsAnswer *answer)
+add_names (SPF_dns_rr_t *rr, const SwDnsAnswer *answer, guint max, const char *marker)
 {
-  for (guint i = 0; i < answer->rdata->len; i++)
+  for (guint i = 0; i < answer->rdata->len && (guint) rr->num_rr < max; i++)
     {
       g_autofree char *name = sw_dns_answer_dup_name (answer, i, NULL);
-      if (name != NULL)
+      if (name == NULL)
+        continue;
+      if (marker != NULL && *name != '\0')
+        {
+          g_autofree char *marked = g_strdup_printf ("%s.mxh.%s.invalid", name, marker);
+          rr_add (rr, marked, strlen (marked) + 1);
+        }
+      else
         rr_add (rr, name, strlen (name) + 1);
     }
 }
@@ -217,6 +245,200 @@ add_addresses (SPF_dns_rr_t *rr, const SwDnsAnswer *answer, gsize size)
     }
 }
 
+/* What a marked lookup name says about the mechanism asking (sw_spf_record_simplify()). */
+typedef enum {
+  KIND_NONE,       /* unmarked: the checked domain's record, include/redirect targets, ptr
+                      lookups and the address lookups of PTR names (ptr, %{p}) */
+  KIND_A,          /* "a" mechanism */
+  KIND_MX,         /* "mx" mechanism, its MX lookup */
+  KIND_MX_HOST,    /* address lookup of a host named by an "mx" MX answer */
+  KIND_EXISTS,     /* "exists", and "a/0" for an IPv4 client */
+  KIND_A6_ANY,     /* "a//0" for an IPv6 client: any AAAA record? */
+  KIND_MX4_ANY,    /* "mx/0" for an IPv4 client: any A record of any MX host? */
+  KIND_MX6_ANY,    /* "mx//0" for an IPv6 client */
+  KIND_PTR_COUNT,  /* the term counting a "ptr" mechanism: no DNS */
+  KIND_EXP,        /* exp= explanation lookup */
+  KIND_BAD,        /* carries our mark but names nothing we wrote */
+} LookupKind;
+
+static const struct {
+  const char *label;
+  LookupKind  kind;
+} kinds[] = {
+  { "a", KIND_A },           { "mx", KIND_MX },          { "mxh", KIND_MX_HOST },
+  { "ex", KIND_EXISTS },     { "a6any", KIND_A6_ANY },   { "mx4any", KIND_MX4_ANY },
+  { "mx6any", KIND_MX6_ANY }, { "ptr", KIND_PTR_COUNT }, { "exp", KIND_EXP },
+};
+
+/* Splits "<target>.<kind>.<marker>.invalid" (the marker of @call); *target_out gets the
+ * target (transfer full) for a marked name. */
+static LookupKind
+strip_mark (const SwSpfCall *call, const char *domain, char **target_out)
+{
+  *target_out = NULL;
+  if (call == NULL || call->marker == NULL)
+    return KIND_NONE;
+  gsize len = strlen (domain);
+  if (len > 0 && domain[len - 1] == '.')
+    len--;
+  g_autofree char *suffix = g_strconcat (".", call->marker, ".invalid", NULL);
+  gsize slen = strlen (suffix);
+  if (len < slen || g_ascii_strncasecmp (domain + len - slen, suffix, slen) != 0)
+    return KIND_NONE;
+  gsize end = len - slen, dot = end;
+  while (dot > 0 && domain[dot - 1] != '.')
+    dot--;
+  if (dot < 2)
+    return KIND_BAD;
+  for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
+    if (strlen (kinds[i].label) == end - dot && g_ascii_strncasecmp (domain + dot, kinds[i].label, end - dot) == 0)
+      {
+        *target_out = g_strndup (domain, dot - 1);
+        return kinds[i].kind;
+      }
+  return KIND_BAD;
+}
+
+/* RFC 7208 section 7.3: an expanded name over 253 octets loses labels from the left. */
+static const char *
+truncate_name (const char *name)
+{
+  gsize len = strlen (name);
+  if (len > 0 && name[len - 1] == '.')
+    len--;
+  while (len > SW_MAX_DOMAIN_LENGTH)
+    {
+      const char *dot = strchr (name, '.');
+      if (dot == NULL)
+        break;
+      len -= (gsize) (dot + 1 - name);
+      name = dot + 1;
+    }
+  return name;
+}
+
+/* One query under the per-call caps. OK answers go to *answer_out (transfer full). A name
+ * SwResolver cannot ask for, or a query past a cap, reads as NXDOMAIN. */
+static SwDnsStatus
+fetch (SwResolver *resolver, SwSpfCall *call, const char *name, ns_type type, SwDnsAnswer **answer_out,
+       guint32 *ttl_out)
+{
+  *ttl_out = 0;
+  if (call != NULL)
+    {
+      /* Past a limit the verdict is permerror whatever follows: stop asking. */
+      if (call->void_exceeded || call->queries_exceeded || call->mech_exceeded)
+        return SW_DNS_STATUS_NXDOMAIN;
+      if (++call->queries > SW_SPF_MAX_QUERIES)
+        {
+          call->queries_exceeded = TRUE;
+          return SW_DNS_STATUS_NXDOMAIN;
+        }
+    }
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SwDnsAnswer) answer = NULL;
+  if (!sw_resolver_query (resolver, name, (guint16) type, &answer, &error))
+    {
+      /* Not a valid DNS name (e.g. after macro expansion): it cannot exist. */
+      g_autofree char *safe = sw_sanitize_for_log (name, -1, 80);
+      g_debug ("no query for %s: %s", safe, error->message);
+      return SW_DNS_STATUS_NXDOMAIN;
+    }
+  *ttl_out = answer->ttl;
+  SwDnsStatus status = answer->status;
+  if (status == SW_DNS_STATUS_COUNT)
+    status = SW_DNS_STATUS_SERVFAIL;
+  if (status == SW_DNS_STATUS_OK)
+    *answer_out = g_steal_pointer (&answer);
+  return status;
+}
+
+/* Number of address records of @size in @answer. */
+static guint
+count_addresses (const SwDnsAnswer *answer, gsize size)
+{
+  guint n = 0;
+  for (guint i = 0; i < answer->rdata->len; i++)
+    if (g_bytes_get_size (g_ptr_array_index (answer->rdata, i)) == size)
+      n++;
+  return n;
+}
+
+/* Does @name have an address record of @type? OK (yes), NODATA/NXDOMAIN (no, counted as a
+ * void lookup) or SERVFAIL/TIMEOUT (noted). */
+static SwDnsStatus
+address_exists (SwResolver *resolver, SwSpfCall *call, const char *name, ns_type type)
+{
+  g_autoptr (SwDnsAnswer) answer = NULL;
+  guint32 ttl = 0;
+  SwDnsStatus status = fetch (resolver, call, name, type, &answer, &ttl);
+  if (status == SW_DNS_STATUS_OK
+      && count_addresses (answer, type == ns_t_a ? sizeof (struct in_addr) : sizeof (struct in6_addr)) == 0)
+    status = SW_DNS_STATUS_NODATA;
+  if (status == SW_DNS_STATUS_NODATA || status == SW_DNS_STATUS_NXDOMAIN)
+    count_void (call, type);
+  else if (status != SW_DNS_STATUS_OK)
+    note_dns_failure (call, name, status);
+  return status;
+}
+
+/* a//0, mx/0, mx//0: any address record of the family of the client, at @name or at one
+ * of its first SW_SPF_MAX_MX_PTR MX hosts. Answered to libspf2's "exists" as one A record
+ * (match) or none. DNS errors give TRY_AGAIN (temperror), as for a and mx. */
+static SPF_dns_rr_t *
+any_address (SPF_dns_server_t *layer, SwSpfCall *call, const char *domain, const char *name, ns_type type,
+             gboolean via_mx)
+{
+  SwResolver *resolver = layer->hook;
+  SwDnsStatus status;
+  if (!via_mx)
+    status = address_exists (resolver, call, name, type);
+  else
+    {
+      g_autoptr (SwDnsAnswer) mx = NULL;
+      guint32 ttl = 0;
+      status = fetch (resolver, call, name, ns_t_mx, &mx, &ttl);
+      if (status == SW_DNS_STATUS_OK && mx->rdata->len == 0)
+        status = SW_DNS_STATUS_NODATA;
+      if (status == SW_DNS_STATUS_NODATA || status == SW_DNS_STATUS_NXDOMAIN)
+        count_void (call, ns_t_mx);
+      else if (status != SW_DNS_STATUS_OK)
+        note_dns_failure (call, name, status);
+      else
+        {
+          if (mx->rdata->len > SW_SPF_MAX_MX_PTR)
+            call->mx_exceeded = TRUE; /* RFC 7208 section 4.6.4: permerror */
+          SwDnsStatus host_status = SW_DNS_STATUS_NODATA;
+          for (guint i = 0; i < mx->rdata->len && i < SW_SPF_MAX_MX_PTR; i++)
+            {
+              g_autofree char *host = sw_dns_answer_dup_name (mx, i, NULL);
+              if (host == NULL || *host == '\0')
+                continue;
+              host_status = address_exists (resolver, call, host, type);
+              if (host_status != SW_DNS_STATUS_NODATA && host_status != SW_DNS_STATUS_NXDOMAIN)
+                break;
+            }
+          status = host_status;
+        }
+    }
+  switch (status)
+    {
+    case SW_DNS_STATUS_OK:
+      {
+        SPF_dns_rr_t *rr = rr_status (layer, domain, ns_t_a, 0, NETDB_SUCCESS);
+        const guint8 loopback[4] = { 127, 0, 0, 2 };
+        rr_add (rr, loopback, sizeof loopback);
+        return rr;
+      }
+    case SW_DNS_STATUS_NODATA:
+      return rr_status (layer, domain, ns_t_a, 0, NO_DATA);
+    case SW_DNS_STATUS_NXDOMAIN:
+      return rr_status (layer, domain, ns_t_a, 0, HOST_NOT_FOUND);
+    default:
+      return rr_status (layer, domain, ns_t_a, 0, TRY_AGAIN);
+    }
+}
+
 static SPF_dns_rr_t *
 layer_lookup (SPF_dns_server_t *layer, const char *domain, ns_type type, int should_cache)
 {
@@ -228,51 +450,96 @@ layer_lookup (SPF_dns_server_t *layer, const char *domain, ns_type type, int sho
   if (type != ns_t_txt && type != ns_t_a && type != ns_t_aaaa && type != ns_t_mx && type != ns_t_ptr)
     return rr_status (layer, domain, type, 0, NO_RECOVERY);
 
-  if (call != NULL)
+  g_autofree char *target = NULL;
+  LookupKind kind = strip_mark (call, domain, &target);
+  if (kind == KIND_BAD)
+    return rr_status (layer, domain, type, 0, HOST_NOT_FOUND);
+  const char *name = truncate_name (target != NULL ? target : domain);
+
+  /* RFC 7208 section 4.6.4: at most SW_SPF_MAX_DNS_MECH mechanisms and modifiers that
+   * look up DNS in the whole evaluation, includes and redirects included. */
+  if (call != NULL && call->marker != NULL)
     {
-      /* Past the void limit the verdict is permerror whatever follows: stop asking. */
-      if (call->void_exceeded || call->queries_exceeded)
-        return rr_status (layer, domain, type, 0, HOST_NOT_FOUND);
-      if (++call->queries > SW_SPF_MAX_QUERIES)
+      gboolean counts = FALSE;
+      switch (kind)
         {
-          call->queries_exceeded = TRUE;
-          return rr_status (layer, domain, type, 0, HOST_NOT_FOUND);
+        case KIND_A:
+        case KIND_MX:
+        case KIND_EXISTS:
+        case KIND_A6_ANY:
+        case KIND_MX4_ANY:
+        case KIND_MX6_ANY:
+        case KIND_PTR_COUNT:
+          counts = TRUE;
+          break;
+        case KIND_NONE:
+          /* The first TXT lookup is the checked domain's; later unmarked ones are made
+           * by include and redirect (exp= is marked). */
+          if (type == ns_t_txt)
+            {
+              counts = call->top_seen;
+              call->top_seen = TRUE;
+            }
+          break;
+        default:
+          break;
         }
+      if (counts && !call->mech_exceeded && ++call->mechanisms > SW_SPF_MAX_DNS_MECH)
+        call->mech_exceeded = TRUE;
+      if (call->mech_exceeded)
+        return rr_status (layer, domain, type, 0, HOST_NOT_FOUND);
     }
 
-  g_autoptr (GError) error = NULL;
-  g_autoptr (SwDnsAnswer) answer = NULL;
-  if (!sw_resolver_query (resolver, domain, (guint16) type, &answer, &error))
+  switch (kind)
     {
-      /* Not a valid DNS name (e.g. after macro expansion): it cannot exist. */
-      g_autofree char *safe = sw_sanitize_for_log (domain, -1, 80);
-      g_debug ("no query for %s: %s", safe, error->message);
-      count_void (call, type);
-      return rr_status (layer, domain, type, 0, HOST_NOT_FOUND);
+    case KIND_PTR_COUNT:
+      return rr_status (layer, domain, type, 0, NO_DATA);
+    case KIND_A6_ANY:
+      return any_address (layer, call, domain, name, ns_t_aaaa, FALSE);
+    case KIND_MX4_ANY:
+      return any_address (layer, call, domain, name, ns_t_a, TRUE);
+    case KIND_MX6_ANY:
+      return any_address (layer, call, domain, name, ns_t_aaaa, TRUE);
+    default:
+      break;
     }
 
-  switch (answer->status)
+  /* RFC 7208 section 5.5: a DNS error while looking up the addresses of a PTR name skips
+   * that name. With marked records, unmarked address lookups are exactly those. */
+  gboolean ptr_name = call != NULL && call->marker != NULL && kind == KIND_NONE
+                      && (type == ns_t_a || type == ns_t_aaaa);
+
+  g_autoptr (SwDnsAnswer) answer = NULL;
+  guint32 ttl = 0;
+  SwDnsStatus status = fetch (resolver, call, name, type, &answer, &ttl);
+  switch (status)
     {
     case SW_DNS_STATUS_NXDOMAIN:
       count_void (call, type);
-      return rr_status (layer, domain, type, answer->ttl, HOST_NOT_FOUND);
+      return rr_status (layer, domain, type, ttl, HOST_NOT_FOUND);
     case SW_DNS_STATUS_NODATA:
       count_void (call, type);
-      return rr_status (layer, domain, type, answer->ttl, NO_DATA);
+      return rr_status (layer, domain, type, ttl, NO_DATA);
     case SW_DNS_STATUS_SERVFAIL:
     case SW_DNS_STATUS_TIMEOUT:
     case SW_DNS_STATUS_COUNT:
-      note_dns_failure (call, domain, answer->status);
+      if (ptr_name)
+        {
+          g_autofree char *safe = sw_sanitize_for_log (name, -1, 80);
+          g_debug ("DNS error for PTR name %s: skipped (RFC 7208 5.5)", safe);
+          return rr_status (layer, domain, type, 0, NO_DATA);
+        }
+      note_dns_failure (call, name, status);
       return rr_status (layer, domain, type, 0, TRY_AGAIN);
     case SW_DNS_STATUS_OK:
       break;
     }
 
-  SPF_dns_rr_t *rr = rr_status (layer, domain, type, answer->ttl, NETDB_SUCCESS);
+  SPF_dns_rr_t *rr = rr_status (layer, domain, type, ttl, NETDB_SUCCESS);
   switch (type)
     {
     case ns_t_txt:
-      add_txt (rr, call, domain, answer);
+      add_txt (rr, call, name, answer);
       break;
     case ns_t_a:
       add_addresses (rr, answer, sizeof (struct in_addr));
@@ -281,12 +548,13 @@ layer_lookup (SPF_dns_server_t *layer, const char *domain, ns_type type, int sho
       add_addresses (rr, answer, sizeof (struct in6_addr));
       break;
     case ns_t_mx:
-      add_names (rr, answer);
-      if (call != NULL && (guint) rr->num_rr > SW_SPF_MAX_MX_PTR)
+      add_names (rr, answer, G_MAXUINT, kind == KIND_MX ? call->marker : NULL);
+      if (call != NULL && answer->rdata->len > SW_SPF_MAX_MX_PTR)
         call->mx_exceeded = TRUE;
       break;
     default:
-      add_names (rr, answer);
+      /* RFC 7208 section 4.6.4: only the first SW_SPF_MAX_MX_PTR PTR names are used. */
+      add_names (rr, answer, SW_SPF_MAX_MX_PTR, NULL);
       break;
     }
   if (rr->num_rr == 0)

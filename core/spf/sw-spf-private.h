@@ -23,7 +23,17 @@ typedef struct {
   char    *refused_why;     /* the first record refused by the guard, and why */
   char    *refused_domain;
   char    *dns_failure;     /* "DNS timeout for x" / "DNS failure for x", first one */
+  /* Lookup marks (see sw_spf_record_simplify()): the records handed to libspf2 name the
+   * mechanism behind each lookup, "<target>.<kind>.<marker>.invalid". */
+  gboolean ipv6;            /* the client address is IPv6 (IPv4-mapped ones are IPv4) */
+  char    *marker;          /* per-call random label, NULL: records are not marked */
+  gboolean top_seen;        /* the TXT lookup of the checked domain has been made */
+  guint    mechanisms;      /* DNS mechanisms and modifiers evaluated (RFC 7208 4.6.4) */
+  gboolean mech_exceeded;   /* more than SW_SPF_MAX_DNS_MECH */
 } SwSpfCall;
+
+/* Length of SwSpfCall.marker: "sw" and 16 hex digits. */
+#define SW_SPF_MARKER_LEN 18u
 
 void sw_spf_call_clear (SwSpfCall *call);
 /* Makes @call the current call of this thread until sw_spf_call_leave(). */
@@ -37,8 +47,20 @@ SPF_dns_server_t *sw_spf_dns_layer_new (SwResolver *resolver);
 /* For a record that passed sw_spf_record_is_acceptable(): the same policy in the form
  * libspf2 evaluates correctly: unknown modifiers dropped (they have no effect, and
  * libspf2 rejects some valid names), redirect= dropped when an "all" mechanism is present
- * (RFC 7208 section 6.1), single spaces. Transfer full. */
-char *sw_spf_record_simplify (const char *record);
+ * (RFC 7208 section 6.1), single spaces, ip4/ip6 "/0" as two "/1" halves.
+ *
+ * With @call (its marker set): the lookup of every a, mx and exists mechanism and of
+ * exp= is marked, "a:foo.example" -> "a:foo.example.a.<marker>.invalid", so the DNS
+ * layer knows which mechanism asks (lookup counting across includes, RFC 7208 5.5 error
+ * skipping for ptr). A "ptr" is preceded by the counting term
+ * "exists:count.ptr.<marker>.invalid", which the layer answers without DNS. "a/0",
+ * "a//0", "mx/0", "mx//0" (libspf2 cannot store a zero prefix) become, for the client's
+ * address family, "exists" lookups that the layer answers with "does any address record
+ * exist" (kinds ex, a6any, mx4any, mx6any). The result is checked again by the guard
+ * (same compiled-size bound per term, length allowance for the mark); NULL if it fails
+ * (the caller refuses the record).
+ * Transfer full. */
+char *sw_spf_record_simplify (const char *record, const SwSpfCall *call);
 
 /* TRUE if @txt starts an SPF version 1 record ("v=spf1" then space or end). */
 gboolean sw_spf_text_is_spf1 (const char *txt);

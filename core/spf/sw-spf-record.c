@@ -198,7 +198,7 @@ is_toplabel (const char *s, gsize len)
 
 /* domain-spec = macro-string domain-end ; domain-end = ( "." toplabel [ "." ] ) / macro-expand */
 static gboolean
-check_domain_spec (const char *s, gsize len, gsize cidr_bytes, const char **why)
+check_domain_spec (const char *s, gsize len, gsize cidr_bytes, gsize slack, const char **why)
 {
   MacroScan m = { 0 };
   m.compiled = cidr_bytes;
@@ -207,7 +207,7 @@ check_domain_spec (const char *s, gsize len, gsize cidr_bytes, const char **why)
       *why = "empty domain-spec";
       return FALSE;
     }
-  if (len > SW_SPF_MAX_TERM)
+  if (len > SW_SPF_MAX_TERM + slack)
     {
       *why = "domain-spec too long";
       return FALSE;
@@ -391,7 +391,7 @@ static const struct {
 };
 
 static gboolean
-check_mechanism (const char *term, gsize len, const char **why)
+check_mechanism (const char *term, gsize len, gsize slack, const char **why)
 {
   if (len > 0 && strchr ("+-?~", term[0]) != NULL)
     {
@@ -426,7 +426,7 @@ check_mechanism (const char *term, gsize len, const char **why)
               *why = "mechanism needs \":\" domain-spec";
               return FALSE;
             }
-          return check_domain_spec (rest + 1, rest_len - 1, 0, why);
+          return check_domain_spec (rest + 1, rest_len - 1, 0, slack, why);
         case ARG_OPTIONAL_DUAL:
           {
             gsize spec_len = 0;
@@ -440,7 +440,7 @@ check_mechanism (const char *term, gsize len, const char **why)
                 *why = "mechanism needs \":\" before its domain-spec";
                 return FALSE;
               }
-            return check_domain_spec (rest + 1, spec_len - 1, has_cidr ? 4 : 0, why);
+            return check_domain_spec (rest + 1, spec_len - 1, has_cidr ? 4 : 0, slack, why);
           }
         case ARG_IP4:
         case ARG_IP6:
@@ -458,7 +458,8 @@ check_mechanism (const char *term, gsize len, const char **why)
 }
 
 static gboolean
-check_term (const char *term, gsize len, gboolean *seen_redirect, gboolean *seen_exp, const char **why)
+check_term (const char *term, gsize len, gsize slack, gboolean *seen_redirect, gboolean *seen_exp,
+            const char **why)
 {
   /* modifier = name "=" ... ; name = ALPHA *( ALPHA / DIGIT / "-" / "_" / "." ) */
   gsize n = 0;
@@ -480,7 +481,7 @@ check_term (const char *term, gsize len, gboolean *seen_redirect, gboolean *seen
               return FALSE;
             }
           *seen_redirect = TRUE;
-          return check_domain_spec (value, value_len, 0, why);
+          return check_domain_spec (value, value_len, 0, slack, why);
         }
       if (n == 3 && g_ascii_strncasecmp (term, "exp", 3) == 0)
         {
@@ -490,7 +491,7 @@ check_term (const char *term, gsize len, gboolean *seen_redirect, gboolean *seen
               return FALSE;
             }
           *seen_exp = TRUE;
-          return check_domain_spec (value, value_len, 0, why);
+          return check_domain_spec (value, value_len, 0, slack, why);
         }
       MacroScan m = { 0 };
       if (value_len > SW_SPF_MAX_TERM)
@@ -510,22 +511,23 @@ check_term (const char *term, gsize len, gboolean *seen_redirect, gboolean *seen
         }
       return TRUE;
     }
-  if (len > SW_SPF_MAX_TERM + 16)
+  if (len > SW_SPF_MAX_TERM + 16 + slack)
     {
       *why = "term too long";
       return FALSE;
     }
-  return check_mechanism (term, len, why);
+  return check_mechanism (term, len, slack, why);
 }
 
-gboolean
-sw_spf_record_is_acceptable (const char *record, char **why_out)
+/* @slack: extra bytes allowed per term for the marks of sw_spf_record_simplify() (whose
+ * input already passed the record length cap); the compiled-size bound of every term is
+ * the same. */
+static gboolean
+check_record (const char *record, gsize slack, char **why_out)
 {
   const char *why = NULL;
-  g_return_val_if_fail (record != NULL, FALSE);
-
   gsize len = strlen (record);
-  if (len > SW_SPF_MAX_RECORD)
+  if (slack == 0 && len > SW_SPF_MAX_RECORD)
     why = "record too long";
   else if (len < 6 || g_ascii_strncasecmp (record, "v=spf1", 6) != 0 || (record[6] != ' ' && record[6] != '\0'))
     why = "not an SPF version 1 record";
@@ -543,7 +545,7 @@ sw_spf_record_is_acceptable (const char *record, char **why_out)
           if (i > start)
             {
               const char *term_why = NULL;
-              if (!check_term (record + start, i - start, &seen_redirect, &seen_exp, &term_why))
+              if (!check_term (record + start, i - start, slack, &seen_redirect, &seen_exp, &term_why))
                 why = term_why ? term_why : "syntax error";
             }
         }
@@ -551,6 +553,13 @@ sw_spf_record_is_acceptable (const char *record, char **why_out)
   if (why_out != NULL)
     *why_out = why ? g_strdup (why) : NULL;
   return why == NULL;
+}
+
+gboolean
+sw_spf_record_is_acceptable (const char *record, char **why_out)
+{
+  g_return_val_if_fail (record != NULL, FALSE);
+  return check_record (record, 0, why_out);
 }
 
 gboolean
@@ -571,9 +580,93 @@ sw_spf_explanation_is_acceptable (const char *text, char **why_out)
   return why == NULL;
 }
 
-char *
-sw_spf_record_simplify (const char *record)
+/* Longest mark appended by mark_spec(): "." kind "." marker ".invalid". */
+#define MARK_SLACK (1u + 6u + 1u + SW_SPF_MARKER_LEN + 8u)
+
+/* Appends @spec (without one trailing dot; "%{d}" if empty) and the mark of @kind. */
+static void
+mark_spec (GString *out, const char *spec, gsize spec_len, const char *kind, const char *marker)
 {
+  if (spec_len == 0)
+    g_string_append (out, "%{d}");
+  else
+    g_string_append_len (out, spec, (gssize) (spec[spec_len - 1] == '.' ? spec_len - 1 : spec_len));
+  g_string_append_printf (out, ".%s.%s.invalid", kind, marker);
+}
+
+static guint
+cidr_value (const char *s, const char **end)
+{
+  guint v = 0;
+  while (g_ascii_isdigit (*s))
+    v = v * 10 + (guint) (*s++ - '0');
+  *end = s;
+  return v;
+}
+
+/* @t: a mechanism term without qualifier, @q: the qualifier text (may be empty). Appends
+ * its marked form to @out; FALSE if the term needs no mark. */
+static gboolean
+mark_mechanism (GString *out, const char *q, const char *t, const SwSpfCall *call)
+{
+  gsize name_len = 0;
+  while (g_ascii_isalnum (t[name_len]))
+    name_len++;
+  const char *rest = t + name_len;
+  gboolean is_a = name_len == 1 && g_ascii_strncasecmp (t, "a", 1) == 0;
+  gboolean is_mx = name_len == 2 && g_ascii_strncasecmp (t, "mx", 2) == 0;
+
+  if (name_len == 6 && g_ascii_strncasecmp (t, "exists", 6) == 0 && *rest == ':')
+    {
+      g_string_append_printf (out, " %sexists:", q);
+      mark_spec (out, rest + 1, strlen (rest + 1), "ex", call->marker);
+      return TRUE;
+    }
+  if (name_len == 3 && g_ascii_strncasecmp (t, "ptr", 3) == 0)
+    {
+      /* Counted by this term (no DNS); the ptr lookups themselves are not marked. */
+      g_string_append_printf (out, " exists:count.ptr.%s.invalid %s%s", call->marker, q, t);
+      return TRUE;
+    }
+  if (!is_a && !is_mx)
+    return FALSE;
+
+  gsize rest_len = strlen (rest), spec_len = 0;
+  gboolean has_cidr = FALSE;
+  const char *why = NULL;
+  if (!split_dual_cidr (rest, rest_len, &spec_len, &has_cidr, &why))
+    return FALSE; /* not reached: the record passed the guard */
+  guint v4 = 32, v6 = 128;
+  const char *c = rest + spec_len;
+  if (c[0] == '/' && c[1] != '/')
+    v4 = cidr_value (c + 1, &c);
+  if (c[0] == '/' && c[1] == '/')
+    v6 = cidr_value (c + 2, &c);
+  const char *spec = spec_len > 0 ? rest + 1 : "";
+  gsize slen = spec_len > 0 ? spec_len - 1 : 0;
+  guint prefix = call->ipv6 ? v6 : v4;
+
+  if (prefix == 0)
+    {
+      /* Any address record matches a zero prefix: the question is whether one exists. */
+      const char *kind = is_a ? (call->ipv6 ? "a6any" : "ex") : (call->ipv6 ? "mx6any" : "mx4any");
+      g_string_append_printf (out, " %sexists:", q);
+      mark_spec (out, spec, slen, kind, call->marker);
+      return TRUE;
+    }
+  g_string_append_printf (out, " %s%s:", q, is_a ? "a" : "mx");
+  mark_spec (out, spec, slen, is_a ? "a" : "mx", call->marker);
+  if (!call->ipv6 && v4 != 32)
+    g_string_append_printf (out, "/%u", v4);
+  if (call->ipv6 && v6 != 128)
+    g_string_append_printf (out, "//%u", v6);
+  return TRUE;
+}
+
+char *
+sw_spf_record_simplify (const char *record, const SwSpfCall *call)
+{
+  gboolean marking = call != NULL && call->marker != NULL;
   g_auto (GStrv) terms = g_strsplit (record, " ", -1);
   gboolean has_all = FALSE;
   for (guint i = 1; terms[i] != NULL; i++)
@@ -584,7 +677,7 @@ sw_spf_record_simplify (const char *record)
       if (g_ascii_strcasecmp (t, "all") == 0)
         has_all = TRUE;
     }
-  GString *out = g_string_new ("v=spf1");
+  g_autoptr (GString) out = g_string_new ("v=spf1");
   for (guint i = 1; terms[i] != NULL; i++)
     {
       const char *t = terms[i];
@@ -602,21 +695,41 @@ sw_spf_record_simplify (const char *record)
           gboolean exp = n == 3 && g_ascii_strncasecmp (t, "exp", 3) == 0;
           if ((!redirect && !exp) || (redirect && has_all))
             continue;
+          if (exp && marking)
+            {
+              g_string_append (out, " exp=");
+              mark_spec (out, eq + 1, strlen (eq + 1), "exp", call->marker);
+              continue;
+            }
+          g_string_append_c (out, ' ');
+          g_string_append (out, t);
+          continue;
         }
+      const char *m = (*t != '\0' && strchr ("+-?~", *t) != NULL) ? t + 1 : t;
+      g_autofree char *q = g_strndup (t, (gsize) (m - t));
       /* libspf2 cannot store a /0 prefix (0 means "full length" in its compiled form):
        * an ip4/ip6 network /0 is written as the two halves of the address space. */
-      const char *m = (*t != '\0' && strchr ("+-?~", *t) != NULL) ? t + 1 : t;
-      gsize qlen = (gsize) (m - t);
       if ((g_ascii_strncasecmp (m, "ip4:", 4) == 0 || g_ascii_strncasecmp (m, "ip6:", 4) == 0)
           && g_str_has_suffix (m, "/0"))
         {
           gboolean v4 = g_ascii_strncasecmp (m, "ip4:", 4) == 0;
-          g_string_append_printf (out, " %.*s%s %.*s%s", (int) qlen, t, v4 ? "ip4:0.0.0.0/1" : "ip6:::/1",
-                                  (int) qlen, t, v4 ? "ip4:128.0.0.0/1" : "ip6:8000::/1");
+          g_string_append_printf (out, " %s%s %s%s", q, v4 ? "ip4:0.0.0.0/1" : "ip6:::/1", q,
+                                  v4 ? "ip4:128.0.0.0/1" : "ip6:8000::/1");
           continue;
         }
+      if (marking && mark_mechanism (out, q, m, call))
+        continue;
       g_string_append_c (out, ' ');
       g_string_append (out, t);
     }
-  return g_string_free (out, FALSE);
+  if (marking)
+    {
+      g_autofree char *why = NULL;
+      if (!check_record (out->str, MARK_SLACK, &why))
+        {
+          g_debug ("marked record refused (%s)", why);
+          return NULL;
+        }
+    }
+  return g_string_free (g_steal_pointer (&out), FALSE);
 }

@@ -124,6 +124,14 @@ sw_spf_checker_new (SwResolver *resolver, GError **error)
       g_set_error (error, SW_SPF_ERROR, SW_SPF_ERROR_SETUP, "libspf2 refused the receiving domain");
       return NULL;
     }
+  /* The DNS layer counts DNS mechanisms over the whole evaluation (RFC 7208 4.6.4), which
+   * libspf2 does per record only; its records count each "ptr" twice (see
+   * sw_spf_record_simplify()), so its own per-record limit must not bite first. */
+  if (SPF_server_set_max_dns_mech (c->server, 2 * SW_SPF_MAX_DNS_MECH + 2) != SPF_E_SUCCESS)
+    {
+      g_set_error (error, SW_SPF_ERROR, SW_SPF_ERROR_SETUP, "libspf2 refused the DNS mechanism limit");
+      return NULL;
+    }
   /* The built-in explanation points at the defunct openspf.org. */
   SPF_response_t *resp = NULL;
   SPF_errcode_t err = SPF_server_set_explanation (c->server, SW_SPF_DEFAULT_EXPLANATION, &resp);
@@ -349,7 +357,7 @@ translate (SwSpfResult *res, SPF_response_t *resp, const SwSpfCall *call)
       set_reason (res, g_strdup ("too many void lookups"));
       return;
     }
-  if (call->queries_exceeded)
+  if (call->queries_exceeded || call->mech_exceeded)
     {
       res->result = SW_AUTH_PERMERROR;
       set_reason (res, g_strdup ("too many DNS lookups"));
@@ -502,6 +510,9 @@ run_check (SwSpfChecker *checker,
 
   SwSpfCall call = { 0 };
   call.top_domain = g_strdup (domain);
+  call.ipv6 = g_inet_address_get_family (addr) == G_SOCKET_FAMILY_IPV6;
+  call.marker = g_strdup_printf ("sw%08x%08x", g_random_int (), g_random_int ());
+  g_assert (strlen (call.marker) == SW_SPF_MARKER_LEN);
   SPF_response_t *resp = NULL;
   sw_spf_call_enter (&call);
   err = SPF_request_query_mailfrom (req, &resp);

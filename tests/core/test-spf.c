@@ -48,7 +48,33 @@ zone_text (void)
     "cve.example.com. TXT \"%s\"\n"
     "cveinc.example.com. TXT \"v=spf1 include:cve.example.com +all\"\n"
     "toolong.example.com. TXT \"%s\"\n"
-    "badmacro.example.com. TXT \"v=spf1 a:%%{z}.example.com -all\"\n",
+    "badmacro.example.com. TXT \"v=spf1 a:%%{z}.example.com -all\"\n"
+    /* RFC 7208 5.5: a DNS error on a PTR name's addresses skips that name */
+    "20.1.101.151.in-addr.arpa. PTR broken.ptrskip.example.com.\n"
+    "20.1.101.151.in-addr.arpa. PTR host.ptrskip.example.com.\n"
+    "broken.ptrskip.example.com. SERVFAIL A\n"
+    "host.ptrskip.example.com. A 151.101.1.20\n"
+    "ptrskip.example.com. TXT \"v=spf1 ptr -all\"\n"
+    /* ... but on an MX host's addresses it is a temperror */
+    "mxfail.example.com. TXT \"v=spf1 mx -all\"\n"
+    "mxfail.example.com. MX 10 broken.ptrskip.example.com.\n"
+    "mx0fail.example.com. TXT \"v=spf1 mx/0 -all\"\n"
+    "mx0fail.example.com. MX 10 broken.ptrskip.example.com.\n"
+    /* RFC 7208 4.6.4: 10 DNS mechanisms over the whole evaluation (ptr and include too) */
+    "lim10.example.com. TXT \"v=spf1 ptr ptr ptr ptr ptr include:inc4.example.com +all\"\n"
+    "lim11.example.com. TXT \"v=spf1 ptr ptr ptr ptr ptr include:inc5.example.com +all\"\n"
+    "inc4.example.com. TXT \"v=spf1 a a a a ?all\"\n"
+    "inc4.example.com. A 151.101.1.99\n"
+    "inc5.example.com. TXT \"v=spf1 a a a a a ?all\"\n"
+    "inc5.example.com. A 151.101.1.99\n"
+    /* a name in the form of our lookup marks, from DNS, is just a name */
+    "forged.example.com. TXT \"v=spf1 exists:forged.example.com.a6any.sw0123456789abcdef.invalid -all\"\n"
+    "forged.example.com. AAAA 2001:db8::1\n"
+    /* a/0 for IPv4 = "has an A record"; a//0 for IPv6 = "has an AAAA record" */
+    "zero.example.com. TXT \"v=spf1 a/0 a//0 -all\"\n"
+    "zero.example.com. A 93.184.216.1\n"
+    "zero6.example.com. TXT \"v=spf1 a//0 -all\"\n"
+    "zero6.example.com. A 93.184.216.1\n",
     crafted, toolong->str);
 }
 
@@ -113,6 +139,18 @@ static const Case cases[] = {
     "record too long", NULL },
   { "bad-macro-letter", FALSE, "151.101.1.8", "mx", "a@badmacro.example.com", SW_AUTH_PERMERROR, NULL,
     "unknown macro letter", NULL },
+  { "ptr-dns-error-skipped", FALSE, "151.101.1.20", "mx", "a@ptrskip.example.com", SW_AUTH_PASS, NULL, NULL,
+    NULL },
+  { "mx-host-dns-error", FALSE, "151.101.1.20", "mx", "a@mxfail.example.com", SW_AUTH_TEMPERROR, NULL,
+    "DNS failure for broken.ptrskip.example.com", NULL },
+  { "mx0-host-dns-error", FALSE, "151.101.1.20", "mx", "a@mx0fail.example.com", SW_AUTH_TEMPERROR, NULL,
+    "DNS failure for broken.ptrskip.example.com", NULL },
+  { "mech-limit-10", FALSE, "151.101.1.20", "mx", "a@lim10.example.com", SW_AUTH_PASS, NULL, NULL, NULL },
+  { "mech-limit-11", FALSE, "151.101.1.20", "mx", "a@lim11.example.com", SW_AUTH_PERMERROR, NULL,
+    "too many DNS lookups", NULL },
+  { "forged-mark", FALSE, "2001:4860::1", "mx", "a@forged.example.com", SW_AUTH_FAIL, NULL, NULL, NULL },
+  { "a0-ip4", FALSE, "151.101.1.30", "mx", "a@zero.example.com", SW_AUTH_PASS, NULL, NULL, NULL },
+  { "a0-ip6-no-aaaa", FALSE, "2001:4860::1", "mx", "a@zero6.example.com", SW_AUTH_FAIL, NULL, NULL, NULL },
   { "loopback-v4", FALSE, "127.0.0.1", "mx", "a@example.com", SW_AUTH_NONE, NULL,
     "not evaluated: 127.0.0.1 is a private or loopback address", NULL },
   { "loopback-v6", FALSE, "::1", "mx", "a@example.com", SW_AUTH_NONE, NULL, "not evaluated", NULL },
