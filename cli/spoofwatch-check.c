@@ -39,6 +39,21 @@ typedef struct {
   gboolean use_color;
 } Options;
 
+static void
+options_clear (Options *o)
+{
+  g_clear_pointer (&o->color, g_free);
+  g_clear_pointer (&o->dns_zone, g_free);
+  g_clear_pointer (&o->dns_server, g_free);
+  g_clear_pointer (&o->boundary, g_strfreev);
+  g_clear_pointer (&o->ip, g_free);
+  g_clear_pointer (&o->helo, g_free);
+  g_clear_pointer (&o->mail_from, g_free);
+  g_clear_pointer (&o->trusted_ids, g_strfreev);
+  g_clear_pointer (&o->authserv_id, g_free);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Options, options_clear)
+
 static const char *
 verdict_color (SwVerdict v)
 {
@@ -328,7 +343,7 @@ check_files (SwVerifier *verifier, const Options *o, const SwKnownEnvelope *know
 int
 main (int argc, char **argv)
 {
-  Options o = { 0 };
+  g_auto (Options) o = { 0 };
   g_autoptr (GError) error = NULL;
   if (!parse_options (&argc, &argv, &o, &error))
     {
@@ -361,14 +376,5 @@ main (int argc, char **argv)
   int status = o.filter ? run_filter (verifier, o.ip ? &known : NULL)
                         : check_files (verifier, &o, o.ip ? &known : NULL, argc, argv);
 
-  g_free (o.color);
-  g_free (o.dns_zone);
-  g_free (o.dns_server);
-  g_strfreev (o.boundary);
-  g_free (o.ip);
-  g_free (o.helo);
-  g_free (o.mail_from);
-  g_strfreev (o.trusted_ids);
-  g_free (o.authserv_id);
   return status;
 }
