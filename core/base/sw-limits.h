@@ -46,3 +46,10 @@
 #define SW_SPF_MAX_MACROS_PER_TERM  16u   /* macro-expands in one term or exp= text */
 #define SW_SPF_MAX_EXPLANATION      253u  /* bytes of an exp= explanation text */
 #define SW_SPF_MAX_QUERIES          100u  /* DNS queries of one check_host() (safety net) */
+
+/* Verdict store (core/store, docs/store.md "Caps") */
+#define SW_STORE_MAX_KEY              1024u          /* bytes of account, uidl, imap_uid: put refused */
+#define SW_STORE_MAX_ADDED_HEADERS    (64u * 1024)   /* bytes of our added header lines: put refused */
+#define SW_STORE_MAX_EVIDENCE_JSON    (256u * 1024)  /* bytes of evidence JSON: replaced by a stub */
+#define SW_STORE_MAX_DISPLAY_FIELD    1024u          /* subject, From:, From domain, Message-ID: truncated */
+#define SW_STORE_MAX_EXPLANATION      4096u          /* bytes of the explanation: truncated */
