@@ -47,6 +47,14 @@
 #define SW_SPF_MAX_EXPLANATION      253u  /* bytes of an exp= explanation text */
 #define SW_SPF_MAX_QUERIES          100u  /* DNS queries of one check_host() (safety net) */
 
+/* POP3 proxy (proxy/, docs/pop3-proxy.md) */
+#define SW_POP3_MAX_LINE             (8u * 1024)          /* bytes of one command, status or list line */
+#define SW_POP3_MAX_RESPONSE_LINES   1000000u             /* lines of one multi-line CAPA/LIST/UIDL response */
+#define SW_POP3_MAX_MESSAGE          (256u * 1024 * 1024) /* bytes of one RETR/TOP message held (spooled) */
+#define SW_POP3_DEFAULT_MEMORY_LIMIT (1024u * 1024)       /* bytes of one message in memory before spooling */
+#define SW_POP3_SIZE_ALLOWANCE       1024u                /* bytes added to each LIST/STAT size for our headers */
+#define SW_POP3_MAX_PENDING_COMMANDS 1000u                /* pipelined commands awaiting a response */
+
 /* Verdict store (core/store, docs/store.md "Caps") */
 #define SW_STORE_MAX_KEY              1024u          /* bytes of account, uidl, imap_uid: put refused */
 #define SW_STORE_MAX_ADDED_HEADERS    (64u * 1024)   /* bytes of our added header lines: put refused */

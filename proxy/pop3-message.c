@@ -1,0 +1,305 @@
+#define G_LOG_DOMAIN "sw-proxy"
+/* pop3-message.c: holding one multi-line RETR/TOP response.
+ *
+ * The data arrive dot-stuffed (RFC 1939 section 3); we keep them unstuffed (the bytes the
+ * verifier and the store's hash see), in memory up to a limit and in a spool file
+ * beyond it, and stuff them again on the way out. The spool file is unlinked as soon as
+ * it is created, so no copy of the user's mail outlives the session, even after a crash. */
+#include "pop3-private.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef enum {
+  DECODE_LINE_START, /* at the start of a line */
+  DECODE_MID,        /* inside a line */
+  DECODE_DOT,        /* a '.' at the start of a line */
+  DECODE_DOT_CR,     /* ".\r" at the start of a line */
+} DecodeState;
+
+struct _SwPop3Message {
+  char        *spool_dir;
+  gsize        memory_limit;
+  gsize        max_size;
+  DecodeState  state;
+  gboolean     discard;
+  gboolean     done;
+  gsize        size;
+  GByteArray  *memory;  /* until spooled */
+  int          fd;      /* spool file (unlinked), -1 until spooled */
+  GChecksum   *sha256;
+  char        *hash;
+  GBytes      *bytes;
+};
+
+SwPop3Message *
+sw_pop3_message_new (const char *spool_dir, gsize memory_limit, gsize max_size)
+{
+  SwPop3Message *msg = g_new0 (SwPop3Message, 1);
+  msg->spool_dir = g_strdup (spool_dir ? spool_dir : g_get_tmp_dir ());
+  msg->memory_limit = memory_limit;
+  msg->max_size = max_size;
+  msg->state = DECODE_LINE_START;
+  msg->memory = g_byte_array_new ();
+  msg->fd = -1;
+  msg->sha256 = g_checksum_new (G_CHECKSUM_SHA256);
+  return msg;
+}
+
+void
+sw_pop3_message_free (SwPop3Message *msg)
+{
+  if (msg == NULL)
+    return;
+  g_free (msg->spool_dir);
+  g_clear_pointer (&msg->memory, g_byte_array_unref);
+  g_clear_pointer (&msg->bytes, g_bytes_unref);
+  if (msg->fd >= 0)
+    close (msg->fd);
+  g_checksum_free (msg->sha256);
+  g_free (msg->hash);
+  g_free (msg);
+}
+
+static gboolean
+write_all (int fd, const guint8 *data, gsize len, GError **error)
+{
+  while (len > 0)
+    {
+      ssize_t n = write (fd, data, len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int saved = errno;
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "cannot write the spool file: %s",
+                       g_strerror (saved));
+          return FALSE;
+        }
+      data += n;
+      len -= (gsize) n;
+    }
+  return TRUE;
+}
+
+static gboolean
+start_spool (SwPop3Message *msg, GError **error)
+{
+  g_autofree char *path = g_build_filename (msg->spool_dir, "spoofwatch-spool-XXXXXX", NULL);
+  if (g_mkdir_with_parents (msg->spool_dir, 0700) != 0)
+    {
+      int saved = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "cannot create the spool folder: %s",
+                   g_strerror (saved));
+      return FALSE;
+    }
+  int fd = g_mkstemp_full (path, O_RDWR, 0600);
+  if (fd < 0)
+    {
+      int saved = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "cannot create a spool file: %s",
+                   g_strerror (saved));
+      return FALSE;
+    }
+  g_unlink (path);
+  g_debug ("message over %" G_GSIZE_FORMAT " bytes: spooled to disk (unlinked file in %s)",
+           msg->memory_limit, msg->spool_dir);
+  msg->fd = fd;
+  if (!write_all (fd, msg->memory->data, msg->memory->len, error))
+    return FALSE;
+  g_clear_pointer (&msg->memory, g_byte_array_unref);
+  return TRUE;
+}
+
+static gboolean
+emit (SwPop3Message *msg, const guint8 *data, gsize len, GError **error)
+{
+  if (len == 0 || msg->discard)
+    return TRUE;
+  if (len > msg->max_size - msg->size)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE, "message over %" G_GSIZE_FORMAT " bytes",
+                   msg->max_size);
+      return FALSE;
+    }
+  g_checksum_update (msg->sha256, data, (gssize) len);
+  msg->size += len;
+  if (msg->fd < 0 && msg->size > msg->memory_limit && !start_spool (msg, error))
+    return FALSE;
+  if (msg->fd >= 0)
+    return write_all (msg->fd, data, len, error);
+  g_byte_array_append (msg->memory, data, (guint) len);
+  return TRUE;
+}
+
+void
+sw_pop3_message_discard (SwPop3Message *msg)
+{
+  msg->discard = TRUE;
+  g_clear_pointer (&msg->memory, g_byte_array_unref);
+  msg->memory = g_byte_array_new ();
+  if (msg->fd >= 0)
+    {
+      close (msg->fd);
+      msg->fd = -1;
+    }
+}
+
+gboolean
+sw_pop3_message_feed (SwPop3Message *msg, const guint8 *data, gsize len, gsize *consumed, gboolean *done,
+                      GError **error)
+{
+  gsize i = 0;
+  gsize run = 0; /* start of the pending run of bytes to emit */
+  *done = FALSE;
+  *consumed = 0;
+  g_return_val_if_fail (!msg->done, FALSE);
+
+  while (i < len)
+    {
+      guint8 c = data[i];
+      switch (msg->state)
+        {
+        case DECODE_LINE_START:
+          if (c == '.')
+            {
+              if (!emit (msg, data + run, i - run, error))
+                goto fail;
+              msg->state = DECODE_DOT;
+              i++;
+              run = i;
+              continue;
+            }
+          msg->state = c == '\n' ? DECODE_LINE_START : DECODE_MID;
+          i++;
+          continue;
+        case DECODE_MID:
+          {
+            const guint8 *nl = memchr (data + i, '\n', len - i);
+            if (nl == NULL)
+              {
+                i = len;
+                continue;
+              }
+            i = (gsize) (nl - data) + 1;
+            msg->state = DECODE_LINE_START;
+            continue;
+          }
+        case DECODE_DOT:
+          if (c == '\r')
+            {
+              msg->state = DECODE_DOT_CR;
+              i++;
+              run = i;
+              continue;
+            }
+          if (c == '\n')
+            goto terminated;
+          /* a stuffed dot: the one we dropped was the stuffing, c is content */
+          msg->state = DECODE_MID;
+          run = i;
+          i++;
+          continue;
+        case DECODE_DOT_CR:
+          if (c == '\n')
+            goto terminated;
+          /* ".\r" then something else: content "\r" (the dot was stuffing) */
+          if (!emit (msg, (const guint8 *) "\r", 1, error))
+            goto fail;
+          msg->state = DECODE_MID;
+          run = i;
+          continue;
+        default:
+          g_assert_not_reached ();
+        }
+    }
+  if (msg->state != DECODE_DOT && msg->state != DECODE_DOT_CR && !emit (msg, data + run, len - run, error))
+    goto fail;
+  *consumed = len;
+  return TRUE;
+
+terminated:
+  *consumed = i + 1;
+  *done = TRUE;
+  msg->done = TRUE;
+  msg->hash = g_strdup (g_checksum_get_string (msg->sha256));
+  return TRUE;
+
+fail:
+  *consumed = i;
+  return FALSE;
+}
+
+gsize
+sw_pop3_message_get_size (SwPop3Message *msg)
+{
+  return msg->size;
+}
+
+gboolean
+sw_pop3_message_is_spooled (SwPop3Message *msg)
+{
+  return msg->fd >= 0;
+}
+
+GBytes *
+sw_pop3_message_get_bytes (SwPop3Message *msg, GError **error)
+{
+  g_return_val_if_fail (msg->done, NULL);
+  if (msg->bytes == NULL)
+    {
+      if (msg->fd < 0)
+        msg->bytes = g_byte_array_free_to_bytes (g_steal_pointer (&msg->memory));
+      else
+        {
+          g_autoptr (GMappedFile) map = g_mapped_file_new_from_fd (msg->fd, FALSE, error);
+          if (map == NULL)
+            return NULL;
+          msg->bytes = g_mapped_file_get_bytes (map);
+        }
+    }
+  return g_bytes_ref (msg->bytes);
+}
+
+const char *
+sw_pop3_message_get_hash (SwPop3Message *msg)
+{
+  return msg->hash;
+}
+
+void
+sw_pop3_stuff (GByteArray *out, const guint8 *data, gsize len, gboolean *at_line_start)
+{
+  gsize i = 0;
+  while (i < len)
+    {
+      if (*at_line_start && data[i] == '.')
+        g_byte_array_append (out, (const guint8 *) ".", 1);
+      const guint8 *nl = memchr (data + i, '\n', len - i);
+      gsize end = nl ? (gsize) (nl - data) + 1 : len;
+      g_byte_array_append (out, data + i, (guint) (end - i));
+      *at_line_start = nl != NULL;
+      i = end;
+    }
+}
+
+gsize
+sw_pop3_header_block_length (const guint8 *data, gsize len)
+{
+  gsize i = 0;
+  while (i < len)
+    {
+      /* i is at a line start: an empty line ends the header block */
+      if (data[i] == '\n')
+        return i + 1;
+      if (data[i] == '\r' && i + 1 < len && data[i + 1] == '\n')
+        return i + 2;
+      const guint8 *nl = memchr (data + i, '\n', len - i);
+      if (nl == NULL)
+        return len;
+      i = (gsize) (nl - data) + 1;
+    }
+  return len;
+}

@@ -1,0 +1,983 @@
+#define G_LOG_DOMAIN "sw-proxy"
+/* pop3-session.c: one client connection of the POP3 proxy, as an explicit state machine.
+ *
+ * Two sides run at once in the proxy's thread:
+ *  - the command side reads client lines (one switch on the session state per line),
+ *    forwards them to the upstream in order and queues what reply each expects;
+ *  - the reply side takes the queue's head, reads its reply from the upstream and sends
+ *    it to the client: single lines, multi-line lists (CAPA filtered, LIST sizes with our
+ *    allowance, UIDL learnt), or a whole message held until its verdict is ready.
+ * Pipelined commands therefore get their replies in order. The model is Dovecot's
+ * src/pop3-login/pop3-proxy.c. */
+#include "pop3-private.h"
+#include "sw-limits.h"
+#include "sw-util.h"
+#include "sw-verify-headers.h"
+#include "sw-verify-json.h"
+#include <errno.h>
+#include <string.h>
+
+typedef enum {
+  SW_POP3_STATE_CONNECTING,    /* waiting for the upstream connection and greeting */
+  SW_POP3_STATE_AUTHORIZATION, /* RFC 1939 AUTHORIZATION: not logged in yet */
+  SW_POP3_STATE_SASL,          /* inside AUTH: client lines are SASL responses */
+  SW_POP3_STATE_TRANSACTION,   /* logged in */
+  SW_POP3_STATE_QUIT,          /* QUIT forwarded; no more client commands */
+  SW_POP3_STATE_CLOSED,
+  SW_POP3_STATE_COUNT
+} SwPop3State;
+
+static const char *const state_names[] = {
+  "connecting", "authorization", "sasl", "transaction", "quit", "closed",
+};
+G_STATIC_ASSERT (G_N_ELEMENTS (state_names) == SW_POP3_STATE_COUNT);
+
+typedef enum {
+  CMD_USER, CMD_PASS, CMD_APOP, CMD_AUTH, CMD_CAPA, CMD_STAT, CMD_LIST, CMD_UIDL, CMD_RETR,
+  CMD_TOP, CMD_DELE, CMD_RSET, CMD_NOOP, CMD_QUIT, CMD_STLS, CMD_SASL_DATA, CMD_OTHER, CMD_COUNT
+} Command;
+
+static const struct {
+  const char *keyword;
+  gboolean    secret; /* arguments never logged */
+} commands[] = {
+  { "USER", TRUE }, { "PASS", TRUE }, { "APOP", TRUE }, { "AUTH", TRUE },  { "CAPA", FALSE }, { "STAT", FALSE },
+  { "LIST", FALSE }, { "UIDL", FALSE }, { "RETR", FALSE }, { "TOP", FALSE }, { "DELE", FALSE }, { "RSET", FALSE },
+  { "NOOP", FALSE }, { "QUIT", FALSE }, { "STLS", FALSE }, { "", TRUE }, { "", TRUE },
+};
+G_STATIC_ASSERT (G_N_ELEMENTS (commands) == CMD_COUNT);
+
+typedef struct {
+  Command  cmd;
+  gboolean has_arg;
+  guint    msgno;      /* RETR/TOP/LIST/UIDL n */
+  char    *local;      /* a reply we give ourselves (STLS), or NULL */
+} Pending;
+
+static void
+pending_free (Pending *p)
+{
+  g_free (p->local);
+  g_free (p);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Pending, pending_free)
+
+/* The body of a held message on its way to the client, in chunks. */
+typedef struct {
+  GBytes   *content;
+  gsize     pos;
+  gboolean  at_line_start;
+  gboolean  ended_with_nl;
+} Sending;
+
+struct _SwPop3Session {
+  gint                  ref_count;
+  const SwPop3Settings *settings;
+  SwPop3State           state;
+  GCancellable         *cancellable;
+  GSocketConnection    *client;
+  GBufferedInputStream *client_in;
+  GOutputStream        *client_out;
+  SwPop3Upstream       *upstream;
+  GQueue                pending;        /* Pending*, head = the reply being read */
+  gboolean              client_reading; /* a client line read is under way */
+  gboolean              client_paused;  /* AUTH: wait for the reply before reading on */
+  gboolean              reply_busy;     /* the reply side is working on the head */
+  guint                 reply_lines;    /* lines of the current multi-line reply */
+  char                 *held_status;    /* RETR/TOP status line, sent with the message */
+  SwPop3Message        *message;
+  gboolean              message_too_big;
+  Sending              *sending;
+  GHashTable           *uidls;          /* msgno -> UIDL, learnt from UIDL replies */
+  SwPop3SessionDone     closed_cb;
+  SwPop3SessionDone     freed_cb;
+  gpointer              cb_data;
+  guint                 id;
+};
+
+static void client_read_next (SwPop3Session *s);
+static void sending_set (SwPop3Session *s, Sending *snd);
+static void reply_next (SwPop3Session *s);
+static void reply_done (SwPop3Session *s);
+static void session_fail (SwPop3Session *s, const char *client_text);
+
+SwPop3Session *
+sw_pop3_session_ref (SwPop3Session *s)
+{
+  s->ref_count++;
+  return s;
+}
+
+void
+sw_pop3_session_unref (SwPop3Session *s)
+{
+  if (--s->ref_count > 0)
+    return;
+  SwPop3SessionDone freed = s->freed_cb;
+  gpointer data = s->cb_data;
+  g_queue_clear_full (&s->pending, (GDestroyNotify) pending_free);
+  g_clear_object (&s->cancellable);
+  g_clear_object (&s->client_in);
+  g_clear_object (&s->client);
+  g_clear_pointer (&s->upstream, sw_pop3_upstream_free);
+  g_free (s->held_status);
+  g_clear_pointer (&s->message, sw_pop3_message_free);
+  sending_set (s, NULL);
+  g_hash_table_unref (s->uidls);
+  g_free (s);
+  if (freed != NULL)
+    freed (s, data);
+}
+
+static void
+set_state (SwPop3Session *s, SwPop3State state)
+{
+  if (s->state == state)
+    return;
+  g_debug ("%s#%u: %s -> %s", s->settings->account, s->id, state_names[s->state], state_names[state]);
+  s->state = state;
+}
+
+static gboolean
+closed_idle (gpointer user_data)
+{
+  SwPop3Session *s = user_data;
+  if (s->closed_cb != NULL)
+    s->closed_cb (s, s->cb_data);
+  return G_SOURCE_REMOVE;
+}
+
+void
+sw_pop3_session_close (SwPop3Session *s)
+{
+  if (s->state == SW_POP3_STATE_CLOSED)
+    return;
+  set_state (s, SW_POP3_STATE_CLOSED);
+  g_cancellable_cancel (s->cancellable);
+  g_io_stream_close_async (G_IO_STREAM (s->client), G_PRIORITY_DEFAULT, NULL, NULL, NULL);
+  if (s->upstream != NULL)
+    g_io_stream_close_async (s->upstream->stream, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
+  g_idle_add_full (G_PRIORITY_DEFAULT, closed_idle, sw_pop3_session_ref (s),
+                   (GDestroyNotify) sw_pop3_session_unref);
+}
+
+/* ---- writing ---- */
+
+typedef void (*WriteDone) (SwPop3Session *s);
+
+typedef struct {
+  SwPop3Session *s;
+  GBytes        *bytes;
+  WriteDone      then;
+  gboolean       to_client;
+} WriteData;
+
+static void
+write_done (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  WriteData *w = user_data;
+  SwPop3Session *s = w->s;
+  g_autoptr (GError) error = NULL;
+  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), res, NULL, &error))
+    {
+      if (s->state != SW_POP3_STATE_CLOSED)
+        {
+          g_info ("%s#%u: %s write failed: %s", s->settings->account, s->id, w->to_client ? "client" : "upstream",
+                  error->message);
+          /* the client cannot read an -ERR if writing to it failed */
+          session_fail (s, w->to_client ? NULL : "-ERR [SYS/TEMP] Spoofwatch: lost the connection to the server\r\n");
+        }
+    }
+  else if (s->state != SW_POP3_STATE_CLOSED && w->then != NULL)
+    w->then (s);
+  g_bytes_unref (w->bytes);
+  sw_pop3_session_unref (s);
+  g_free (w);
+}
+
+static void
+write_bytes (SwPop3Session *s, gboolean to_client, GBytes *bytes, WriteDone then)
+{
+  WriteData *w = g_new0 (WriteData, 1);
+  w->s = sw_pop3_session_ref (s);
+  w->bytes = bytes;
+  w->then = then;
+  w->to_client = to_client;
+  gsize len = 0;
+  const void *data = g_bytes_get_data (bytes, &len);
+  g_output_stream_write_all_async (to_client ? s->client_out : s->upstream->out, data, len, G_PRIORITY_DEFAULT,
+                                   s->cancellable, write_done, w);
+}
+
+static void
+write_client (SwPop3Session *s, const char *text, WriteDone then)
+{
+  write_bytes (s, TRUE, g_bytes_new (text, strlen (text)), then);
+}
+
+static void
+close_after_write (SwPop3Session *s)
+{
+  sw_pop3_session_close (s);
+}
+
+static void
+session_fail (SwPop3Session *s, const char *client_text)
+{
+  if (s->state == SW_POP3_STATE_CLOSED)
+    return;
+  if (client_text == NULL)
+    {
+      sw_pop3_session_close (s);
+      return;
+    }
+  /* stop both sides, tell the client, then close */
+  s->client_paused = TRUE;
+  s->reply_busy = TRUE;
+  set_state (s, SW_POP3_STATE_QUIT);
+  write_client (s, client_text, close_after_write);
+}
+
+/* ---- the command side ---- */
+
+static Command
+parse_command (const char *line)
+{
+  for (int c = 0; c < CMD_SASL_DATA; c++)
+    if (sw_pop3_line_has_keyword (line, commands[c].keyword))
+      return (Command) c;
+  return CMD_OTHER;
+}
+
+static void
+log_line (SwPop3Session *s, const char *dir, const char *line, gboolean mask)
+{
+  g_autofree char *safe = sw_pop3_line_for_log (line, mask);
+  g_info ("%s#%u: %s %s", s->settings->account, s->id, dir, safe);
+}
+
+static void
+forwarded (SwPop3Session *s)
+{
+  client_read_next (s);
+}
+
+static void
+enqueue_and_forward (SwPop3Session *s, Pending *p, const char *line)
+{
+  g_queue_push_tail (&s->pending, p);
+  if (p->local == NULL)
+    write_bytes (s, FALSE, g_bytes_new (line, strlen (line)), forwarded);
+  else
+    client_read_next (s);
+  if (!s->reply_busy)
+    reply_next (s);
+}
+
+/* One client line: one switch on the session state. */
+static void
+handle_client_line (SwPop3Session *s, const char *line)
+{
+  switch (s->state)
+    {
+    case SW_POP3_STATE_AUTHORIZATION:
+    case SW_POP3_STATE_TRANSACTION:
+      {
+        Command cmd = parse_command (line);
+        log_line (s, "C:", line, commands[cmd].secret);
+        if (g_queue_get_length (&s->pending) >= SW_POP3_MAX_PENDING_COMMANDS)
+          {
+            session_fail (s, "-ERR [SYS/PERM] Spoofwatch: too many pipelined commands\r\n");
+            return;
+          }
+        g_autoptr (Pending) p = g_new0 (Pending, 1);
+        p->cmd = cmd;
+        const char *arg = line + strlen (commands[cmd].keyword);
+        while (*arg == ' ')
+          arg++;
+        p->has_arg = cmd != CMD_OTHER && *arg != '\r' && *arg != '\n' && *arg != '\0';
+        if (p->has_arg)
+          {
+            g_autofree char *word = g_strndup (arg, strcspn (arg, " \r\n"));
+            guint64 n = 0;
+            if (g_ascii_string_to_unsigned (word, 10, 1, G_MAXUINT, &n, NULL))
+              p->msgno = (guint) n;
+          }
+        switch (cmd)
+          {
+          case CMD_STLS:
+            /* the client talks plain text to us on loopback; the upstream link is secured by us */
+            p->local = g_strdup ("-ERR Spoofwatch secures the server connection itself; STLS is not offered\r\n");
+            break;
+          case CMD_AUTH:
+            if (p->has_arg)
+              {
+                s->client_paused = TRUE; /* the next client line depends on the reply */
+                set_state (s, SW_POP3_STATE_SASL);
+              }
+            break;
+          case CMD_QUIT:
+            set_state (s, SW_POP3_STATE_QUIT);
+            break;
+          default:
+            break;
+          }
+        enqueue_and_forward (s, g_steal_pointer (&p), line);
+        return;
+      }
+    case SW_POP3_STATE_SASL:
+      {
+        g_info ("%s#%u: C: (SASL response, not logged)", s->settings->account, s->id);
+        s->client_paused = TRUE;
+        write_bytes (s, FALSE, g_bytes_new (line, strlen (line)), forwarded);
+        return;
+      }
+    case SW_POP3_STATE_CONNECTING:
+    case SW_POP3_STATE_QUIT:
+    case SW_POP3_STATE_CLOSED:
+      /* client_read_next never reads in these states */
+      g_assert_not_reached ();
+    case SW_POP3_STATE_COUNT:
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static void
+client_line_read (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  SwPop3Session *s = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *line = sw_pop3_read_line_finish (G_BUFFERED_INPUT_STREAM (source), res, &error);
+  s->client_reading = FALSE;
+  if (s->state == SW_POP3_STATE_CLOSED || s->state == SW_POP3_STATE_QUIT)
+    ;
+  else if (line == NULL)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE))
+        session_fail (s, "-ERR [SYS/PERM] Spoofwatch: command line too long\r\n");
+      else
+        {
+          g_info ("%s#%u: client gone: %s", s->settings->account, s->id, error->message);
+          sw_pop3_session_close (s);
+        }
+    }
+  else
+    handle_client_line (s, line);
+  sw_pop3_session_unref (s);
+}
+
+static void
+client_read_next (SwPop3Session *s)
+{
+  if (s->client_reading || s->client_paused)
+    return;
+  switch (s->state)
+    {
+    case SW_POP3_STATE_AUTHORIZATION:
+    case SW_POP3_STATE_SASL:
+    case SW_POP3_STATE_TRANSACTION:
+      s->client_reading = TRUE;
+      sw_pop3_read_line_async (s->client_in, SW_POP3_MAX_LINE, s->cancellable, client_line_read,
+                               sw_pop3_session_ref (s));
+      return;
+    default:
+      return;
+    }
+}
+
+/* ---- the reply side ---- */
+
+static gboolean
+is_ok (const char *line)
+{
+  return g_str_has_prefix (line, "+OK");
+}
+
+static gboolean
+is_end_line (const char *line)
+{
+  return strcmp (line, ".\r\n") == 0 || strcmp (line, ".\n") == 0;
+}
+
+/* "<prefix><number> <size><rest>": the size plus our allowance (LIST and STAT sizes count
+ * the header lines we add; docs/pop3-proxy.md). @count is how many messages the size
+ * covers (STAT: its first number) or 1. Lines that do not parse are returned unchanged. */
+static char *
+add_allowance (const char *line, gsize prefix_len, gboolean stat)
+{
+  const char *p = line + prefix_len;
+  while (*p == ' ')
+    p++;
+  char *end = NULL;
+  errno = 0;
+  guint64 first = g_ascii_strtoull (p, &end, 10);
+  if (end == p || *end != ' ' || errno != 0)
+    return g_strdup (line);
+  const char *q = end + 1;
+  guint64 size = g_ascii_strtoull (q, &end, 10);
+  if (end == q || errno != 0 || !(*end == ' ' || *end == '\r' || *end == '\n'))
+    return g_strdup (line);
+  guint64 add = (stat ? first : 1) * SW_POP3_SIZE_ALLOWANCE;
+  if (size > G_MAXUINT64 - add)
+    return g_strdup (line);
+  return g_strdup_printf ("%.*s%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT "%s", (int) (p - line), line, first,
+                          size + add, end);
+}
+
+static void
+learn_uidl (SwPop3Session *s, const char *text)
+{
+  char *end = NULL;
+  guint64 n = g_ascii_strtoull (text, &end, 10);
+  if (end == text || *end != ' ' || n == 0 || n > G_MAXUINT)
+    return;
+  const char *uid = end + 1;
+  gsize len = strcspn (uid, " \r\n");
+  if (len == 0 || len > 70) /* RFC 1939: 1 to 70 characters */
+    return;
+  g_hash_table_insert (s->uidls, GUINT_TO_POINTER ((guint) n), g_strndup (uid, len));
+}
+
+static void multi_line_read (GObject *source, GAsyncResult *res, gpointer user_data);
+
+static void
+read_multi_next (SwPop3Session *s)
+{
+  sw_pop3_read_line_async (s->upstream->in, SW_POP3_MAX_LINE, s->cancellable, multi_line_read,
+                           sw_pop3_session_ref (s));
+}
+
+static void
+multi_line_read (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  SwPop3Session *s = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *line = sw_pop3_read_line_finish (G_BUFFERED_INPUT_STREAM (source), res, &error);
+  Pending *head = g_queue_peek_head (&s->pending);
+  if (s->state == SW_POP3_STATE_CLOSED)
+    ;
+  else if (line == NULL)
+    session_fail (s, NULL); /* the client already has the +OK of a list: closing is all we can do */
+  else if (is_end_line (line))
+    write_client (s, line, reply_done);
+  else if (++s->reply_lines > SW_POP3_MAX_RESPONSE_LINES)
+    session_fail (s, NULL);
+  else
+    {
+      g_autofree char *out = NULL;
+      switch (head->cmd)
+        {
+        case CMD_CAPA:
+          /* STLS: the client talks plain text to us on loopback. PIPELINING is kept:
+           * replies stay in order. SASL mechanisms pass unchanged. */
+          if (sw_pop3_line_has_keyword (line, "STLS"))
+            {
+              read_multi_next (s);
+              sw_pop3_session_unref (s);
+              return;
+            }
+          break;
+        case CMD_LIST:
+          out = add_allowance (line, 0, FALSE);
+          break;
+        case CMD_UIDL:
+          learn_uidl (s, line);
+          break;
+        default:
+          break;
+        }
+      write_client (s, out ? out : line, read_multi_next);
+    }
+  sw_pop3_session_unref (s);
+}
+
+/* ---- held messages (RETR/TOP) ---- */
+
+typedef struct {
+  const SwPop3Settings *settings;
+  GBytes               *content;
+  char                 *hash;
+  char                 *uidl;
+  gboolean              top;
+  /* results */
+  GBytes               *head;        /* our header lines + the original header block, forged fields removed */
+  gsize                 body_offset; /* where the original body starts in content */
+  SwVerdict             verdict;
+  gboolean              from_store;
+} VerifyJob;
+
+static void
+verify_job_free (VerifyJob *j)
+{
+  g_clear_pointer (&j->content, g_bytes_unref);
+  g_clear_pointer (&j->head, g_bytes_unref);
+  g_free (j->hash);
+  g_free (j->uidl);
+  g_free (j);
+}
+
+/* @head with forged fields removed and @ours on top: sw_verify_apply_headers() writes
+ * format_headers(result) + the cleaned block, so the prefix is replaced by @ours. */
+static GBytes *
+apply_stored (GBytes *head, const char *ours, const char *authserv_id)
+{
+  g_autoptr (SwVerifyResult) any = sw_verify_result_new_error (SW_VERDICT_TEMPERROR, "stored");
+  g_autoptr (GBytes) applied = sw_verify_apply_headers (head, any, authserv_id);
+  gsize len = 0;
+  const char *data = g_bytes_get_data (applied, &len);
+  const char *eols[] = { "\r\n", "\n" };
+  for (gsize i = 0; i < G_N_ELEMENTS (eols); i++)
+    {
+      g_autofree char *prefix = sw_verify_format_headers (any, authserv_id, eols[i]);
+      gsize plen = strlen (prefix);
+      if (len >= plen && memcmp (data, prefix, plen) == 0)
+        {
+          GByteArray *out = g_byte_array_new ();
+          g_byte_array_append (out, (const guint8 *) ours, (guint) strlen (ours));
+          g_byte_array_append (out, (const guint8 *) data + plen, (guint) (len - plen));
+          return g_byte_array_free_to_bytes (out);
+        }
+    }
+  return NULL;
+}
+
+static void
+verify_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  VerifyJob *j = task_data;
+  const SwPop3Settings *st = j->settings;
+  const char *authserv_id = sw_verifier_get_authserv_id (st->verifier);
+  gsize size = 0;
+  const guint8 *data = g_bytes_get_data (j->content, &size);
+  j->body_offset = sw_pop3_header_block_length (data, size);
+  g_autoptr (GBytes) head = g_bytes_new_from_bytes (j->content, 0, j->body_offset);
+
+#ifdef SW_PROXY_HAVE_STORE
+  if (st->store != NULL)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (SwStoreRecord) rec = NULL;
+      /* TOP has no hash of the whole message: only a UIDL finds its record */
+      if (!j->top || j->uidl != NULL)
+        rec = sw_store_find (st->store, st->account, j->uidl, j->top ? NULL : j->hash, &error);
+      if (error != NULL)
+        g_warning ("%s: verdict store lookup failed: %s", st->account, error->message);
+      if (rec != NULL && rec->added_headers != NULL)
+        {
+          j->head = apply_stored (head, rec->added_headers, authserv_id);
+          if (j->head != NULL)
+            {
+              j->verdict = rec->verdict;
+              j->from_store = TRUE;
+              return;
+            }
+        }
+    }
+#endif
+
+  g_autoptr (SwVerifyResult) result = NULL;
+  if (j->top)
+    result = sw_verify_result_new_error (SW_VERDICT_TEMPERROR,
+                                         "not verified yet: TOP shows part of the message; "
+                                         "it is verified when downloaded with RETR");
+  else
+    {
+      g_autoptr (GError) error = NULL;
+      if (!sw_verifier_verify (st->verifier, j->content, NULL, &result, &error))
+        {
+          g_warning ("%s: verification could not run, delivering with temperror: %s", st->account, error->message);
+          result = sw_verify_result_new_error (SW_VERDICT_TEMPERROR, error->message);
+        }
+    }
+  j->verdict = result->verdict;
+  j->head = sw_verify_apply_headers (head, result, authserv_id);
+
+#ifdef SW_PROXY_HAVE_STORE
+  /* a fault (temperror) is not stored: the next download verifies again */
+  if (st->store != NULL && !j->top && result->verdict != SW_VERDICT_TEMPERROR)
+    {
+      g_autofree char *added = sw_verify_format_headers (result, authserv_id, "\r\n");
+      g_autofree char *json = sw_verify_result_to_json (result, NULL, -1, FALSE);
+      SwStoreRecord rec = {
+        .account = (char *) st->account,
+        .message_id = result->message_id,
+        .uidl = j->uidl,
+        .message_hash = j->hash,
+        .date = -1,
+        .verified_at = result->verified_at,
+        .from_header = result->from_header,
+        .from_domain = result->from_domain_display ? result->from_domain_display : result->from_domain,
+        .subject = result->subject,
+        .verdict = result->verdict,
+        .explanation = result->explanation,
+        .evidence_json = json,
+        .added_headers = added,
+      };
+      g_autoptr (GError) error = NULL;
+      if (!sw_store_put (st->store, &rec, NULL, &error))
+        g_warning ("%s: cannot store the verdict: %s", st->account, error->message);
+    }
+#endif
+}
+
+#define SEND_CHUNK (256u * 1024)
+
+static void
+sending_set (SwPop3Session *s, Sending *snd)
+{
+  if (s->sending != NULL)
+    {
+      g_bytes_unref (s->sending->content);
+      g_free (s->sending);
+    }
+  s->sending = snd;
+}
+
+static void
+send_body_chunk (SwPop3Session *s)
+{
+  Sending *snd = s->sending;
+  gsize size = 0;
+  const guint8 *data = g_bytes_get_data (snd->content, &size);
+  if (snd->pos >= size)
+    {
+      const char *end = snd->ended_with_nl ? ".\r\n" : "\r\n.\r\n";
+      sending_set (s, NULL);
+      write_client (s, end, reply_done);
+      return;
+    }
+  gsize n = MIN (SEND_CHUNK, size - snd->pos);
+  GByteArray *out = g_byte_array_sized_new ((guint) n + 64);
+  sw_pop3_stuff (out, data + snd->pos, n, &snd->at_line_start);
+  snd->pos += n;
+  snd->ended_with_nl = data[snd->pos - 1] == '\n';
+  write_bytes (s, TRUE, g_byte_array_free_to_bytes (out), send_body_chunk);
+}
+
+static void
+verified (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  SwPop3Session *s = user_data;
+  VerifyJob *j = g_task_get_task_data (G_TASK (res));
+  if (s->state != SW_POP3_STATE_CLOSED)
+    {
+      g_info ("%s#%u: message %s: %s%s", s->settings->account, s->id, j->uidl ? j->uidl : j->hash,
+              sw_verdict_to_string (j->verdict), j->from_store ? " (stored verdict)" : "");
+      gsize hlen = 0;
+      const guint8 *hdata = g_bytes_get_data (j->head, &hlen);
+      GByteArray *out = g_byte_array_sized_new ((guint) (hlen + strlen (s->held_status) + 64));
+      g_byte_array_append (out, (const guint8 *) s->held_status, (guint) strlen (s->held_status));
+      gboolean at_line_start = TRUE;
+      sw_pop3_stuff (out, hdata, hlen, &at_line_start);
+      Sending *snd = g_new0 (Sending, 1);
+      snd->content = g_bytes_new_from_bytes (j->content, j->body_offset, g_bytes_get_size (j->content) - j->body_offset);
+      snd->at_line_start = at_line_start;
+      snd->ended_with_nl = hlen == 0 || hdata[hlen - 1] == '\n';
+      sending_set (s, snd);
+      g_clear_pointer (&s->held_status, g_free);
+      g_clear_pointer (&s->message, sw_pop3_message_free);
+      write_bytes (s, TRUE, g_byte_array_free_to_bytes (out), send_body_chunk);
+    }
+  sw_pop3_session_unref (s);
+}
+
+static void
+message_complete (SwPop3Session *s)
+{
+  Pending *head = g_queue_peek_head (&s->pending);
+  if (s->message_too_big)
+    {
+      g_autofree char *text = g_strdup_printf ("-ERR [SYS/PERM] Spoofwatch: message over %" G_GSIZE_FORMAT
+                                               " bytes, not delivered through the proxy; it stays on the server\r\n",
+                                               s->settings->max_message);
+      g_clear_pointer (&s->held_status, g_free);
+      g_clear_pointer (&s->message, sw_pop3_message_free);
+      write_client (s, text, reply_done);
+      return;
+    }
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) content = sw_pop3_message_get_bytes (s->message, &error);
+  if (content == NULL)
+    {
+      g_warning ("%s#%u: cannot read the held message back: %s", s->settings->account, s->id, error->message);
+      session_fail (s, "-ERR [SYS/TEMP] Spoofwatch: cannot hold the message (spool file)\r\n");
+      return;
+    }
+  VerifyJob *j = g_new0 (VerifyJob, 1);
+  j->settings = s->settings;
+  j->content = g_steal_pointer (&content);
+  j->hash = g_strdup (sw_pop3_message_get_hash (s->message));
+  j->top = head->cmd == CMD_TOP;
+  const char *uidl = g_hash_table_lookup (s->uidls, GUINT_TO_POINTER (head->msgno));
+  j->uidl = g_strdup (uidl);
+  g_autoptr (GTask) task = g_task_new (NULL, NULL, verified, sw_pop3_session_ref (s));
+  g_task_set_task_data (task, j, (GDestroyNotify) verify_job_free);
+  g_task_run_in_thread (task, verify_thread);
+}
+
+static void message_data_step (SwPop3Session *s);
+
+static void
+message_filled (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  SwPop3Session *s = user_data;
+  g_autoptr (GError) error = NULL;
+  gssize n = g_buffered_input_stream_fill_finish (G_BUFFERED_INPUT_STREAM (source), res, &error);
+  if (s->state == SW_POP3_STATE_CLOSED)
+    ;
+  else if (n <= 0)
+    {
+      g_warning ("%s#%u: the server closed the connection mid-message%s%s", s->settings->account, s->id,
+                 error ? ": " : "", error ? error->message : "");
+      /* never +OK with a truncated message */
+      session_fail (s, "-ERR [SYS/TEMP] Spoofwatch: the server closed the connection in the middle of the "
+                       "message; it stays on the server\r\n");
+    }
+  else
+    message_data_step (s);
+  sw_pop3_session_unref (s);
+}
+
+static void
+message_data_step (SwPop3Session *s)
+{
+  GBufferedInputStream *in = s->upstream->in;
+  for (;;)
+    {
+      gsize avail = 0;
+      const guint8 *buf = g_buffered_input_stream_peek_buffer (in, &avail);
+      if (avail == 0)
+        {
+          g_buffered_input_stream_fill_async (in, -1, G_PRIORITY_DEFAULT, s->cancellable, message_filled,
+                                              sw_pop3_session_ref (s));
+          return;
+        }
+      gsize consumed = 0;
+      gboolean done = FALSE;
+      g_autoptr (GError) error = NULL;
+      if (!sw_pop3_message_feed (s->message, buf, avail, &consumed, &done, &error))
+        {
+          if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE))
+            {
+              g_warning ("%s#%u: cannot hold the message: %s", s->settings->account, s->id, error->message);
+              session_fail (s, "-ERR [SYS/TEMP] Spoofwatch: cannot hold the message (spool file)\r\n");
+              return;
+            }
+          g_warning ("%s#%u: %s: not delivered through the proxy", s->settings->account, s->id, error->message);
+          s->message_too_big = TRUE;
+          sw_pop3_message_discard (s->message);
+        }
+      if (consumed > 0 && g_input_stream_skip (G_INPUT_STREAM (in), consumed, NULL, NULL) != (gssize) consumed)
+        {
+          session_fail (s, "-ERR [SYS/TEMP] Spoofwatch: read error\r\n");
+          return;
+        }
+      if (done)
+        {
+          message_complete (s);
+          return;
+        }
+    }
+}
+
+/* ---- status lines: one switch per line ---- */
+
+static void reply_status_read (GObject *source, GAsyncResult *res, gpointer user_data);
+
+static void
+read_status (SwPop3Session *s)
+{
+  sw_pop3_read_line_async (s->upstream->in, SW_POP3_MAX_LINE, s->cancellable, reply_status_read,
+                           sw_pop3_session_ref (s));
+}
+
+static void
+reply_done (SwPop3Session *s)
+{
+  Pending *head = g_queue_pop_head (&s->pending);
+  Command cmd = head->cmd;
+  pending_free (head);
+  s->reply_busy = FALSE;
+  if (cmd == CMD_QUIT)
+    {
+      sw_pop3_session_close (s);
+      return;
+    }
+  reply_next (s);
+}
+
+static void
+sasl_continue (SwPop3Session *s)
+{
+  /* the client's SASL response, then the server's next line for the same AUTH */
+  s->client_paused = FALSE;
+  client_read_next (s);
+  read_status (s);
+}
+
+static void
+handle_status (SwPop3Session *s, Pending *head, const char *line)
+{
+  gboolean ok = is_ok (line);
+  g_autofree char *safe = sw_pop3_line_for_log (line, head->cmd == CMD_AUTH && !ok && line[0] == '+');
+  g_info ("%s#%u: S: %s", s->settings->account, s->id, safe);
+
+  switch (head->cmd)
+    {
+    case CMD_AUTH:
+      if (line[0] == '+' && !ok)
+        {
+          write_client (s, line, sasl_continue);
+          return;
+        }
+      if (!head->has_arg)
+        break; /* AUTH without mechanism: a list of mechanisms when +OK */
+      s->client_paused = FALSE;
+      set_state (s, ok ? SW_POP3_STATE_TRANSACTION : SW_POP3_STATE_AUTHORIZATION);
+      write_client (s, line, reply_done);
+      client_read_next (s);
+      return;
+    case CMD_PASS:
+    case CMD_APOP:
+      if (ok && s->state == SW_POP3_STATE_AUTHORIZATION)
+        set_state (s, SW_POP3_STATE_TRANSACTION);
+      write_client (s, line, reply_done);
+      return;
+    case CMD_RETR:
+    case CMD_TOP:
+      if (!ok)
+        break;
+      s->held_status = g_strdup (line);
+      s->message = sw_pop3_message_new (s->settings->spool_dir, s->settings->memory_limit, s->settings->max_message);
+      s->message_too_big = FALSE;
+      if (g_buffered_input_stream_get_buffer_size (s->upstream->in) < 64 * 1024)
+        g_buffered_input_stream_set_buffer_size (s->upstream->in, 64 * 1024);
+      message_data_step (s);
+      return;
+    case CMD_STAT:
+      if (ok)
+        {
+          g_autofree char *out = add_allowance (line, 3, TRUE);
+          write_client (s, out, reply_done);
+          return;
+        }
+      break;
+    case CMD_LIST:
+      if (ok && head->has_arg)
+        {
+          g_autofree char *out = add_allowance (line, 3, FALSE);
+          write_client (s, out, reply_done);
+          return;
+        }
+      break;
+    case CMD_UIDL:
+      if (ok && head->has_arg)
+        learn_uidl (s, line + 4);
+      break;
+    default:
+      break;
+    }
+
+  gboolean multi = ok && ((head->cmd == CMD_LIST || head->cmd == CMD_UIDL || head->cmd == CMD_AUTH) && !head->has_arg);
+  multi = multi || (ok && head->cmd == CMD_CAPA);
+  if (multi)
+    {
+      s->reply_lines = 0;
+      write_client (s, line, read_multi_next);
+    }
+  else
+    write_client (s, line, reply_done);
+}
+
+static void
+reply_status_read (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  SwPop3Session *s = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *line = sw_pop3_read_line_finish (G_BUFFERED_INPUT_STREAM (source), res, &error);
+  if (s->state == SW_POP3_STATE_CLOSED)
+    ;
+  else if (line == NULL)
+    {
+      g_info ("%s#%u: server connection lost: %s", s->settings->account, s->id, error->message);
+      session_fail (s, "-ERR [SYS/TEMP] Spoofwatch: lost the connection to the server\r\n");
+    }
+  else if (line[0] != '+' && line[0] != '-')
+    session_fail (s, "-ERR [SYS/TEMP] Spoofwatch: the server's reply is not POP3\r\n");
+  else
+    handle_status (s, g_queue_peek_head (&s->pending), line);
+  sw_pop3_session_unref (s);
+}
+
+static void
+reply_next (SwPop3Session *s)
+{
+  if (s->state == SW_POP3_STATE_CLOSED || s->reply_busy)
+    return;
+  Pending *head = g_queue_peek_head (&s->pending);
+  if (head == NULL)
+    return;
+  s->reply_busy = TRUE;
+  if (head->local != NULL)
+    {
+      g_info ("%s#%u: S (Spoofwatch): %s", s->settings->account, s->id, head->local);
+      write_client (s, head->local, reply_done);
+      return;
+    }
+  read_status (s);
+}
+
+/* ---- start ---- */
+
+static void
+upstream_connected (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  SwPop3Session *s = user_data;
+  g_autoptr (GError) error = NULL;
+  SwPop3Upstream *up = sw_pop3_upstream_connect_finish (res, &error);
+  if (s->state == SW_POP3_STATE_CLOSED)
+    sw_pop3_upstream_free (up);
+  else if (up == NULL)
+    {
+      g_warning ("%s#%u: %s", s->settings->account, s->id, error->message);
+      g_autofree char *safe = sw_sanitize_for_log (error->message, -1, 400);
+      g_autofree char *text = g_strdup_printf ("-ERR [SYS/TEMP] Spoofwatch: %s\r\n", safe);
+      session_fail (s, text);
+    }
+  else
+    {
+      s->upstream = up;
+      g_info ("%s#%u: connected to %s:%u", s->settings->account, s->id, s->settings->upstream_host,
+              s->settings->upstream_port);
+      set_state (s, SW_POP3_STATE_AUTHORIZATION);
+      write_client (s, up->greeting, NULL);
+      client_read_next (s);
+    }
+  sw_pop3_session_unref (s);
+}
+
+SwPop3Session *
+sw_pop3_session_new (const SwPop3Settings *settings, GSocketConnection *client, SwPop3SessionDone closed,
+                     SwPop3SessionDone freed, gpointer user_data)
+{
+  static guint next_id = 1;
+  SwPop3Session *s = g_new0 (SwPop3Session, 1);
+  s->ref_count = 1;
+  s->settings = settings;
+  s->state = SW_POP3_STATE_CONNECTING;
+  s->cancellable = g_cancellable_new ();
+  s->client = g_object_ref (client);
+  s->client_in = G_BUFFERED_INPUT_STREAM (
+      g_buffered_input_stream_new_sized (g_io_stream_get_input_stream (G_IO_STREAM (client)), SW_POP3_MAX_LINE));
+  g_filter_input_stream_set_close_base_stream (G_FILTER_INPUT_STREAM (s->client_in), FALSE);
+  s->client_out = g_io_stream_get_output_stream (G_IO_STREAM (client));
+  g_queue_init (&s->pending);
+  s->uidls = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  s->closed_cb = closed;
+  s->freed_cb = freed;
+  s->cb_data = user_data;
+  s->id = g_atomic_int_add (&next_id, 1);
+  sw_pop3_upstream_connect_async (settings, s->cancellable, upstream_connected, sw_pop3_session_ref (s));
+  return s;
+}
