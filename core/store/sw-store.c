@@ -8,14 +8,15 @@
 #include <string.h>
 #include <unistd.h>
 
-G_DEFINE_QUARK (sw-store-error-quark, sw_store_error)
+G_DEFINE_QUARK (sw - store - error - quark, sw_store_error)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
 
-struct _SwStore {
-  GMutex   lock;  /* guards db: one statement at a time on the connection */
+struct _SwStore
+{
+  GMutex lock; /* guards db: one statement at a time on the connection */
   sqlite3 *db;
-  char    *path;
+  char *path;
 };
 
 /* ---------------------------------------------------------------------------------------
@@ -53,11 +54,12 @@ static const char *const migrations[] = {
 };
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == SW_STORE_SCHEMA_VERSION);
 
-#define COLUMNS                                                                                  \
-  "id, account, message_id, uidl, imap_uid, message_hash, date, verified_at, from_header, "    \
+#define COLUMNS                                                                                              \
+  "id, account, message_id, uidl, imap_uid, message_hash, date, verified_at, from_header, "                  \
   "from_domain, subject, verdict, explanation, evidence_json, added_headers, seen"
 
-enum {
+enum
+{
   COL_ID,
   COL_ACCOUNT,
   COL_MESSAGE_ID,
@@ -183,7 +185,7 @@ static void
 rollback (SwStore *store)
 {
   if (!sqlite3_get_autocommit (store->db))
-    (void) sqlite3_exec (store->db, "ROLLBACK", NULL, NULL, NULL);
+    (void)sqlite3_exec (store->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 static void
@@ -204,7 +206,7 @@ column_dup (sqlite3_stmt *stmt, int col)
   int len = sqlite3_column_bytes (stmt, col);
   if (text == NULL)
     return g_strdup ("");
-  return g_strndup ((const char *) text, (gsize) len);
+  return g_strndup ((const char *)text, (gsize)len);
 }
 
 /* Reads one integer out of a one-row statement such as "PRAGMA user_version". */
@@ -244,7 +246,7 @@ record_from_row (SwStore *store, sqlite3_stmt *stmt, GError **error)
   r->added_headers = column_dup (stmt, COL_ADDED_HEADERS);
   r->seen = sqlite3_column_int64 (stmt, COL_SEEN) != 0;
 
-  const char *word = (const char *) sqlite3_column_text (stmt, COL_VERDICT);
+  const char *word = (const char *)sqlite3_column_text (stmt, COL_VERDICT);
   if (!sw_verdict_from_string (word, &r->verdict))
     {
       g_autofree char *safe = g_strescape (word != NULL ? word : "(null)", NULL);
@@ -260,7 +262,7 @@ record_from_row (SwStore *store, sqlite3_stmt *stmt, GError **error)
 static GPtrArray *
 collect_rows (SwStore *store, sqlite3_stmt *stmt, GError **error)
 {
-  g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) sw_store_record_free);
+  g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify)sw_store_record_free);
   int rc;
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
@@ -314,15 +316,15 @@ run_migrations (SwStore *store, GError **error)
       if (version == SW_STORE_SCHEMA_VERSION)
         return exec (store, "COMMIT", error);
 
-      g_autofree char *bump = g_strdup_printf ("PRAGMA user_version = %d", (int) version + 1);
+      g_autofree char *bump = g_strdup_printf ("PRAGMA user_version = %d", (int)version + 1);
       if (!exec (store, migrations[version], error) || !exec (store, bump, error)
           || !exec (store, "COMMIT", error))
         {
           rollback (store);
-          g_prefix_error (error, "Migration to schema version %d: ", (int) version + 1);
+          g_prefix_error (error, "Migration to schema version %d: ", (int)version + 1);
           return FALSE;
         }
-      g_debug ("verdict store %s migrated to schema version %d", store->path, (int) version + 1);
+      g_debug ("verdict store %s migrated to schema version %d", store->path, (int)version + 1);
     }
 }
 
@@ -398,7 +400,7 @@ sw_store_open (const char *path, GError **error)
       set_sqlite_error (error, store, rc, "switching to WAL mode");
       return NULL;
     }
-  const char *mode = (const char *) sqlite3_column_text (wal, 0);
+  const char *mode = (const char *)sqlite3_column_text (wal, 0);
   if (mode == NULL || g_ascii_strcasecmp (mode, "wal") != 0)
     {
       g_set_error (error, SW_STORE_ERROR, SW_STORE_ERROR_OPEN,
@@ -481,7 +483,7 @@ check_key (const char *name, const char *value, gboolean required, GError **erro
                    SW_STORE_MAX_KEY);
       return FALSE;
     }
-  if (len == 0 || !g_utf8_validate (value, (gssize) len, NULL))
+  if (len == 0 || !g_utf8_validate (value, (gssize)len, NULL))
     {
       g_set_error (error, SW_STORE_ERROR, SW_STORE_ERROR_INVALID, "The record's %s is empty or not UTF-8",
                    name);
@@ -501,7 +503,7 @@ display_text (const char *text, gsize max)
   if (len <= max)
     return valid;
   gsize cut = max;
-  while (cut > 0 && ((guchar) valid[cut] & 0xc0) == 0x80)
+  while (cut > 0 && ((guchar)valid[cut] & 0xc0) == 0x80)
     cut--;
   valid[cut] = '\0';
   return valid;
@@ -592,7 +594,8 @@ put_locked (SwStore *store, const SwStoreRecord *r, const char *hash, gint64 *id
             return FALSE;
           if (id > 0)
             {
-              g_autoptr (sqlite3_stmt) adopt = prepare (store, "UPDATE verdicts SET uidl = ?1 WHERE id = ?2", error);
+              g_autoptr (sqlite3_stmt) adopt
+                  = prepare (store, "UPDATE verdicts SET uidl = ?1 WHERE id = ?2", error);
               if (adopt == NULL)
                 return FALSE;
               bind_text (adopt, 1, r->uidl);
@@ -607,7 +610,8 @@ put_locked (SwStore *store, const SwStoreRecord *r, const char *hash, gint64 *id
   else
     {
       g_autoptr (sqlite3_stmt) by_hash = prepare (
-          store, "SELECT id FROM verdicts WHERE account = ?1 AND message_hash = ?2 ORDER BY id LIMIT 1", error);
+          store, "SELECT id FROM verdicts WHERE account = ?1 AND message_hash = ?2 ORDER BY id LIMIT 1",
+          error);
       if (by_hash == NULL)
         return FALSE;
       bind_text (by_hash, 1, r->account);
@@ -622,12 +626,12 @@ put_locked (SwStore *store, const SwStoreRecord *r, const char *hash, gint64 *id
         }
     }
 
-  g_autoptr (sqlite3_stmt) ins
-      = prepare (store,
-                 "INSERT INTO verdicts (account, message_id, uidl, imap_uid, message_hash, date, verified_at, "
-                 "from_header, from_domain, subject, verdict, explanation, evidence_json, added_headers, seen) "
-                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-                 error);
+  g_autoptr (sqlite3_stmt) ins = prepare (
+      store,
+      "INSERT INTO verdicts (account, message_id, uidl, imap_uid, message_hash, date, verified_at, "
+      "from_header, from_domain, subject, verdict, explanation, evidence_json, added_headers, seen) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+      error);
   if (ins == NULL)
     return FALSE;
 
@@ -677,10 +681,10 @@ sw_store_put (SwStore *store, const SwStoreRecord *record, gint64 *id_out, GErro
   if (!check_key ("account", record->account, TRUE, error) || !check_key ("UIDL", record->uidl, FALSE, error)
       || !check_key ("IMAP UID", record->imap_uid, FALSE, error))
     return FALSE;
-  if ((guint) record->verdict >= SW_VERDICT_COUNT)
+  if ((guint)record->verdict >= SW_VERDICT_COUNT)
     {
-      g_set_error (error, SW_STORE_ERROR, SW_STORE_ERROR_INVALID, "The record's verdict (%d) is not a verdict",
-                   (int) record->verdict);
+      g_set_error (error, SW_STORE_ERROR, SW_STORE_ERROR_INVALID,
+                   "The record's verdict (%d) is not a verdict", (int)record->verdict);
       return FALSE;
     }
   if (record->added_headers != NULL && strlen (record->added_headers) > SW_STORE_MAX_ADDED_HEADERS)
@@ -713,7 +717,8 @@ sw_store_put (SwStore *store, const SwStoreRecord *record, gint64 *id_out, GErro
  * ------------------------------------------------------------------------------------- */
 
 SwStoreRecord *
-sw_store_find (SwStore *store, const char *account, const char *uidl, const char *message_hash, GError **error)
+sw_store_find (SwStore *store, const char *account, const char *uidl, const char *message_hash,
+               GError **error)
 {
   g_return_val_if_fail (store != NULL, NULL);
   g_return_val_if_fail (account != NULL, NULL);
@@ -858,7 +863,7 @@ sw_store_list (SwStore *store, const SwStoreQuery *query, guint limit, guint off
   if (stmt == NULL)
     return NULL;
   bind_query (stmt, query);
-  sqlite3_bind_int64 (stmt, sqlite3_bind_parameter_index (stmt, ":limit"), limit == 0 ? -1 : (gint64) limit);
+  sqlite3_bind_int64 (stmt, sqlite3_bind_parameter_index (stmt, ":limit"), limit == 0 ? -1 : (gint64)limit);
   sqlite3_bind_int64 (stmt, sqlite3_bind_parameter_index (stmt, ":offset"), offset);
   return collect_rows (store, stmt, error);
 }

@@ -39,7 +39,8 @@ G_BEGIN_DECLS
 GQuark sw_store_error_quark (void);
 
 /* Codes of SW_STORE_ERROR; never renumbered. */
-typedef enum {
+typedef enum
+{
   SW_STORE_ERROR_OPEN = 1,       /* the file or its folder could not be created or opened */
   SW_STORE_ERROR_CORRUPT,        /* not an SQLite file, or a damaged one */
   SW_STORE_ERROR_FUTURE_VERSION, /* written by a newer Spoofwatch: schema version unknown to us */
@@ -55,24 +56,25 @@ typedef enum {
 /* Milliseconds a statement waits for another connection's lock before SW_STORE_ERROR_BUSY. */
 #define SW_STORE_BUSY_TIMEOUT_MS 5000
 
-typedef struct {
-  gint64     id;             /* row id, 0 for a new record (ignored by put) */
-  char      *account;        /* account name; required */
-  char      *message_id;     /* may be NULL */
-  char      *uidl;           /* POP3 UIDL, may be NULL */
-  char      *imap_uid;       /* "UIDVALIDITY:UID" for IMAP later, may be NULL */
-  char      *message_hash;   /* hex SHA-256 of the message bytes as the server sent them; required
-                              * (64 hex digits, stored in lower case) */
-  gint64     date;           /* Date: header as Unix time, -1 unknown */
-  gint64     verified_at;    /* Unix time; put stores the current time when it is <= 0 */
-  char      *from_header;    /* decoded From: for display */
-  char      *from_domain;
-  char      *subject;
-  SwVerdict  verdict;
-  char      *explanation;
-  char      *evidence_json;  /* sw_verify_result_to_json() */
-  char      *added_headers;  /* the exact header lines we added (CRLF) */
-  gboolean   seen;           /* the user looked at it in the GUI (later issue) */
+typedef struct
+{
+  gint64 id;          /* row id, 0 for a new record (ignored by put) */
+  char *account;      /* account name; required */
+  char *message_id;   /* may be NULL */
+  char *uidl;         /* POP3 UIDL, may be NULL */
+  char *imap_uid;     /* "UIDVALIDITY:UID" for IMAP later, may be NULL */
+  char *message_hash; /* hex SHA-256 of the message bytes as the server sent them; required
+                       * (64 hex digits, stored in lower case) */
+  gint64 date;        /* Date: header as Unix time, -1 unknown */
+  gint64 verified_at; /* Unix time; put stores the current time when it is <= 0 */
+  char *from_header;  /* decoded From: for display */
+  char *from_domain;
+  char *subject;
+  SwVerdict verdict;
+  char *explanation;
+  char *evidence_json; /* sw_verify_result_to_json() */
+  char *added_headers; /* the exact header lines we added (CRLF) */
+  gboolean seen;       /* the user looked at it in the GUI (later issue) */
 } SwStoreRecord;
 
 /* Frees @r and every string in it. NULL is allowed. */
@@ -103,12 +105,13 @@ gboolean sw_store_put (SwStore *store, const SwStoreRecord *record, gint64 *id_o
                        GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* The record of a message already verified: by (account, uidl) if @uidl != NULL, else by
- * (account, message_hash) (the first such record). When both @uidl and @message_hash are
- * given, a record stored under the UIDL for a different hash is not returned. Returns the
+ * (account, message_hash) (the first such record); at least one of the two must be given.
+ * When both are given, a record stored under the UIDL for a different hash is not returned
+ * (the server reused the UIDL). A malformed @message_hash is SW_STORE_ERROR_INVALID. Returns the
  * record (transfer full) or NULL: with @error set on failure, with @error unset when there
  * is none. Thread-safe. */
-SwStoreRecord *sw_store_find (SwStore *store, const char *account, const char *uidl,
-                              const char *message_hash, GError **error);
+SwStoreRecord *sw_store_find (SwStore *store, const char *account, const char *uidl, const char *message_hash,
+                              GError **error);
 
 /* The record with row id @id (transfer full), or NULL (error unset) if there is none, or
  * NULL with @error set on failure. Thread-safe. */
@@ -120,13 +123,14 @@ SwStoreRecord *sw_store_get (SwStore *store, gint64 id, GError **error);
 GPtrArray *sw_store_list_recent (SwStore *store, guint limit, guint offset, GError **error);
 
 /* A filter for sw_store_list(); zero-initialise and set what you need. */
-typedef struct {
-  const char *account;  /* only this account; NULL: all */
-  gboolean    by_verdict;
-  SwVerdict   verdict;  /* only this verdict, when by_verdict */
-  const char *text;     /* case-insensitive (ASCII) substring of From:, From domain or
-                         * Subject; NULL or "": no text filter */
-  gboolean    unseen_only;
+typedef struct
+{
+  const char *account; /* only this account; NULL: all */
+  gboolean by_verdict;
+  SwVerdict verdict; /* only this verdict, when by_verdict */
+  const char *text;  /* case-insensitive (ASCII) substring of From:, From domain or
+                      * Subject; NULL or "": no text filter */
+  gboolean unseen_only;
 } SwStoreQuery;
 
 /* As sw_store_list_recent(), restricted by @query (NULL: no restriction). Transfer full.

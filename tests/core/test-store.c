@@ -10,7 +10,8 @@
  * Fixture: a temporary folder per test, removed afterwards
  * ------------------------------------------------------------------------------------- */
 
-typedef struct {
+typedef struct
+{
   char *dir;
   char *path; /* dir/sub/verdicts.sqlite: the parent does not exist yet */
 } Fixture;
@@ -174,7 +175,7 @@ raw_text (sqlite3 *db, const char *sql)
   sqlite3_stmt *stmt = NULL;
   g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-  char *v = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  char *v = g_strdup ((const char *)sqlite3_column_text (stmt, 0));
   sqlite3_finalize (stmt);
   return v;
 }
@@ -205,8 +206,8 @@ test_open_create (Fixture *f, gconstpointer data)
                             "verdicts_message_id", "verdicts_account_imap_uid" };
   for (guint i = 0; i < G_N_ELEMENTS (indexes); i++)
     {
-      g_autofree char *sql
-          = g_strdup_printf ("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = '%s'", indexes[i]);
+      g_autofree char *sql = g_strdup_printf (
+          "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = '%s'", indexes[i]);
       g_test_message ("index %s", indexes[i]);
       g_assert_cmpint (raw_int (db, sql), ==, 1);
     }
@@ -292,10 +293,15 @@ test_put_find (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_nonnull (got);
   assert_records_equal (got, b);
+  g_autoptr (SwStoreRecord) copy = sw_store_record_copy (got);
+  g_assert_true (copy->subject != got->subject);
+  g_assert_cmpint (copy->id, ==, got->id);
+  assert_records_equal (copy, b);
   g_clear_pointer (&got, sw_store_record_free);
 
   /* Misses: no error, NULL. */
-  struct {
+  struct
+  {
     const char *name, *account, *uidl, *hash;
   } misses[] = {
     { "other-account", "other", "UIDL-A", NULL },
@@ -370,16 +376,18 @@ test_null_fields (Fixture *f, gconstpointer data)
 
 /* Each case: a sequence of puts (account, uidl, seed of the bytes, verdict); then the
  * number of rows, and per put whether its id equals the id of an earlier put. */
-typedef struct {
+typedef struct
+{
   const char *account;
   const char *uidl;
   const char *seed;
   SwVerdict verdict;
-  int same_id_as;  /* index of an earlier put whose id this put must return; -1: a new id */
+  int same_id_as; /* index of an earlier put whose id this put must return; -1: a new id */
   gboolean upper_hash;
 } KeepPut;
 
-typedef struct {
+typedef struct
+{
   const char *name;
   KeepPut puts[4];
   guint n_puts;
@@ -392,34 +400,70 @@ typedef struct {
 
 static const KeepCase keep_cases[] = {
   { "same-uidl-same-bytes-keeps-first",
-    { { "a", "U1", "m1", SW_VERDICT_PASS, -1 }, { "a", "U1", "m1", SW_VERDICT_REJECT, 0 } }, 2, 1,
-    "U1", NULL, 0 },
+    { { "a", "U1", "m1", SW_VERDICT_PASS, -1 }, { "a", "U1", "m1", SW_VERDICT_REJECT, 0 } },
+    2,
+    1,
+    "U1",
+    NULL,
+    0 },
   { "same-bytes-no-uidl-keeps-first",
-    { { "a", NULL, "m1", SW_VERDICT_PASS, -1 }, { "a", NULL, "m1", SW_VERDICT_TEMPERROR, 0 } }, 2, 1,
-    NULL, "m1", 0 },
+    { { "a", NULL, "m1", SW_VERDICT_PASS, -1 }, { "a", NULL, "m1", SW_VERDICT_TEMPERROR, 0 } },
+    2,
+    1,
+    NULL,
+    "m1",
+    0 },
   { "hash-case-does-not-matter",
-    { { "a", NULL, "m1", SW_VERDICT_PASS, -1 }, { "a", NULL, "m1", SW_VERDICT_REJECT, 0, TRUE } }, 2, 1,
-    NULL, "m1", 0 },
+    { { "a", NULL, "m1", SW_VERDICT_PASS, -1 }, { "a", NULL, "m1", SW_VERDICT_REJECT, 0, TRUE } },
+    2,
+    1,
+    NULL,
+    "m1",
+    0 },
   { "no-uidl-finds-record-with-uidl",
-    { { "a", "U1", "m1", SW_VERDICT_PASS, -1 }, { "a", NULL, "m1", SW_VERDICT_REJECT, 0 } }, 2, 1,
-    "U1", "m1", 0 },
+    { { "a", "U1", "m1", SW_VERDICT_PASS, -1 }, { "a", NULL, "m1", SW_VERDICT_REJECT, 0 } },
+    2,
+    1,
+    "U1",
+    "m1",
+    0 },
   { "uidl-adopts-hash-only-record",
-    { { "a", NULL, "m1", SW_VERDICT_QUARANTINE, -1 }, { "a", "U9", "m1", SW_VERDICT_PASS, 0 } }, 2, 1,
-    "U9", "m1", 0 },
+    { { "a", NULL, "m1", SW_VERDICT_QUARANTINE, -1 }, { "a", "U9", "m1", SW_VERDICT_PASS, 0 } },
+    2,
+    1,
+    "U9",
+    "m1",
+    0 },
   { "uidl-reused-for-other-bytes-replaces",
-    { { "a", "U1", "m1", SW_VERDICT_PASS, -1 }, { "a", "U1", "m2", SW_VERDICT_REJECT, -1 } }, 2, 1,
-    "U1", NULL, 1 },
+    { { "a", "U1", "m1", SW_VERDICT_PASS, -1 }, { "a", "U1", "m2", SW_VERDICT_REJECT, -1 } },
+    2,
+    1,
+    "U1",
+    NULL,
+    1 },
   { "same-bytes-two-uidls-two-records",
-    { { "a", "U1", "m1", SW_VERDICT_PASS, -1 }, { "a", "U2", "m1", SW_VERDICT_PASS, -1 } }, 2, 2,
-    "U2", "m1", 1 },
+    { { "a", "U1", "m1", SW_VERDICT_PASS, -1 }, { "a", "U2", "m1", SW_VERDICT_PASS, -1 } },
+    2,
+    2,
+    "U2",
+    "m1",
+    1 },
   { "same-uidl-other-account",
-    { { "a", "U1", "m1", SW_VERDICT_PASS, -1 }, { "b", "U1", "m1", SW_VERDICT_FAIL_NONE, -1 } }, 2, 2,
-    "U1", NULL, 0 },
+    { { "a", "U1", "m1", SW_VERDICT_PASS, -1 }, { "b", "U1", "m1", SW_VERDICT_FAIL_NONE, -1 } },
+    2,
+    2,
+    "U1",
+    NULL,
+    0 },
   { "three-fetches-one-record",
     { { "a", "U1", "m1", SW_VERDICT_REJECT, -1 },
       { "a", "U1", "m1", SW_VERDICT_PASS, 0 },
       { "a", NULL, "m1", SW_VERDICT_PASS, 0 } },
-    3, 1, "U1", "m1", 0 },
+    3,
+    1,
+    "U1",
+    "m1",
+    0 },
 };
 
 static void
@@ -432,7 +476,7 @@ test_keep_first (Fixture *f, gconstpointer data)
       g_autofree char *path = g_strdup_printf ("%s/keep-%u.sqlite", f->dir, c);
       g_autoptr (SwStore) store = open_ok (path);
       gint64 ids[4] = { 0 };
-      g_autoptr (GPtrArray) recs = g_ptr_array_new_with_free_func ((GDestroyNotify) sw_store_record_free);
+      g_autoptr (GPtrArray) recs = g_ptr_array_new_with_free_func ((GDestroyNotify)sw_store_record_free);
       for (guint i = 0; i < kc->n_puts; i++)
         {
           const KeepPut *p = &kc->puts[i];
@@ -501,13 +545,14 @@ test_list_recent (Fixture *f, gconstpointer data)
       const SwStoreRecord *r = g_ptr_array_index (all, i);
       g_assert_cmpint (r->id, ==, ids[n - 1 - i]);
     }
-  g_assert_cmpint (((SwStoreRecord *) g_ptr_array_index (all, n))->id, ==, old_id);
+  g_assert_cmpint (((SwStoreRecord *)g_ptr_array_index (all, n))->id, ==, old_id);
 
   /* Pages of 10 cover the same sequence without gaps or repeats. */
-  struct {
+  struct
+  {
     guint limit, offset, expect_len;
-  } pages[] = { { 10, 0, 10 }, { 10, 10, 10 }, { 10, 20, 6 }, { 10, 26, 0 }, { 10, 1000, 0 }, { 1, 25, 1 },
-                { 0, 5, 21 } };
+  } pages[] = { { 10, 0, 10 },   { 10, 10, 10 }, { 10, 20, 6 }, { 10, 26, 0 },
+                { 10, 1000, 0 }, { 1, 25, 1 },   { 0, 5, 21 } };
   for (guint p = 0; p < G_N_ELEMENTS (pages); p++)
     {
       g_test_message ("page limit=%u offset=%u", pages[p].limit, pages[p].offset);
@@ -515,8 +560,8 @@ test_list_recent (Fixture *f, gconstpointer data)
       g_assert_no_error (error);
       g_assert_cmpuint (page->len, ==, pages[p].expect_len);
       for (guint i = 0; i < page->len; i++)
-        g_assert_cmpint (((SwStoreRecord *) g_ptr_array_index (page, i))->id, ==,
-                         ((SwStoreRecord *) g_ptr_array_index (all, pages[p].offset + i))->id);
+        g_assert_cmpint (((SwStoreRecord *)g_ptr_array_index (page, i))->id, ==,
+                         ((SwStoreRecord *)g_ptr_array_index (all, pages[p].offset + i))->id);
     }
 }
 
@@ -524,7 +569,8 @@ static void
 test_list_filter (Fixture *f, gconstpointer data)
 {
   g_autoptr (SwStore) store = open_ok (f->path);
-  struct {
+  struct
+  {
     const char *account, *seed, *subject;
     SwVerdict verdict;
   } rows[] = {
@@ -537,7 +583,8 @@ test_list_filter (Fixture *f, gconstpointer data)
   gint64 ids[G_N_ELEMENTS (rows)];
   for (guint i = 0; i < G_N_ELEMENTS (rows); i++)
     {
-      g_autoptr (SwStoreRecord) r = make_record (rows[i].account, NULL, rows[i].seed, rows[i].verdict, 50 + i);
+      g_autoptr (SwStoreRecord) r
+          = make_record (rows[i].account, NULL, rows[i].seed, rows[i].verdict, 50 + i);
       g_free (r->subject);
       r->subject = g_strdup (rows[i].subject);
       ids[i] = put_ok (store, r);
@@ -551,7 +598,8 @@ test_list_filter (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_false (found);
 
-  struct {
+  struct
+  {
     const char *name;
     SwStoreQuery q;
     const char *expect; /* seeds, newest first */
@@ -566,7 +614,9 @@ test_list_filter (Fixture *f, gconstpointer data)
     { "text-from-header", { .text = "sender r3" }, "r3" },
     { "text-no-match", { .text = "%%" }, "" },
     { "unseen", { .unseen_only = TRUE, .account = "home" }, "r0" },
-    { "combined", { .account = "work", .by_verdict = TRUE, .verdict = SW_VERDICT_PASS, .text = "inv" }, "r4" },
+    { "combined",
+      { .account = "work", .by_verdict = TRUE, .verdict = SW_VERDICT_PASS, .text = "inv" },
+      "r4" },
   };
   for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
     {
@@ -578,8 +628,8 @@ test_list_filter (Fixture *f, gconstpointer data)
         {
           const SwStoreRecord *r = g_ptr_array_index (list, i);
           /* message_id is "<seed@example.com>" */
-          g_string_append_printf (got, "%s%.*s", i > 0 ? " " : "", (int) (strchr (r->message_id, '@') - r->message_id - 1),
-                                  r->message_id + 1);
+          g_string_append_printf (got, "%s%.*s", i > 0 ? " " : "",
+                                  (int)(strchr (r->message_id, '@') - r->message_id - 1), r->message_id + 1);
         }
       g_assert_cmpstr (got->str, ==, cases[c].expect);
       gint64 n = -1;
@@ -594,8 +644,8 @@ test_list_filter (Fixture *f, gconstpointer data)
   g_autoptr (GPtrArray) by_mid = sw_store_find_by_message_id (store, "<r2@example.com>", &error);
   g_assert_no_error (error);
   g_assert_cmpuint (by_mid->len, ==, 2);
-  g_assert_cmpint (((SwStoreRecord *) g_ptr_array_index (by_mid, 0))->id, ==, ids[2]);
-  g_assert_cmpint (((SwStoreRecord *) g_ptr_array_index (by_mid, 1))->id, ==, dup_id);
+  g_assert_cmpint (((SwStoreRecord *)g_ptr_array_index (by_mid, 0))->id, ==, ids[2]);
+  g_assert_cmpint (((SwStoreRecord *)g_ptr_array_index (by_mid, 1))->id, ==, dup_id);
   g_autoptr (GPtrArray) none = sw_store_find_by_message_id (store, "<nothing@example.com>", &error);
   g_assert_no_error (error);
   g_assert_cmpuint (none->len, ==, 0);
@@ -622,7 +672,8 @@ static const char schema_v1[]
 static void
 test_migrate_v0 (Fixture *f, gconstpointer data)
 {
-  struct {
+  struct
+  {
     const char *name;
     const char *sql; /* NULL: an empty (0-byte) file */
   } cases[] = {
@@ -669,9 +720,11 @@ test_migrate_v1 (Fixture *f, gconstpointer data)
   g_autofree char *path = g_build_filename (f->dir, "v1.sqlite", NULL);
   sqlite3 *db = raw_open (path);
   raw_exec (db, schema_v1);
-  raw_exec (db, "INSERT INTO verdicts (account, uidl, message_hash, verified_at, verdict, added_headers, message_id)"
-                " VALUES ('acct', 'U1', printf('%064d', 1), 5, 'reject', 'X-Spoofwatch-Verdict: reject\r\n',"
-                " '<old@x>')");
+  raw_exec (
+      db,
+      "INSERT INTO verdicts (account, uidl, message_hash, verified_at, verdict, added_headers, message_id)"
+      " VALUES ('acct', 'U1', printf('%064d', 1), 5, 'reject', 'X-Spoofwatch-Verdict: reject\r\n',"
+      " '<old@x>')");
   sqlite3_close (db);
 
   g_autoptr (SwStore) store = open_ok (path);
@@ -688,9 +741,10 @@ test_migrate_v1 (Fixture *f, gconstpointer data)
 
   db = raw_open (path);
   g_assert_cmpint (raw_int (db, "PRAGMA user_version"), ==, SW_STORE_SCHEMA_VERSION);
-  g_assert_cmpint (raw_int (db, "SELECT count(*) FROM sqlite_schema WHERE name = 'verdicts_message_id'"), ==, 1);
-  g_assert_cmpint (raw_int (db, "SELECT count(*) FROM sqlite_schema WHERE name = 'verdicts_account_imap_uid'"), ==,
+  g_assert_cmpint (raw_int (db, "SELECT count(*) FROM sqlite_schema WHERE name = 'verdicts_message_id'"), ==,
                    1);
+  g_assert_cmpint (
+      raw_int (db, "SELECT count(*) FROM sqlite_schema WHERE name = 'verdicts_account_imap_uid'"), ==, 1);
   sqlite3_close (db);
 }
 
@@ -747,8 +801,15 @@ test_corrupt (Fixture *f, gconstpointer data)
   g_assert_true (g_file_get_contents (good, &good_bytes, &good_len, NULL));
   g_assert_cmpuint (good_len, >, 8192);
 
-  enum { GARBAGE, BAD_SCHEMA_PAGE, TRUNCATED, ZEROED_PAGES };
-  struct {
+  enum
+  {
+    GARBAGE,
+    BAD_SCHEMA_PAGE,
+    TRUNCATED,
+    ZEROED_PAGES
+  };
+  struct
+  {
     const char *name;
     int kind;
   } cases[] = {
@@ -767,7 +828,7 @@ test_corrupt (Fixture *f, gconstpointer data)
         {
         case GARBAGE:
           for (gsize i = 0; i < len; i++)
-            bytes[i] = (char) (i * 7 + 3);
+            bytes[i] = (char)(i * 7 + 3);
           break;
         case BAD_SCHEMA_PAGE:
           memset (bytes + 100, 0xff, 4096 - 100);
@@ -779,7 +840,7 @@ test_corrupt (Fixture *f, gconstpointer data)
           memset (bytes + 4096, 0x5a, len - 4096);
           break;
         }
-      g_assert_true (g_file_set_contents (path, bytes, (gssize) len, NULL));
+      g_assert_true (g_file_set_contents (path, bytes, (gssize)len, NULL));
 
       /* Either opening or the first read fails with SW_STORE_ERROR_CORRUPT; no crash. */
       g_autoptr (GError) error = NULL;
@@ -815,28 +876,59 @@ test_corrupt (Fixture *f, gconstpointer data)
  * Caps and invalid records
  * ------------------------------------------------------------------------------------- */
 
-typedef enum { FIELD_ACCOUNT, FIELD_UIDL, FIELD_IMAP_UID, FIELD_HEADERS, FIELD_EVIDENCE, FIELD_SUBJECT,
-               FIELD_FROM, FIELD_DOMAIN, FIELD_MESSAGE_ID, FIELD_EXPLANATION, FIELD_HASH, FIELD_VERDICT } CapField;
+typedef enum
+{
+  FIELD_ACCOUNT,
+  FIELD_UIDL,
+  FIELD_IMAP_UID,
+  FIELD_HEADERS,
+  FIELD_EVIDENCE,
+  FIELD_SUBJECT,
+  FIELD_FROM,
+  FIELD_DOMAIN,
+  FIELD_MESSAGE_ID,
+  FIELD_EXPLANATION,
+  FIELD_HASH,
+  FIELD_VERDICT
+} CapField;
 
-typedef enum { EXPECT_STORED, EXPECT_TRUNCATED, EXPECT_STUB, EXPECT_ERROR } CapExpect;
+typedef enum
+{
+  EXPECT_STORED,
+  EXPECT_TRUNCATED,
+  EXPECT_STUB,
+  EXPECT_ERROR
+} CapExpect;
 
 static char **
 field_slot (SwStoreRecord *r, CapField field)
 {
   switch (field)
     {
-    case FIELD_ACCOUNT: return &r->account;
-    case FIELD_UIDL: return &r->uidl;
-    case FIELD_IMAP_UID: return &r->imap_uid;
-    case FIELD_HEADERS: return &r->added_headers;
-    case FIELD_EVIDENCE: return &r->evidence_json;
-    case FIELD_SUBJECT: return &r->subject;
-    case FIELD_FROM: return &r->from_header;
-    case FIELD_DOMAIN: return &r->from_domain;
-    case FIELD_MESSAGE_ID: return &r->message_id;
-    case FIELD_EXPLANATION: return &r->explanation;
-    case FIELD_HASH: return &r->message_hash;
-    case FIELD_VERDICT: return NULL;
+    case FIELD_ACCOUNT:
+      return &r->account;
+    case FIELD_UIDL:
+      return &r->uidl;
+    case FIELD_IMAP_UID:
+      return &r->imap_uid;
+    case FIELD_HEADERS:
+      return &r->added_headers;
+    case FIELD_EVIDENCE:
+      return &r->evidence_json;
+    case FIELD_SUBJECT:
+      return &r->subject;
+    case FIELD_FROM:
+      return &r->from_header;
+    case FIELD_DOMAIN:
+      return &r->from_domain;
+    case FIELD_MESSAGE_ID:
+      return &r->message_id;
+    case FIELD_EXPLANATION:
+      return &r->explanation;
+    case FIELD_HASH:
+      return &r->message_hash;
+    case FIELD_VERDICT:
+      return NULL;
     }
   g_assert_not_reached ();
 }
@@ -850,7 +942,7 @@ text_of (gsize len, gboolean multibyte)
   if (!multibyte)
     {
       for (gsize i = 0; i < len; i++)
-        g_string_append_c (s, (char) ('a' + i % 26));
+        g_string_append_c (s, (char)('a' + i % 26));
       return g_string_free (s, FALSE);
     }
   if (len % 2 == 1)
@@ -863,22 +955,25 @@ text_of (gsize len, gboolean multibyte)
 static void
 test_caps (Fixture *f, gconstpointer data)
 {
-  struct {
+  struct
+  {
     const char *name;
     CapField field;
-    gsize len;           /* bytes of generated text, when value is NULL */
+    gsize len; /* bytes of generated text, when value is NULL */
     gboolean multibyte;
-    const char *value;   /* a literal value instead */
+    const char *value; /* a literal value instead */
     CapExpect expect;
     int error_code;
-    gsize stored_len;    /* EXPECT_TRUNCATED: bytes kept */
+    gsize stored_len; /* EXPECT_TRUNCATED: bytes kept */
   } cases[] = {
     { "account-at-cap", FIELD_ACCOUNT, SW_STORE_MAX_KEY, FALSE, NULL, EXPECT_STORED },
-    { "account-over-cap", FIELD_ACCOUNT, SW_STORE_MAX_KEY + 1, FALSE, NULL, EXPECT_ERROR, SW_STORE_ERROR_TOO_LARGE },
+    { "account-over-cap", FIELD_ACCOUNT, SW_STORE_MAX_KEY + 1, FALSE, NULL, EXPECT_ERROR,
+      SW_STORE_ERROR_TOO_LARGE },
     { "account-empty", FIELD_ACCOUNT, 0, FALSE, "", EXPECT_ERROR, SW_STORE_ERROR_INVALID },
     { "account-not-utf8", FIELD_ACCOUNT, 0, FALSE, "a\xff", EXPECT_ERROR, SW_STORE_ERROR_INVALID },
     { "uidl-at-cap", FIELD_UIDL, SW_STORE_MAX_KEY, FALSE, NULL, EXPECT_STORED },
-    { "uidl-over-cap", FIELD_UIDL, SW_STORE_MAX_KEY + 1, FALSE, NULL, EXPECT_ERROR, SW_STORE_ERROR_TOO_LARGE },
+    { "uidl-over-cap", FIELD_UIDL, SW_STORE_MAX_KEY + 1, FALSE, NULL, EXPECT_ERROR,
+      SW_STORE_ERROR_TOO_LARGE },
     { "imap-uid-over-cap", FIELD_IMAP_UID, SW_STORE_MAX_KEY + 1, FALSE, NULL, EXPECT_ERROR,
       SW_STORE_ERROR_TOO_LARGE },
     { "headers-at-cap", FIELD_HEADERS, SW_STORE_MAX_ADDED_HEADERS, FALSE, NULL, EXPECT_STORED },
@@ -887,24 +982,25 @@ test_caps (Fixture *f, gconstpointer data)
     { "evidence-at-cap", FIELD_EVIDENCE, SW_STORE_MAX_EVIDENCE_JSON, FALSE, NULL, EXPECT_STORED },
     { "evidence-over-cap", FIELD_EVIDENCE, SW_STORE_MAX_EVIDENCE_JSON + 1, FALSE, NULL, EXPECT_STUB },
     { "subject-at-cap", FIELD_SUBJECT, SW_STORE_MAX_DISPLAY_FIELD, TRUE, NULL, EXPECT_STORED },
-    { "subject-over-cap-ascii", FIELD_SUBJECT, SW_STORE_MAX_DISPLAY_FIELD + 500, FALSE, NULL, EXPECT_TRUNCATED, 0,
-      SW_STORE_MAX_DISPLAY_FIELD },
+    { "subject-over-cap-ascii", FIELD_SUBJECT, SW_STORE_MAX_DISPLAY_FIELD + 500, FALSE, NULL,
+      EXPECT_TRUNCATED, 0, SW_STORE_MAX_DISPLAY_FIELD },
     /* odd length: 'x' + "é"...; the cap (even) falls inside an "é": one byte less is kept */
-    { "subject-over-cap-split-char", FIELD_SUBJECT, SW_STORE_MAX_DISPLAY_FIELD + 3, TRUE, NULL, EXPECT_TRUNCATED,
-      0, SW_STORE_MAX_DISPLAY_FIELD - 1 },
+    { "subject-over-cap-split-char", FIELD_SUBJECT, SW_STORE_MAX_DISPLAY_FIELD + 3, TRUE, NULL,
+      EXPECT_TRUNCATED, 0, SW_STORE_MAX_DISPLAY_FIELD - 1 },
     { "subject-not-utf8", FIELD_SUBJECT, 0, FALSE, "caf\xe9 \xff", EXPECT_TRUNCATED, 0, 0 },
     { "from-over-cap", FIELD_FROM, SW_STORE_MAX_DISPLAY_FIELD * 4, FALSE, NULL, EXPECT_TRUNCATED, 0,
       SW_STORE_MAX_DISPLAY_FIELD },
     { "domain-over-cap", FIELD_DOMAIN, SW_STORE_MAX_DISPLAY_FIELD + 1, FALSE, NULL, EXPECT_TRUNCATED, 0,
       SW_STORE_MAX_DISPLAY_FIELD },
-    { "message-id-over-cap", FIELD_MESSAGE_ID, SW_STORE_MAX_DISPLAY_FIELD + 1, FALSE, NULL, EXPECT_TRUNCATED, 0,
-      SW_STORE_MAX_DISPLAY_FIELD },
+    { "message-id-over-cap", FIELD_MESSAGE_ID, SW_STORE_MAX_DISPLAY_FIELD + 1, FALSE, NULL, EXPECT_TRUNCATED,
+      0, SW_STORE_MAX_DISPLAY_FIELD },
     { "explanation-at-cap", FIELD_EXPLANATION, SW_STORE_MAX_EXPLANATION, FALSE, NULL, EXPECT_STORED },
-    { "explanation-over-cap", FIELD_EXPLANATION, SW_STORE_MAX_EXPLANATION + 1, FALSE, NULL, EXPECT_TRUNCATED, 0,
-      SW_STORE_MAX_EXPLANATION },
+    { "explanation-over-cap", FIELD_EXPLANATION, SW_STORE_MAX_EXPLANATION + 1, FALSE, NULL, EXPECT_TRUNCATED,
+      0, SW_STORE_MAX_EXPLANATION },
     { "hash-short", FIELD_HASH, 0, FALSE, "abcdef", EXPECT_ERROR, SW_STORE_ERROR_INVALID },
-    { "hash-not-hex", FIELD_HASH, 0, FALSE, "zz00000000000000000000000000000000000000000000000000000000000000",
-      EXPECT_ERROR, SW_STORE_ERROR_INVALID },
+    { "hash-not-hex", FIELD_HASH, 0, FALSE,
+      "zz00000000000000000000000000000000000000000000000000000000000000", EXPECT_ERROR,
+      SW_STORE_ERROR_INVALID },
     { "verdict-out-of-range", FIELD_VERDICT, 0, FALSE, NULL, EXPECT_ERROR, SW_STORE_ERROR_INVALID },
   };
 
@@ -918,7 +1014,8 @@ test_caps (Fixture *f, gconstpointer data)
       if (slot != NULL)
         {
           g_free (*slot);
-          *slot = cases[c].value != NULL ? g_strdup (cases[c].value) : text_of (cases[c].len, cases[c].multibyte);
+          *slot = cases[c].value != NULL ? g_strdup (cases[c].value)
+                                         : text_of (cases[c].len, cases[c].multibyte);
         }
       else
         r->verdict = SW_VERDICT_COUNT;
@@ -975,7 +1072,8 @@ test_caps (Fixture *f, gconstpointer data)
 #define PUTS_PER_THREAD 60
 #define SHARED_KEYS 20
 
-typedef struct {
+typedef struct
+{
   SwStore *store;
   guint thread;
   guint failures;
@@ -991,8 +1089,8 @@ writer_thread (gpointer user_data)
       g_autofree char *uidl = (i % 2 == 0) ? g_strdup_printf ("T%u-%u", w->thread, i)
                                            : g_strdup_printf ("S%u", (i / 2) % SHARED_KEYS);
       g_autofree char *seed = g_strdup_printf ("bytes-%s", uidl);
-      g_autoptr (SwStoreRecord) r = make_record ("acct", uidl, seed, (SwVerdict) (w->thread % SW_VERDICT_COUNT),
-                                                 1000 + i);
+      g_autoptr (SwStoreRecord) r
+          = make_record ("acct", uidl, seed, (SwVerdict)(w->thread % SW_VERDICT_COUNT), 1000 + i);
       g_autoptr (GError) error = NULL;
       gint64 id = 0;
       if (!sw_store_put (w->store, r, &id, &error))
@@ -1047,7 +1145,8 @@ test_concurrent_writers (Fixture *f, gconstpointer data)
   sqlite3_close (db);
 }
 
-typedef struct {
+typedef struct
+{
   SwStore *store;
   guint first, n;
   gboolean ok;
