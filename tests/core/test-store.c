@@ -1,6 +1,7 @@
 #define G_LOG_DOMAIN "sw-test-store"
 #include "sw-store.h"
 
+#include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <sqlite3.h>
 #include <string.h>
@@ -1216,9 +1217,150 @@ test_concurrent_reader (Fixture *f, gconstpointer data)
   sqlite3_close (reader);
 }
 
+/* ---------------------------------------------------------------------------------------
+ * Other processes: this binary run as a child ("--child-reader PATH" or "--child-writer
+ * PATH FIRST N"), so SQLite's locking between processes (POSIX locks) is exercised, not
+ * only its sharing between connections of one process.
+ * ------------------------------------------------------------------------------------- */
+
+/* Child: holds a read transaction across the parent's writes. Prints the row count when it
+ * starts, after the parent says "go" (still its snapshot) and after its COMMIT. */
+static int
+child_reader (const char *path)
+{
+  sqlite3 *db = NULL;
+  if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+    return 2;
+  sqlite3_busy_timeout (db, 0);
+  char line[16];
+  const char *steps[] = { "BEGIN", NULL, NULL, "COMMIT", NULL };
+  guint step = 0;
+  for (guint i = 0; i < G_N_ELEMENTS (steps); i++)
+    {
+      if (steps[i] != NULL)
+        {
+          if (sqlite3_exec (db, steps[i], NULL, NULL, NULL) != SQLITE_OK)
+            return 3;
+          continue;
+        }
+      sqlite3_stmt *stmt = NULL;
+      if (sqlite3_prepare_v2 (db, "SELECT count(*) FROM verdicts", -1, &stmt, NULL) != SQLITE_OK
+          || sqlite3_step (stmt) != SQLITE_ROW)
+        return 4;
+      g_print ("%" G_GINT64_FORMAT "\n", (gint64)sqlite3_column_int64 (stmt, 0));
+      sqlite3_finalize (stmt);
+      if (step++ == 0 && fgets (line, sizeof line, stdin) == NULL) /* wait for "go" */
+        return 5;
+    }
+  sqlite3_close (db);
+  return 0;
+}
+
+/* Child: puts N records through its own SwStore, racing with the parent on shared UIDLs. */
+static int
+child_writer (const char *path, guint first, guint n)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SwStore) store = sw_store_open (path, &error);
+  if (store == NULL)
+    {
+      g_printerr ("child open: %s\n", error->message);
+      return 2;
+    }
+  for (guint i = first; i < first + n; i++)
+    {
+      g_autofree char *uidl = (i % 2 == 0) ? g_strdup_printf ("P%u", i) : g_strdup_printf ("S%u", i % 10);
+      g_autofree char *seed = g_strdup_printf ("bytes-%s", uidl);
+      g_autoptr (SwStoreRecord) r = make_record ("acct", uidl, seed, SW_VERDICT_PASS, 1 + i);
+      if (!sw_store_put (store, r, NULL, &error))
+        {
+          g_printerr ("child put %u: %s\n", i, error->message);
+          return 3;
+        }
+    }
+  return 0;
+}
+
+static char *
+self_exe (void)
+{
+  g_autoptr (GError) error = NULL;
+  char *exe = g_file_read_link ("/proc/self/exe", &error);
+  g_assert_no_error (error);
+  return exe;
+}
+
+static void
+test_other_process_reader (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SwStore) store = open_ok (f->path);
+  PutRange first = { store, 0, 10, FALSE };
+  put_range_thread (&first);
+  g_assert_true (first.ok);
+
+  g_autofree char *exe = self_exe ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSubprocess) child
+      = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, exe,
+                          "--child-reader", f->path, NULL);
+  g_assert_no_error (error);
+  g_autoptr (GDataInputStream) out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (child));
+  g_autofree char *line1 = g_data_input_stream_read_line (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (line1, ==, "10");
+
+  /* The child process now holds a read transaction: our writes must not wait for it. */
+  gint64 start = g_get_monotonic_time ();
+  PutRange more = { store, 10, 40, FALSE };
+  put_range_thread (&more);
+  g_assert_true (more.ok);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, SW_STORE_BUSY_TIMEOUT_MS * 1000 / 2);
+
+  g_assert_true (
+      g_output_stream_write_all (g_subprocess_get_stdin_pipe (child), "go\n", 3, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_autofree char *line2 = g_data_input_stream_read_line (out, NULL, NULL, &error);
+  g_autofree char *line3 = g_data_input_stream_read_line (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (line2, ==, "10"); /* its snapshot */
+  g_assert_cmpstr (line3, ==, "50"); /* after its COMMIT */
+  g_assert_true (g_subprocess_wait_check (child, NULL, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_other_process_writers (Fixture *f, gconstpointer data)
+{
+  /* Three processes (two children and us) put at once; the children share UIDLs S1, S3, .. S9. */
+  g_autoptr (SwStore) store = open_ok (f->path);
+  g_autofree char *exe = self_exe ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSubprocess) a
+      = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error, exe, "--child-writer", f->path, "0", "200", NULL);
+  g_assert_no_error (error);
+  g_autoptr (GSubprocess) b = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error, exe, "--child-writer",
+                                                f->path, "1000", "200", NULL);
+  g_assert_no_error (error);
+  PutRange mine = { store, 5000, 200, FALSE };
+  put_range_thread (&mine);
+  g_assert_true (mine.ok);
+  g_assert_true (g_subprocess_wait_check (a, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_wait_check (b, NULL, &error));
+  g_assert_no_error (error);
+  /* 100 private UIDLs per child, the 5 shared ones once, and our 200 hash-only records. */
+  g_assert_cmpint (count_all (store), ==, 100 + 100 + 5 + 200);
+}
+
 int
 main (int argc, char *argv[])
 {
+  if (argc == 3 && strcmp (argv[1], "--child-reader") == 0)
+    return child_reader (argv[2]);
+  if (argc == 5 && strcmp (argv[1], "--child-writer") == 0)
+    return child_writer (argv[2], (guint)g_ascii_strtoull (argv[3], NULL, 10),
+                         (guint)g_ascii_strtoull (argv[4], NULL, 10));
+
   g_setenv ("XDG_DATA_HOME", "/nonexistent/sw-test-data", TRUE);
   g_test_init (&argc, &argv, NULL);
 
@@ -1238,6 +1380,8 @@ main (int argc, char *argv[])
   ADD ("corrupt/files", test_corrupt);
   ADD ("concurrency/writers", test_concurrent_writers);
   ADD ("concurrency/reader", test_concurrent_reader);
+  ADD ("concurrency/other-process-reader", test_other_process_reader);
+  ADD ("concurrency/other-process-writers", test_other_process_writers);
 #undef ADD
   return g_test_run ();
 }
