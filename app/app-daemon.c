@@ -1,0 +1,335 @@
+#define G_LOG_DOMAIN "sw-app"
+
+/* The headless daemon: one SwPop3Proxy per account (or the demo account), one shared
+ * SwStore, one libunbound resolver shared by the accounts' verifiers (each account has
+ * its own envelope hints, hence its own verifier). */
+
+#include <errno.h>
+#include <glib-unix.h>
+#include <stdio.h>
+
+#include "app-private.h"
+#include "demo-pop3-server.h"
+#include "pop3-proxy.h"
+#include "sw-config.h"
+#include "sw-store.h"
+#include "sw-verifier.h"
+
+/* One running account. */
+typedef struct
+{
+  char *name;
+  char *upstream;   /* "host:port" for the screen */
+  char *tls;
+  char *trusts;     /* what the verifier trusts, for the screen */
+  guint16 port;
+  SwVerifier *verifier;
+  SwPop3Proxy *proxy;
+} RunningAccount;
+
+static void
+running_account_free (RunningAccount *r)
+{
+  /* The proxy first: its sessions use the verifier. */
+  g_clear_pointer (&r->proxy, sw_pop3_proxy_free);
+  g_clear_pointer (&r->verifier, sw_verifier_free);
+  g_free (r->name);
+  g_free (r->upstream);
+  g_free (r->tls);
+  g_free (r->trusts);
+  g_free (r);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RunningAccount, running_account_free)
+
+typedef struct
+{
+  const SwAppOptions *options;
+  char *config_path;
+  char *store_path;
+  SwConfig *config;
+  SwStore *store;
+  SwResolver *resolver;       /* libunbound, for real accounts */
+  SwResolver *demo_resolver;  /* samples.zone */
+  SwDemoPop3Server *demo_server;
+  char *samples_dir;
+  guint16 demo_upstream_port;
+  gboolean demo_port_fallback;
+  GPtrArray *running;         /* RunningAccount* */
+  GMainLoop *loop;
+  int signal_received;
+} Daemon;
+
+static void
+daemon_clear (Daemon *d)
+{
+  /* Order: proxies (joined), then what they use. */
+  g_clear_pointer (&d->running, g_ptr_array_unref);
+  g_clear_pointer (&d->demo_server, sw_demo_pop3_server_free);
+  g_clear_pointer (&d->store, sw_store_close);
+  g_clear_pointer (&d->resolver, sw_resolver_unref);
+  g_clear_pointer (&d->demo_resolver, sw_resolver_unref);
+  g_clear_pointer (&d->config, sw_config_free);
+  g_clear_pointer (&d->loop, g_main_loop_unref);
+  g_free (d->config_path);
+  g_free (d->store_path);
+  g_free (d->samples_dir);
+}
+
+static SwTlsMode
+tls_mode_from_config (SwTlsModeConfig mode)
+{
+  switch (mode)
+    {
+    case SW_TLS_MODE_CONFIG_IMPLICIT:
+      return SW_TLS_IMPLICIT;
+    case SW_TLS_MODE_CONFIG_STARTTLS:
+      return SW_TLS_STARTTLS;
+    case SW_TLS_MODE_CONFIG_NONE:
+      return SW_TLS_NONE;
+    case SW_TLS_MODE_CONFIG_COUNT:
+      break;
+    }
+  g_assert_not_reached ();
+}
+
+static char *
+describe_trust (const SwAccount *a)
+{
+  GString *s = g_string_new (NULL);
+  if (a->trusted_hops > 0)
+    g_string_append_printf (s, "boundary at Received #%d", a->trusted_hops);
+  else if (a->provider_hosts != NULL)
+    {
+      g_autofree char *hosts = g_strjoinv (", ", a->provider_hosts);
+      g_string_append_printf (s, "provider hosts %s", hosts);
+    }
+  else
+    g_string_append (s, "provider hosts learnt from Received (automatic)");
+  if (a->trusted_authserv_ids != NULL)
+    {
+      g_autofree char *ids = g_strjoinv (", ", a->trusted_authserv_ids);
+      g_string_append_printf (s, "; Authentication-Results of %s recorded", ids);
+    }
+  return g_string_free (s, FALSE);
+}
+
+/* Starts the proxy of @a (with @resolver) on @port; @fallback_to_free: if @port is busy,
+ * take a free one. */
+static RunningAccount *
+start_account (Daemon *d, const SwAccount *a, SwResolver *resolver, guint16 port, gboolean fallback_to_free,
+               GError **error)
+{
+  g_autoptr (RunningAccount) r = g_new0 (RunningAccount, 1);
+  r->name = g_strdup (a->name);
+  r->upstream = g_strdup_printf (strchr (a->upstream_host, ':') ? "[%s]:%u" : "%s:%u", a->upstream_host,
+                                 a->upstream_port);
+  r->tls = g_strdup (sw_tls_mode_config_to_string (a->tls));
+  r->trusts = describe_trust (a);
+
+  SwVerifierConfig vc = {
+    .resolver = resolver,
+    .dmarc_mode = SW_DMARC_MODE_RFC9989,
+    .authserv_id = sw_config_get_authserv_id (d->config),
+    .hints = { .provider_hosts = (const char *const *) a->provider_hosts,
+               .trusted_hops = a->trusted_hops,
+               .upstream_host = a->upstream_host },
+    .trusted_authserv_ids = (const char *const *) a->trusted_authserv_ids,
+  };
+  r->verifier = sw_verifier_new (&vc, error);
+  if (r->verifier == NULL)
+    return NULL;
+
+  SwPop3ProxyConfig pc = {
+    .account = a->name,
+    .upstream_host = a->upstream_host,
+    .upstream_port = a->upstream_port,
+    .tls_mode = tls_mode_from_config (a->tls),
+    .verifier = r->verifier,
+    .store = d->store,
+  };
+  r->proxy = sw_pop3_proxy_new (&pc, error);
+  if (r->proxy == NULL)
+    return NULL;
+  g_autoptr (GError) local = NULL;
+  if (!sw_pop3_proxy_start (r->proxy, port, &r->port, &local))
+    {
+      if (!fallback_to_free || !g_error_matches (local, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE))
+        {
+          g_set_error (error, local->domain, local->code, "account \"%s\": cannot listen on port %u: %s",
+                       a->name, port, local->message);
+          return NULL;
+        }
+      g_clear_error (&local);
+      if (!sw_pop3_proxy_start (r->proxy, 0, &r->port, error))
+        return NULL;
+      d->demo_port_fallback = TRUE;
+    }
+  return g_steal_pointer (&r);
+}
+
+static gboolean
+start_demo (Daemon *d, GError **error)
+{
+  d->samples_dir = sw_app_find_samples_dir (d->options->samples_dir, error);
+  if (d->samples_dir == NULL)
+    return FALSE;
+  g_autofree char *zone = g_build_filename (d->samples_dir, "samples.zone", NULL);
+  d->demo_resolver = sw_resolver_new_zone_file (zone, error);
+  if (d->demo_resolver == NULL)
+    return FALSE;
+  d->demo_server = sw_demo_pop3_server_new (d->samples_dir, error);
+  if (d->demo_server == NULL || !sw_demo_pop3_server_start (d->demo_server, 0, &d->demo_upstream_port, error))
+    return FALSE;
+
+  /* A normal proxy account in front of the loopback demo server. */
+  g_autoptr (SwAccount) a = sw_account_new ();
+  a->name = g_strdup ("demo");
+  a->upstream_host = g_strdup ("127.0.0.1");
+  a->upstream_port = d->demo_upstream_port;
+  a->tls = SW_TLS_MODE_CONFIG_NONE;
+  gboolean fixed = d->options->demo_port >= 0;
+  guint16 port = fixed ? (guint16) d->options->demo_port : SW_APP_DEMO_PORT;
+  RunningAccount *r = start_account (d, a, d->demo_resolver, port, !fixed, error);
+  if (r == NULL)
+    return FALSE;
+  g_free (r->trusts);
+  r->trusts = g_strdup_printf ("DNS answers from %s (the samples' own zone, offline)", zone);
+  g_ptr_array_add (d->running, r);
+  return TRUE;
+}
+
+static gboolean
+start_accounts (Daemon *d, GError **error)
+{
+  GPtrArray *accounts = sw_config_get_accounts (d->config);
+  if (accounts->len == 0)
+    return TRUE;
+  SwResolverOptions ro = { .forward = d->options->dns_forward };
+  d->resolver = sw_resolver_new_unbound (&ro, error);
+  if (d->resolver == NULL)
+    return FALSE;
+  for (guint i = 0; i < accounts->len; i++)
+    {
+      const SwAccount *a = g_ptr_array_index (accounts, i);
+      RunningAccount *r = start_account (d, a, d->resolver, a->listen_port, FALSE, error);
+      if (r == NULL)
+        return FALSE;
+      g_ptr_array_add (d->running, r);
+    }
+  return TRUE;
+}
+
+/* What it listens on and what it trusts, on one screen. */
+static void
+print_screen (Daemon *d)
+{
+  g_print ("spoofwatch %s, headless (no window)\n", SW_VERSION);
+  g_print ("  config       %s\n", d->config_path);
+  g_print ("  verdicts     %s\n", d->store_path);
+  g_print ("  authserv-id  %s (our Authentication-Results; any claiming it are removed)\n",
+           sw_config_get_authserv_id (d->config));
+  if (d->resolver != NULL)
+    g_print ("  DNS          libunbound, %s%s\n", d->options->dns_forward ? "forwarding to " : "system resolvers",
+             d->options->dns_forward ? d->options->dns_forward : "");
+  g_print ("  accounts (POP3, listening on loopback only):\n");
+  for (guint i = 0; i < d->running->len; i++)
+    {
+      const RunningAccount *r = g_ptr_array_index (d->running, i);
+      g_print ("    %-12s 127.0.0.1:%u and [::1]:%u -> %s (tls %s)\n", r->name, r->port, r->port, r->upstream,
+               r->tls);
+      g_print ("    %-12s trusts: %s\n", "", r->trusts);
+    }
+  if (d->demo_server != NULL)
+    {
+      const RunningAccount *r = g_ptr_array_index (d->running, 0);
+      g_print ("  Demo mailbox (no account configured; add one with spoofwatch --add-account):\n"
+               "    %u sample messages from %s.\n"
+               "    Point a mail client at POP3 server 127.0.0.1, port %u, no encryption,\n"
+               "    user demo, password demo. Or: curl pop3://demo:demo@127.0.0.1:%u/1\n",
+               sw_demo_pop3_server_get_n_messages (d->demo_server), d->samples_dir, r->port, r->port);
+      if (d->demo_port_fallback)
+        g_print ("    (port %u was busy: this run uses %u)\n", SW_APP_DEMO_PORT, r->port);
+    }
+  g_print ("Ready. Stop with Ctrl-C.\n");
+  fflush (stdout);
+}
+
+static gboolean
+on_signal (gpointer user_data)
+{
+  Daemon *d = user_data;
+  g_main_loop_quit (d->loop);
+  return G_SOURCE_CONTINUE;
+}
+
+int
+sw_app_run_headless (const SwAppOptions *options)
+{
+  Daemon d = { .options = options };
+  d.running = g_ptr_array_new_with_free_func ((GDestroyNotify) running_account_free);
+  d.config_path = options->config_path ? g_strdup (options->config_path) : sw_config_default_path ();
+  d.store_path = options->store_path ? g_strdup (options->store_path) : sw_store_default_path ();
+  g_autoptr (GError) error = NULL;
+  int status = 1;
+
+  d.config = sw_config_load (d.config_path, &error);
+  if (d.config == NULL && g_error_matches (error, SW_CONFIG_ERROR, SW_CONFIG_ERROR_NOT_FOUND))
+    {
+      g_clear_error (&error);
+      d.config = sw_config_new ();
+    }
+  if (d.config == NULL)
+    {
+      g_printerr ("spoofwatch: %s\n", error->message);
+      goto out;
+    }
+  /* The authserv-id must stay the same from run to run: keep a new one at once. */
+  if (sw_config_is_modified (d.config) && !sw_config_save (d.config, d.config_path, &error))
+    {
+      g_printerr ("spoofwatch: cannot write %s: %s\n", d.config_path, error->message);
+      goto out;
+    }
+
+  d.store = sw_store_open (d.store_path, &error);
+  if (d.store == NULL)
+    {
+      g_printerr ("spoofwatch: verdict store %s: %s\n", d.store_path, error->message);
+      goto out;
+    }
+
+  if (!start_accounts (&d, &error))
+    {
+      g_printerr ("spoofwatch: %s\n", error->message);
+      goto out;
+    }
+  if (d.running->len == 0)
+    {
+      if (options->no_demo || !sw_config_get_demo (d.config))
+        {
+          g_printerr ("spoofwatch: no account configured and the demo is off ([general] demo=false in %s):\n"
+                      "  add an account with spoofwatch --add-account NAME --upstream HOST:PORT --tls implicit\n",
+                      d.config_path);
+          goto out;
+        }
+      if (!start_demo (&d, &error))
+        {
+          g_printerr ("spoofwatch: demo mailbox: %s\n", error->message);
+          goto out;
+        }
+    }
+
+  d.loop = g_main_loop_new (NULL, FALSE);
+  guint sigint = g_unix_signal_add (SIGINT, on_signal, &d);
+  guint sigterm = g_unix_signal_add (SIGTERM, on_signal, &d);
+  print_screen (&d);
+  g_main_loop_run (d.loop);
+  g_source_remove (sigint);
+  g_source_remove (sigterm);
+  g_print ("Stopping.\n");
+  fflush (stdout);
+  status = 0;
+
+out:
+  daemon_clear (&d);
+  return status;
+}
