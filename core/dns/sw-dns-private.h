@@ -32,15 +32,21 @@ SwResolver *sw_resolver_alloc (const SwResolverClass *klass);
 /* A new answer with status @status, no records, dnssec UNKNOWN. Transfer full. */
 SwDnsAnswer *sw_dns_answer_new (const char *qname, guint16 qtype, SwDnsStatus status);
 
-/* Checks a query name (A-label form, optional trailing dot) and returns it in lower case
- * without the trailing dot, or NULL with SW_RESOLVER_ERROR_INVALID_NAME: empty name or
- * label, label over 63 octets, name over 253, space, control or non-ASCII octets, a
- * backslash. Underscores and other printable ASCII are kept. Transfer full. */
+/* Checks a query name in presentation format (A-label form, optional trailing dot; the
+ * RFC 1035 section 5.1 escapes "\DDD" and "\X" stand for one label octet) and returns its
+ * canonical form, or NULL with SW_RESOLVER_ERROR_INVALID_NAME: empty name or label, label
+ * over 63 octets, name over 253 (an escape counts as the one octet it stands for), an
+ * unescaped space, control or non-ASCII octet, a malformed escape. Canonical form: no
+ * trailing dot, ASCII letters in lower case, octets outside 0x21..0x7e and '.' and '\\'
+ * inside a label as \DDD, every other escape resolved (the form sw_dns_name_from_wire()
+ * writes): two names are the same DNS name exactly when their canonical forms are equal,
+ * and an unescaped '.' always separates labels. Transfer full. */
 char *sw_dns_name_normalize (const char *name, GError **error);
 
-/* Encodes a normalised (or any dotted, escape-free) name as an uncompressed wire name
- * into @out (at least SW_DNS_MAX_WIRE_NAME octets). Returns the length, 0 if the name
- * does not fit or has an empty or overlong label. "" is the root (one zero octet). */
+/* Encodes a name in presentation format (escapes allowed, e.g. as returned by
+ * sw_dns_name_normalize()) as an uncompressed wire name into @out (at least
+ * SW_DNS_MAX_WIRE_NAME octets). Returns the length, 0 if the name does not fit or has an
+ * empty or overlong label or a malformed escape. "" is the root (one zero octet). */
 gsize sw_dns_name_to_wire (const char *name, guint8 *out);
 
 /* Decodes an uncompressed wire name at @wire (at most @len octets) to text without

@@ -6,51 +6,111 @@
 
 #include <string.h>
 
+/* Reads one label octet of presentation-format text at *@p (RFC 1035 section 5.1: a
+ * plain printable character, "\X" for the character X, "\DDD" for a decimal octet) and
+ * advances *@p. Returns FALSE with @why set on a malformed escape or an unescaped space,
+ * control or non-ASCII octet. '.' is not read here (the caller splits labels). */
+static gboolean
+read_label_octet (const char **p, guint *octet_out, const char **why)
+{
+  const guchar *s = (const guchar *) *p;
+  if (s[0] != '\\')
+    {
+      if (s[0] <= 0x20 || s[0] >= 0x7f)
+        {
+          *why = "space, control or non-ASCII octet (A-label form expected; write other octets as \\DDD)";
+          return FALSE;
+        }
+      *octet_out = s[0];
+      *p += 1;
+      return TRUE;
+    }
+  if (g_ascii_isdigit (s[1]))
+    {
+      if (!g_ascii_isdigit (s[2]) || !g_ascii_isdigit (s[3]))
+        {
+          *why = "bad escape: \\DDD needs three digits";
+          return FALSE;
+        }
+      guint v = (guint) (s[1] - '0') * 100 + (guint) (s[2] - '0') * 10 + (guint) (s[3] - '0');
+      if (v > 255)
+        {
+          *why = "bad escape: \\DDD over 255";
+          return FALSE;
+        }
+      *octet_out = v;
+      *p += 4;
+      return TRUE;
+    }
+  if (s[1] < 0x20 || s[1] >= 0x7f)
+    {
+      *why = "bad escape: backslash at the end or before a control or non-ASCII octet";
+      return FALSE;
+    }
+  *octet_out = s[1];
+  *p += 2;
+  return TRUE;
+}
+
+/* Appends @octet in the canonical form of a label octet: printable ASCII other than '.'
+ * and '\\' as itself (letters in lower case), everything else as \DDD. */
+static void
+append_canonical_octet (GString *out, guint octet)
+{
+  if (octet <= 0x20 || octet >= 0x7f || octet == '.' || octet == '\\')
+    g_string_append_printf (out, "\\%03u", octet);
+  else
+    g_string_append_c (out, g_ascii_tolower ((char) octet));
+}
+
 char *
 sw_dns_name_normalize (const char *name, GError **error)
 {
   g_return_val_if_fail (name != NULL, NULL);
-  gsize len = strlen (name);
-  if (len > 0 && name[len - 1] == '.')
-    len--;
-  g_autofree char *safe = NULL;
+  g_autoptr (GString) out = g_string_new (NULL);
   const char *why = NULL;
-  if (len == 0)
+  const char *p = name;
+  gsize octets = 0; /* of the dotted name without trailing dot: labels and separators */
+  gsize label = 0;
+  if (*p == '\0' || strcmp (p, ".") == 0)
     why = "empty name";
-  else if (len > SW_MAX_DOMAIN_LENGTH)
-    why = "name longer than 253 octets";
-  else
+  while (why == NULL && *p != '\0')
     {
-      gsize label = 0;
-      for (gsize i = 0; i < len && why == NULL; i++)
+      if (*p == '.')
         {
-          guchar c = (guchar) name[i];
-          if (c == '.')
+          if (label == 0)
             {
-              if (label == 0)
-                why = "empty label";
-              label = 0;
+              why = "empty label";
+              break;
             }
-          else if (c <= 0x20 || c >= 0x7f)
-            why = "space, control or non-ASCII octet (A-label form expected)";
-          else if (c == '\\')
-            why = "backslash in name";
-          else if (++label > SW_MAX_LABEL_LENGTH)
-            why = "label longer than 63 octets";
+          p++;
+          if (*p == '\0')
+            break; /* trailing dot */
+          g_string_append_c (out, '.');
+          octets++;
+          label = 0;
+          continue;
         }
-      if (why == NULL && label == 0)
-        why = "empty label";
+      guint octet = 0;
+      if (!read_label_octet (&p, &octet, &why))
+        break;
+      if (++label > SW_MAX_LABEL_LENGTH)
+        why = "label longer than 63 octets";
+      else if (++octets > SW_MAX_DOMAIN_LENGTH)
+        why = "name longer than 253 octets";
+      else
+        append_canonical_octet (out, octet);
     }
   if (why != NULL)
     {
-      safe = g_strescape (name, NULL);
+      g_autofree char *safe = g_strescape (name, NULL);
       if (strlen (safe) > 80)
         safe[80] = '\0';
       g_set_error (error, SW_RESOLVER_ERROR, SW_RESOLVER_ERROR_INVALID_NAME, "invalid DNS name \"%s\": %s",
                    safe, why);
       return NULL;
     }
-  return g_ascii_strdown (name, (gssize) len);
+  return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
 gsize
@@ -60,14 +120,21 @@ sw_dns_name_to_wire (const char *name, guint8 *out)
   const char *p = name;
   while (*p != '\0')
     {
-      const char *dot = strchr (p, '.');
-      gsize n = dot ? (gsize) (dot - p) : strlen (p);
-      if (n == 0 || n > SW_MAX_LABEL_LENGTH || pos + 1 + n + 1 > SW_DNS_MAX_WIRE_NAME)
+      gsize len_at = pos++;
+      gsize n = 0;
+      while (*p != '\0' && *p != '.')
+        {
+          guint octet = 0;
+          const char *why = NULL;
+          if (!read_label_octet (&p, &octet, &why))
+            return 0;
+          if (++n > SW_MAX_LABEL_LENGTH || pos + 1 >= SW_DNS_MAX_WIRE_NAME)
+            return 0;
+          out[pos++] = (guint8) octet;
+        }
+      if (n == 0)
         return 0;
-      out[pos++] = (guint8) n;
-      memcpy (out + pos, p, n);
-      pos += n;
-      p += n;
+      out[len_at] = (guint8) n;
       if (*p == '.')
         {
           p++;
@@ -75,6 +142,8 @@ sw_dns_name_to_wire (const char *name, guint8 *out)
             break; /* trailing dot */
         }
     }
+  if (pos + 1 > SW_DNS_MAX_WIRE_NAME)
+    return 0;
   out[pos++] = 0;
   return pos;
 }

@@ -73,6 +73,7 @@ zone_node_new (void)
 
 typedef struct {
   GByteArray *bytes;      /* decoded (escapes resolved), NUL-terminated after the data */
+  GString    *raw;        /* the text as written, escapes unresolved (for names) */
   gboolean    quoted;
   gboolean    has_escape;
 } Token;
@@ -82,6 +83,8 @@ token_clear (gpointer data)
 {
   Token *t = data;
   g_clear_pointer (&t->bytes, g_byte_array_unref);
+  if (t->raw != NULL)
+    g_string_free (g_steal_pointer (&t->raw), TRUE);
 }
 
 static const char *
@@ -200,7 +203,7 @@ lex_record (Lexer *lx, GArray *tokens, gboolean *indented, guint *line_out, GErr
         }
       if (tokens->len == 0)
         *line_out = lx->line;
-      Token t = { g_byte_array_new (), FALSE, FALSE };
+      Token t = { g_byte_array_new (), g_string_new (NULL), FALSE, FALSE };
       g_array_append_val (tokens, t);
       Token *tok = &g_array_index (tokens, Token, tokens->len - 1);
       if (c == '"')
@@ -242,13 +245,16 @@ lex_record (Lexer *lx, GArray *tokens, gboolean *indented, guint *line_out, GErr
                 break;
               if (d == '\\')
                 {
+                  const char *escape_start = lx->p;
                   lx->p++;
                   tok->has_escape = TRUE;
                   if (!lex_escape (lx, tok->bytes, error))
                     return FALSE;
+                  g_string_append_len (tok->raw, escape_start, lx->p - escape_start);
                   continue;
                 }
               g_byte_array_append (tok->bytes, (const guint8 *) lx->p, 1);
+              g_string_append_c (tok->raw, d);
               lx->p++;
             }
         }
@@ -304,21 +310,46 @@ mark_from_name (const char *name)
   return MARK_NONE;
 }
 
-/* Resolves a name token against the origin; returns the normalised name. */
+/* TRUE if presentation-format @text ends with a '.' that is not escaped ("a." yes,
+ * "a\\." and "a\\046" no). */
+static gboolean
+ends_with_unescaped_dot (const char *text)
+{
+  gboolean dot = FALSE;
+  for (const char *p = text; *p != '\0';)
+    {
+      dot = FALSE;
+      if (*p == '\\')
+        {
+          p++;
+          if (g_ascii_isdigit (*p))
+            for (guint i = 0; i < 3 && *p != '\0'; i++)
+              p++;
+          else if (*p != '\0')
+            p++;
+          continue;
+        }
+      dot = *p == '.';
+      p++;
+    }
+  return dot;
+}
+
+/* Resolves a name token against the origin; returns the normalised name. Escapes
+ * ("\\DDD", "\\X") are kept for sw_dns_name_normalize(), which resolves them. */
 static char *
 parse_name (Parser *ps, const Token *tok, guint line, GError **error)
 {
-  const char *text = token_text (tok);
-  if (tok->quoted || tok->has_escape || strlen (text) != tok->bytes->len)
+  if (tok->quoted)
     {
-      syntax_error (error, line, "quotes and escapes are not supported in names");
+      syntax_error (error, line, "quotes are not supported in names");
       return NULL;
     }
+  const char *text = tok->raw->str;
   g_autofree char *absolute = NULL;
-  gsize len = strlen (text);
   if (strcmp (text, "@") == 0)
     absolute = g_strdup (ps->origin);
-  else if (len > 0 && text[len - 1] == '.')
+  else if (ends_with_unescaped_dot (text))
     absolute = g_strdup (text);
   else if (ps->origin[0] == '\0')
     absolute = g_strdup (text); /* no $ORIGIN: relative names are taken as absolute */
@@ -354,7 +385,7 @@ append_name_rdata (Parser *ps, GByteArray *rd, const Token *tok, guint line, GEr
 {
   /* "." (the root) is allowed as a target: the null MX of RFC 7505 is "MX 0 .". */
   g_autofree char *name = NULL;
-  if (!tok->quoted && strcmp (token_text (tok), ".") == 0)
+  if (!tok->quoted && strcmp (tok->raw->str, ".") == 0)
     name = g_strdup ("");
   else
     name = parse_name (ps, tok, line, error);
@@ -536,7 +567,7 @@ parse_directive (Parser *ps, GArray *tokens, guint line, GError **error)
           return FALSE;
         }
       const Token *t1 = &g_array_index (tokens, Token, 1);
-      if (strcmp (token_text (t1), ".") == 0)
+      if (strcmp (t1->raw->str, ".") == 0)
         {
           g_free (ps->origin);
           ps->origin = g_strdup ("");
@@ -572,7 +603,7 @@ parse_record (Parser *ps, GArray *tokens, gboolean indented, guint line, GError 
   g_autofree char *owner = NULL;
   const Token *t0 = &g_array_index (tokens, Token, 0);
 
-  if (!indented && !t0->quoted && token_text (t0)[0] == '$')
+  if (!indented && !t0->quoted && t0->raw->str[0] == '$')
     return parse_directive (ps, tokens, line, error);
 
   if (indented)

@@ -34,7 +34,8 @@ typedef enum {
 
 /* One answer. Owned by the caller of sw_resolver_query(); free with sw_dns_answer_free(). */
 typedef struct {
-  char          *qname;      /* the name asked for: lower case, no trailing dot */
+  char          *qname;      /* the name asked for, canonical: lower case, no trailing dot,
+                                label octets outside 0x21..0x7e, '.' and '\\' as \DDD */
   guint16        qtype;
   SwDnsStatus    status;
   guint32        ttl;        /* smallest TTL of the records (0 when none) */
@@ -114,13 +115,18 @@ SwResolver *sw_resolver_ref (SwResolver *resolver);
 void        sw_resolver_unref (SwResolver *resolver);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SwResolver, sw_resolver_unref)
 
-/* Looks up @name (A-label form, a trailing dot is allowed) with type @qtype. On TRUE,
+/* Looks up @name (A-label form, a trailing dot is allowed) with type @qtype. @name is
+ * in DNS presentation format (RFC 1035 section 5.1): "\DDD" (decimal, 000-255) and "\X"
+ * stand for one label octet, so "a\032b.example" asks for a label holding a space and
+ * "a\.b.example" for a label holding a dot; an unescaped '.' separates labels. On TRUE,
  * @answer_out holds the answer (transfer full), whatever its status. FALSE with @error
  * only when the query could not be made: SW_RESOLVER_ERROR_INVALID_NAME for an empty
- * name or label, a label over 63 or a name over 253 octets, space, control, non-ASCII
- * octets or a backslash (underscores and other printable ASCII are allowed), or qtype 0;
- * SW_RESOLVER_ERROR_SETUP when libunbound cannot start the query. Blocks at most the
- * resolver's timeout. Thread-safe. */
+ * name or label, a label over 63 or a name over 253 octets (an escape counts as one
+ * octet), an unescaped space, control or non-ASCII octet, a malformed escape (a lone
+ * backslash, "\DDD" over 255 or with fewer than three digits), or qtype 0;
+ * SW_RESOLVER_ERROR_SETUP when libunbound cannot start the query. Underscores and other
+ * printable ASCII are allowed as they are. Blocks at most the resolver's timeout.
+ * Thread-safe. */
 gboolean sw_resolver_query (SwResolver   *resolver,
                             const char   *name,
                             guint16       qtype,

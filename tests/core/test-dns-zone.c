@@ -298,7 +298,16 @@ test_syntax_errors (void)
     { "$TTL\n", "line 1: $TTL needs one TTL value" },
     { "$ORIGIN\n", "line 1: $ORIGIN needs one name" },
     { "a..example.com. A 192.0.2.1\n", "line 1: invalid DNS name" },
-    { "a\\.b.example.com. A 192.0.2.1\n", "line 1: quotes and escapes are not supported in names" },
+    { "\"quoted.example.com.\" A 192.0.2.1\n", "line 1: quotes are not supported in names" },
+    { "a.example.com. CNAME \"b.example.com.\"\n", "line 1: quotes are not supported in names" },
+    { "a\\1.example.com. A 192.0.2.1\n", "line 1: bad escape: \\DDD needs three digits" },
+    { "a\\256.example.com. A 192.0.2.1\n", "line 1: bad escape" },
+    { "a.example.com. PTR b\\25x.example.com.\n", "line 1: bad escape" },
+    { "x\\032\\032\\032\\032\\032\\032\\032\\032\\032\\032\\032\\032\\032\\032\\032\\032"
+      "\\032\\032\\032\\032\\032\\032\\032\\032\\032\\032\\032\\032\\032\\032\\032\\032"
+      "\\032\\032\\032\\032\\032\\032\\032\\032\\032\\032\\032\\032\\032\\032\\032\\032"
+      "\\032\\032\\032\\032\\032\\032\\032\\032\\032\\032\\032\\032\\032\\032\\032\\032"
+      ".example.com. A 192.0.2.1\n", "line 1: invalid DNS name" },
     { "a.example.com. CNAME b.example.com.\na.example.com. A 192.0.2.1\n", "line 2: CNAME and other data" },
     { "a.example.com. A 192.0.2.1\na.example.com. CNAME b.example.com.\n", "line 2: CNAME and other data" },
     { "a.example.com. CNAME b.example.com.\na.example.com. CNAME c.example.com.\n", "line 2: more than one CNAME" },
@@ -329,8 +338,20 @@ test_invalid_names (void)
   g_autofree char *name255 = g_strjoin (".", label63, label63, label63, label63, NULL);
   g_autofree char *name253 = g_strdup (name255 + 2);
   g_autofree char *label64name = g_strconcat (label64, ".example.com", NULL);
+  /* Escapes count as the one octet they stand for: 62 letters and one \DDD is a label
+   * of 63, one more is 64; the 253-octet name with its last letter written \097 still
+   * fits, one octet more does not. */
+  g_autofree char *label63esc = g_strconcat (label63 + 1, "\\032.example.com", NULL);
+  g_autofree char *label64esc = g_strconcat (label63, "\\032.example.com", NULL);
+  g_autofree char *name252 = g_strndup (name253, 252);
+  g_autofree char *name253esc = g_strconcat (name252, "\\097", NULL);
+  g_autofree char *name254esc = g_strconcat (name253, "\\097", NULL);
   const char *bad[] = { "", ".", "..", "a..b", ".example.com", "exa mple.com", "b\xc3\xbc" "cher.example",
-                        "a\\.b.example.com", "tab\t.example.com", label64name, name255 };
+                        "tab\t.example.com", label64name, name255,
+                        /* malformed escapes, and escapes that do not shorten a name */
+                        "a\\", "a\\1.example.com", "a\\25x.example.com", "a\\256.example.com",
+                        "a\\\t.example.com", "a\\\xc3\xbc.example.com", "x\\\\..example.com", label64esc,
+                        name254esc };
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
       g_autoptr (GError) error = NULL;
@@ -339,7 +360,9 @@ test_invalid_names (void)
           || !g_error_matches (error, SW_RESOLVER_ERROR, SW_RESOLVER_ERROR_INVALID_NAME) || a != NULL)
         g_error ("bad case %u accepted", i);
     }
-  const char *good[] = { "_spf.example.com", "example.com.", "%-free_.example.com", name253, "x" };
+  const char *good[] = { "_spf.example.com", "example.com.",   "%-free_.example.com", name253,      "x",
+                         "a\\.b.example.com", "a\\032b.example.com", "a\\ b.example.com", "\\000.example", label63esc,
+                         name253esc,          "a\\\\b.example.com", "\\..example.com" };
   for (guint i = 0; i < G_N_ELEMENTS (good); i++)
     {
       g_autoptr (GError) error = NULL;
@@ -348,6 +371,91 @@ test_invalid_names (void)
         g_error ("good case %u refused: %s", i, error->message);
     }
   g_assert_cmpuint (sw_resolver_get_query_count (r), ==, G_N_ELEMENTS (good));
+}
+
+/* Names with RFC 1035 escapes, in zone text and in queries: label octets are compared
+ * (letters without regard to case), "\DDD" and "\X" are the same octet, an escaped dot is
+ * part of a label. */
+static const char escaped_zone[] =
+  "$ORIGIN example.com.\n"
+  "a\\032b             TXT \"space\"\n"
+  "dot\\.inside        TXT \"dot\"\n"
+  "x.dot\\046inside    TXT \"below\"\n"
+  "\\065\\066C          A   192.0.2.1\n"
+  "back\\\\slash        TXT \"backslash\"\n"
+  "nul\\000byte        TXT \"nul\"\n"
+  "tail\\.             TXT \"escaped dot at the end: relative\"\n"
+  "ptr                PTR a\\ b\n"
+  "mx                 MX  10 dot\\.inside\n"
+  "alias              CNAME a\\032b\n"
+  "*.wild\\032card     TXT \"wildcard\"\n"
+  /* the name the RFC 7208 suite's macro-mania-in-domain test needs */
+  "macro%percent\\032\\032space%20url-space A 1.2.3.4\n"
+  "$ORIGIN sp\\032ace.example.net.\n"
+  "@                  TXT \"origin with an escape\"\n";
+
+static const QueryCase escaped_cases[] = {
+  { "a\\032b.example.com", SW_DNS_TYPE_TXT, SW_DNS_STATUS_OK, "space", -1 },
+  { "A\\032B.Example.COM.", SW_DNS_TYPE_TXT, SW_DNS_STATUS_OK, "space", -1 },
+  { "a\\ b.example.com", SW_DNS_TYPE_TXT, SW_DNS_STATUS_OK, "space", -1 },
+  { "a\\098.example.com", SW_DNS_TYPE_TXT, SW_DNS_STATUS_NXDOMAIN, "", -1 },
+  { "ab.example.com", SW_DNS_TYPE_TXT, SW_DNS_STATUS_NXDOMAIN, "", -1 },
+  { "dot\\.inside.example.com", SW_DNS_TYPE_TXT, SW_DNS_STATUS_OK, "dot", -1 },
+  { "dot\\046inside.example.com", SW_DNS_TYPE_TXT, SW_DNS_STATUS_OK, "dot", -1 },
+  { "dot.inside.example.com", SW_DNS_TYPE_TXT, SW_DNS_STATUS_NXDOMAIN, "", -1 },
+  { "inside.example.com", SW_DNS_TYPE_TXT, SW_DNS_STATUS_NXDOMAIN, "", -1 },
+  { "x.dot\\.inside.example.com", SW_DNS_TYPE_TXT, SW_DNS_STATUS_OK, "below", -1 },
+  { "abc.example.com", SW_DNS_TYPE_A, SW_DNS_STATUS_OK, "192.0.2.1", -1 },
+  { "\\097\\098\\099.example.com", SW_DNS_TYPE_A, SW_DNS_STATUS_OK, "192.0.2.1", -1 },
+  { "back\\\\slash.example.com", SW_DNS_TYPE_TXT, SW_DNS_STATUS_OK, "backslash", -1 },
+  { "back\\092slash.example.com", SW_DNS_TYPE_TXT, SW_DNS_STATUS_OK, "backslash", -1 },
+  { "nul\\000byte.example.com", SW_DNS_TYPE_TXT, SW_DNS_STATUS_OK, "nul", -1 },
+  { "nul.example.com", SW_DNS_TYPE_TXT, SW_DNS_STATUS_NXDOMAIN, "", -1 },
+  { "tail\\..example.com", SW_DNS_TYPE_TXT, SW_DNS_STATUS_OK, "escaped dot at the end: relative", -1 },
+  { "ptr.example.com", SW_DNS_TYPE_PTR, SW_DNS_STATUS_OK, "a\\032b.example.com", -1 },
+  { "mx.example.com", SW_DNS_TYPE_MX, SW_DNS_STATUS_OK, "10 dot\\046inside.example.com", -1 },
+  { "alias.example.com", SW_DNS_TYPE_TXT, SW_DNS_STATUS_OK, "space", -1 },
+  { "any.wild\\032card.example.com", SW_DNS_TYPE_TXT, SW_DNS_STATUS_OK, "wildcard", -1 },
+  { "any\\032thing.wild\\ card.example.com", SW_DNS_TYPE_TXT, SW_DNS_STATUS_OK, "wildcard", -1 },
+  { "any.wild.card.example.com", SW_DNS_TYPE_TXT, SW_DNS_STATUS_NXDOMAIN, "", -1 },
+  { "macro%percent\\032\\032space%20url-space.example.com", SW_DNS_TYPE_A, SW_DNS_STATUS_OK, "1.2.3.4", -1 },
+  { "sp\\032ace.example.net", SW_DNS_TYPE_TXT, SW_DNS_STATUS_OK, "origin with an escape", -1 },
+};
+
+static void
+test_escaped_names (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SwResolver) r = sw_resolver_new_zone_text (escaped_zone, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (escaped_cases); i++)
+    {
+      const QueryCase *c = &escaped_cases[i];
+      g_autoptr (SwDnsAnswer) a = NULL;
+      if (!sw_resolver_query (r, c->name, c->qtype, &a, &error))
+        g_error ("case %u (%s): %s", i, c->name, error->message);
+      g_autofree char *got = render_sorted (a);
+      if (a->status != c->status || g_strcmp0 (got, c->data) != 0)
+        g_error ("case %u (%s/%u): got %s \"%s\", want %s \"%s\"", i, c->name, c->qtype,
+                 sw_dns_status_to_string (a->status), got, sw_dns_status_to_string (c->status), c->data);
+    }
+
+  /* The answer names the query in canonical form; on the wire the label holds the octets. */
+  g_autoptr (SwDnsAnswer) a = NULL;
+  g_assert_true (sw_resolver_query (r, "A\\ B.Example.COM.", SW_DNS_TYPE_TXT, &a, &error));
+  g_assert_cmpstr (a->qname, ==, "a\\032b.example.com");
+  guint8 buf[512];
+  gsize len = 0;
+  g_assert_true (sw_dns_answer_to_wire (a, 7, buf, sizeof buf, &len));
+  static const guint8 qname_wire[] = "\003a b\007example\003com";
+  g_assert_cmpuint (len, >, 12 + sizeof qname_wire);
+  g_assert_cmpmem (buf + 12, sizeof qname_wire, qname_wire, sizeof qname_wire);
+  g_clear_pointer (&a, sw_dns_answer_free);
+  g_assert_true (sw_resolver_query (r, "dot\\.inside.example.com", SW_DNS_TYPE_TXT, &a, &error));
+  g_assert_cmpstr (a->qname, ==, "dot\\046inside.example.com");
+  g_assert_true (sw_dns_answer_to_wire (a, 8, buf, sizeof buf, &len));
+  static const guint8 dot_wire[] = "\012dot.inside\007example\003com";
+  g_assert_cmpmem (buf + 12, sizeof dot_wire, dot_wire, sizeof dot_wire);
 }
 
 static void
@@ -538,6 +646,7 @@ main (int argc, char **argv)
   g_test_add_func ("/core/dns/zone/answer-cap", test_answer_cap);
   g_test_add_func ("/core/dns/zone/syntax-errors", test_syntax_errors);
   g_test_add_func ("/core/dns/zone/invalid-names", test_invalid_names);
+  g_test_add_func ("/core/dns/zone/escaped-names", test_escaped_names);
   g_test_add_func ("/core/dns/zone/threads", test_threads);
   g_test_add_func ("/core/dns/zone/size-cap", test_size_cap);
   g_test_add_func ("/core/dns/answer/status-names", test_status_names);
