@@ -68,4 +68,43 @@ gboolean sw_dkim_dns_install (SwDkimDns *dns, void *lib);
  * DNSSEC state of its answer. */
 SwDkimDnsOutcome sw_dkim_dns_get_outcome (SwDkimDns *dns, const char *qname, SwDnssecState *dnssec_out);
 
+/* ---- sw-dkim-body.c: body canonicalisation and body hash ---- */
+
+typedef enum
+{
+  SW_DKIM_CANON_SIMPLE = 0,
+  SW_DKIM_CANON_RELAXED,
+} SwDkimCanon;
+
+typedef enum
+{
+  SW_DKIM_HASH_SHA1 = 0,
+  SW_DKIM_HASH_SHA256,
+} SwDkimHash;
+
+typedef struct
+{
+  guint8 digest[32];
+  gsize digest_len;
+  guint64 canon_len; /* octets of the whole canonical body */
+  guint64 hashed;    /* octets hashed: canon_len, or l= if that is smaller */
+} SwDkimBodyHash;
+
+/* The canonical form of @body (@len octets, the message's body after the empty line, as
+ * sw_dkim_message_init() left it), exactly as libopendkim 2.11 with FIXCRLF computes it
+ * (see sw-dkim-body.c). Never fails. Transfer full. Thread-safe. */
+GByteArray *sw_dkim_body_canonicalize (const guint8 *body, gsize len, SwDkimCanon canon);
+
+/* The @hash of the first @limit octets (-1: all) of the canonical form of @body, into
+ * @out. FALSE only if OpenSSL fails. Thread-safe. */
+gboolean sw_dkim_body_hash (const guint8 *body, gsize len, SwDkimCanon canon, SwDkimHash hash, gint64 limit,
+                            SwDkimBodyHash *out);
+
+/* ---- sw-dkim.c: testing hooks ---- */
+
+/* TRUE: let libopendkim canonicalise and hash the body itself (the slow path, used
+ * otherwise only for signatures our own body hash cannot stand in for), so that tests can
+ * compare both paths. Set before the verifier is shared. */
+void sw_dkim_verifier_set_library_body (SwDkimVerifier *v, gboolean library_body);
+
 G_END_DECLS

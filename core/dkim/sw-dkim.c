@@ -13,7 +13,17 @@
  *
  * Key size and rsa-sha1 (RFC 8301) are judged here too: libopendkim's MINKEYBITS is set
  * to 1 so that a small key still gets its crypto checked and the reason can say whether
- * the signature was otherwise good. */
+ * the signature was otherwise good.
+ *
+ * Body: libopendkim parses the signatures, fetches the keys, canonicalises the header
+ * and checks the RSA/Ed25519 signature, all in dkim_eoh(). Its body canonicalisation
+ * (dkim_body(), dkim_eom()) works one octet at a time and took most of the time, so the
+ * body is not given to it: sw-dkim-body.c computes the body hash (the same octets
+ * libopendkim would hash), and emulate_eom() applies to each signature what dkim_eom()
+ * would have done (l= longer than the body, the bh= comparison, the flags and error
+ * codes that follow), from the state dkim_eoh() left. Anything outside that emulation
+ * (a conditional signature, an unexpected state) makes the message go through
+ * libopendkim's own body path, as does SwDkimVerifier.library_body (tests). */
 #include "sw-dkim-private.h"
 #include "sw-domain.h"
 #include "sw-limits.h"
@@ -38,7 +48,19 @@ struct _SwDkimVerifier
   SwResolver *resolver;
   SwDkimOptions options;
   DKIM_LIB *anchor; /* proves libopendkim works; keeps its OpenSSL set-up alive */
+  gboolean library_body; /* TRUE: libopendkim hashes the body itself (tests) */
 };
+
+/* A signature's state as dkim_eom() leaves it: DKIM_SIGFLAG_*, DKIM_SIGERROR_*,
+ * DKIM_SIGBH_*. */
+typedef struct
+{
+  unsigned int flags;
+  int err;
+  int bh;
+} SigState;
+
+#define SIG_STATE_CHECK(st) (((st)->flags & DKIM_SIGFLAG_PASSED) != 0 && (st)->bh == DKIM_SIGBH_MATCH)
 
 /* What one verification call keeps around. */
 typedef struct
@@ -155,6 +177,13 @@ SwDkimVerifier *
 sw_dkim_verifier_new (SwResolver *resolver, GError **error)
 {
   return sw_dkim_verifier_new_full (resolver, NULL, error);
+}
+
+void
+sw_dkim_verifier_set_library_body (SwDkimVerifier *v, gboolean library_body)
+{
+  g_return_if_fail (v != NULL);
+  v->library_body = library_body;
 }
 
 void
@@ -397,7 +426,7 @@ tag (DKIM_SIGINFO *sig, const char *name)
 
 /* Translates one libopendkim signature into our result. */
 static SwDkimSignature *
-judge_signature (const Job *job, DKIM *dkim, DKIM_SIGINFO *sig, SwDkimDns *dns)
+judge_signature (const Job *job, DKIM *dkim, DKIM_SIGINFO *sig, SwDkimDns *dns, const SigState *st)
 {
   (void)dkim;
   SwDkimSignature *s = g_new0 (SwDkimSignature, 1);
@@ -443,7 +472,7 @@ judge_signature (const Job *job, DKIM *dkim, DKIM_SIGINFO *sig, SwDkimDns *dns)
       s->header_b = safe_text (b8);
     }
 
-  unsigned int flags = dkim_sig_getflags (sig);
+  unsigned int flags = st->flags;
   unsigned int bits = 0;
   if (dkim_sig_getkeysize (sig, &bits) == DKIM_STAT_OK)
     s->key_bits = bits;
@@ -455,7 +484,7 @@ judge_signature (const Job *job, DKIM *dkim, DKIM_SIGINFO *sig, SwDkimDns *dns)
       outcome = sw_dkim_dns_get_outcome (dns, qname, &s->dnssec);
     }
 
-  int err = dkim_sig_geterror (sig);
+  int err = st->err;
   const char *why = lookup_reason (syntax_reasons, G_N_ELEMENTS (syntax_reasons), err);
   if (why != NULL)
     {
@@ -494,9 +523,9 @@ judge_signature (const Job *job, DKIM *dkim, DKIM_SIGINFO *sig, SwDkimDns *dns)
   if (alg == DKIM_SIGN_ED25519SHA256 && s->key_bits == 0)
     s->key_bits = 256; /* libopendkim counts RSA key bits only; Ed25519 keys are 256 bits */
 
-  if (!DKIM_SIG_CHECK (sig) || (err != DKIM_SIGERROR_OK && err != DKIM_SIGERROR_UNKNOWN))
+  if (!SIG_STATE_CHECK (st) || (err != DKIM_SIGERROR_OK && err != DKIM_SIGERROR_UNKNOWN))
     {
-      if ((flags & DKIM_SIGFLAG_PASSED) != 0 && dkim_sig_getbh (sig) == DKIM_SIGBH_MISMATCH)
+      if ((flags & DKIM_SIGFLAG_PASSED) != 0 && st->bh == DKIM_SIGBH_MISMATCH)
         set_verdict (s, SW_AUTH_FAIL, g_strdup ("body hash mismatch"));
       else if (err == DKIM_SIGERROR_BADSIG || err == DKIM_SIGERROR_OK || err == DKIM_SIGERROR_UNKNOWN)
         set_verdict (s, SW_AUTH_FAIL, g_strdup ("signature did not verify"));
@@ -554,9 +583,121 @@ judge_unprocessed (const Job *job, SwDkimResults *r, SwAuthResult result, const 
 
 /* ---- verification ---- */
 
-static gboolean
-run_library (Job *job, SwDkimResults *r, GError **error)
+/* Body hashes of one message, one per distinct (canonicalisation, hash, l=). */
+typedef struct
 {
+  SwDkimCanon canon;
+  SwDkimHash hash;
+  gint64 limit;
+  gboolean ok;
+  SwDkimBodyHash h;
+} BodyHash;
+
+static const BodyHash *
+get_body_hash (const Job *job, GArray *cache, SwDkimCanon canon, SwDkimHash hash, gint64 limit)
+{
+  for (guint i = 0; i < cache->len; i++)
+    {
+      const BodyHash *e = &g_array_index (cache, BodyHash, i);
+      if (e->canon == canon && e->hash == hash && e->limit == limit)
+        return e;
+    }
+  BodyHash e = { canon, hash, limit, FALSE, { { 0 }, 0, 0, 0 } };
+  const guint8 *data = job->msg.data->data;
+  e.ok = sw_dkim_body_hash (data + job->msg.body_offset, job->msg.data->len - job->msg.body_offset, canon,
+                            hash, limit, &e.h);
+  g_array_append_val (cache, e);
+  return &g_array_index (cache, BodyHash, cache->len - 1);
+}
+
+/* What dkim_eom() would make of @sig, from the state dkim_eoh() left it in
+ * (libopendkim/dkim.c, dkim_eom_verify() and the body part of dkim_sig_process()):
+ *   1. l= given and the canonical body shorter: error TOOLARGE_L, whatever it was;
+ *   2. no error yet and the header signature verified (PASSED): bh= is compared with the
+ *      body hash: MATCH, or MISMATCH with error BADSIG; no error then becomes OK;
+ *   3. error OK, not Ed25519, fewer key bits than MINKEYBITS (1): KEYTOOSMALL.
+ * FALSE when @sig is in a state this does not cover (then libopendkim must do it). */
+static gboolean
+emulate_eom (const Job *job, DKIM *dkim, DKIM_SIGINFO *sig, GArray *cache, SigState *st)
+{
+  st->flags = dkim_sig_getflags (sig);
+  st->err = dkim_sig_geterror (sig);
+  st->bh = dkim_sig_getbh (sig);
+  if ((st->flags & DKIM_SIGFLAG_IGNORE) != 0)
+    return TRUE;
+  if (st->bh != DKIM_SIGBH_UNTESTED || dkim_sig_gettagvalue (sig, FALSE, (u_char *)"!cd") != NULL)
+    return FALSE; /* conditional signatures (an experimental draft) are libopendkim's */
+
+  dkim_alg_t alg = DKIM_SIGN_UNKNOWN;
+  (void)dkim_sig_getsignalg (sig, &alg);
+  ssize_t signlen = -1;
+  if (dkim_sig_getcanonlen (dkim, sig, NULL, NULL, &signlen) == DKIM_STAT_OK)
+    {
+      /* the signature got a body canonicalisation in libopendkim */
+      dkim_canon_t hc = DKIM_CANON_UNKNOWN, bc = DKIM_CANON_UNKNOWN;
+      SwDkimCanon canon;
+      SwDkimHash hash;
+      if (signlen < -1 || dkim_sig_getcanons (sig, &hc, &bc) != DKIM_STAT_OK)
+        return FALSE;
+      if (bc == DKIM_CANON_SIMPLE)
+        canon = SW_DKIM_CANON_SIMPLE;
+      else if (bc == DKIM_CANON_RELAXED)
+        canon = SW_DKIM_CANON_RELAXED;
+      else
+        return FALSE;
+      if (alg == DKIM_SIGN_RSASHA1)
+        hash = SW_DKIM_HASH_SHA1;
+      else if (alg == DKIM_SIGN_RSASHA256 || alg == DKIM_SIGN_ED25519SHA256)
+        hash = SW_DKIM_HASH_SHA256;
+      else
+        return FALSE;
+      const BodyHash *bh = get_body_hash (job, cache, canon, hash, (gint64)signlen);
+      if (!bh->ok)
+        return FALSE;
+      if (signlen != -1 && bh->h.hashed < (guint64)signlen)
+        st->err = DKIM_SIGERROR_TOOLARGE_L;
+      if (st->err == DKIM_SIGERROR_UNKNOWN)
+        {
+          if ((st->flags & DKIM_SIGFLAG_PROCESSED) == 0)
+            return FALSE;
+          if ((st->flags & DKIM_SIGFLAG_PASSED) != 0)
+            {
+              const char *want = (const char *)dkim_sig_gettagvalue (sig, FALSE, (u_char *)"bh");
+              if (want == NULL)
+                return FALSE;
+              g_autofree char *got = g_base64_encode (bh->h.digest, bh->h.digest_len);
+              if (strcmp (want, got) == 0)
+                st->bh = DKIM_SIGBH_MATCH;
+              else
+                {
+                  st->err = DKIM_SIGERROR_BADSIG;
+                  st->bh = DKIM_SIGBH_MISMATCH;
+                }
+            }
+          if (st->err == DKIM_SIGERROR_UNKNOWN && st->bh != DKIM_SIGBH_UNTESTED)
+            st->err = DKIM_SIGERROR_OK;
+        }
+    }
+  else if (st->err == DKIM_SIGERROR_UNKNOWN)
+    return FALSE; /* no body canonicalisation but no error either: not expected */
+
+  unsigned int bits = 0;
+  if (st->err == DKIM_SIGERROR_OK && alg != DKIM_SIGN_ED25519SHA256
+      && (dkim_sig_getkeysize (sig, &bits) != DKIM_STAT_OK || bits < 1))
+    {
+      st->err = DKIM_SIGERROR_KEYTOOSMALL;
+      st->flags &= ~(unsigned int)DKIM_SIGFLAG_PASSED;
+    }
+  return TRUE;
+}
+
+/* One pass over the message. With @library_body libopendkim gets the body and judges
+ * it; otherwise emulate_eom() does, and *@redo is set when it cannot (then @r is left
+ * untouched and the caller runs again with @library_body). */
+static gboolean
+run_library (Job *job, SwDkimResults *r, gboolean library_body, gboolean *redo, GError **error)
+{
+  *redo = FALSE;
   g_autoptr (SwDkimDns) dns = sw_dkim_dns_new (job->v->resolver, SW_MAX_DNS_QUERIES_PER_MESSAGE);
   DKIM_LIB *lib = new_lib (choose_drift (job), dns, error);
   if (lib == NULL)
@@ -603,6 +744,31 @@ run_library (Job *job, SwDkimResults *r, GError **error)
       else
         judge_unprocessed (job, r, SW_AUTH_NEUTRAL, reason);
     }
+  else if (!library_body)
+    {
+      DKIM_SIGINFO **sigs = NULL;
+      int nsigs = 0;
+      g_autoptr (GArray) states = g_array_new (FALSE, FALSE, sizeof (SigState));
+      g_autoptr (GArray) cache = g_array_new (FALSE, FALSE, sizeof (BodyHash));
+      if (dkim_getsiglist (dkim, &sigs, &nsigs) == DKIM_STAT_OK && sigs != NULL)
+        for (int i = 0; i < nsigs && !*redo; i++)
+          {
+            SigState st;
+            *redo = !emulate_eom (job, dkim, sigs[i], cache, &st);
+            g_array_append_val (states, st);
+          }
+      if (!*redo)
+        for (int i = 0; i < nsigs; i++)
+          {
+            const SigState *st = &g_array_index (states, SigState, i);
+            if ((st->flags & DKIM_SIGFLAG_IGNORE) != 0)
+              {
+                r->n_not_verified++;
+                continue;
+              }
+            g_ptr_array_add (r->signatures, judge_signature (job, dkim, sigs[i], dns, st));
+          }
+    }
   else
     {
       gsize body_len = job->msg.data->len - job->msg.body_offset;
@@ -627,12 +793,13 @@ run_library (Job *job, SwDkimResults *r, GError **error)
           if (dkim_getsiglist (dkim, &sigs, &nsigs) == DKIM_STAT_OK && sigs != NULL)
             for (int i = 0; i < nsigs; i++)
               {
-                if ((dkim_sig_getflags (sigs[i]) & DKIM_SIGFLAG_IGNORE) != 0)
+                SigState st = { dkim_sig_getflags (sigs[i]), dkim_sig_geterror (sigs[i]), dkim_sig_getbh (sigs[i]) };
+                if ((st.flags & DKIM_SIGFLAG_IGNORE) != 0)
                   {
                     r->n_not_verified++;
                     continue;
                   }
-                g_ptr_array_add (r->signatures, judge_signature (job, dkim, sigs[i], dns));
+                g_ptr_array_add (r->signatures, judge_signature (job, dkim, sigs[i], dns, &st));
               }
         }
     }
@@ -679,7 +846,12 @@ sw_dkim_verify (SwDkimVerifier *v, GBytes *message, gint64 verify_time, SwDkimRe
   if (job.msg.over_limit)
     judge_unprocessed (&job, r, SW_AUTH_PERMERROR, "message header exceeds Spoofwatch's limits");
   else if (job.sig_fields->len > 0)
-    ok = run_library (&job, r, error);
+    {
+      gboolean redo = FALSE;
+      ok = run_library (&job, r, v->library_body, &redo, error);
+      if (ok && redo)
+        ok = run_library (&job, r, TRUE, &redo, error);
+    }
 
   g_ptr_array_unref (job.sig_fields);
   sw_dkim_message_clear (&job.msg);

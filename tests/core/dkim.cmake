@@ -7,3 +7,13 @@ if(TARGET sw-dkim)
     ENV "LSAN_OPTIONS=suppressions=${PROJECT_SOURCE_DIR}/tests/data/dkim/lsan-signing.supp:fast_unwind_on_malloc=0:print_suppressions=0"
     TIMEOUT 300)
 endif()
+
+# core/dkim's own body canonicalisation and body hash, checked against libopendkim's
+# signer and its verification path (test-dkim-body.c).
+if(TARGET sw-dkim)
+  sw_add_test(test-dkim-body
+    SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-dkim-body.c
+    LIBS sw-dkim PkgConfig::OPENDKIM
+    ENV "LSAN_OPTIONS=suppressions=${PROJECT_SOURCE_DIR}/tests/data/dkim/lsan-signing.supp:fast_unwind_on_malloc=0:print_suppressions=0"
+    TIMEOUT 300)
+endif()
