@@ -17,6 +17,10 @@ typedef struct {
   gsize         max_message;    /* SW_POP3_MAX_MESSAGE; tests may lower it */
 } SwPop3Settings;
 
+/* Lowers the message cap (SW_POP3_MAX_MESSAGE) of a proxy not started yet: for the test of
+ * that cap only. */
+void sw_pop3_proxy_set_max_message (SwPop3Proxy *proxy, gsize max_message);
+
 /* ---- pop3-io.c: line reading on a GBufferedInputStream ---- */
 
 /* Reads one line ending in LF (CRLF or bare LF) from @in, at most @max bytes including

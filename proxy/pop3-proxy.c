@@ -62,14 +62,17 @@ sw_pop3_proxy_new (const SwPop3ProxyConfig *config, GError **error)
   st->spool_dir = g_strdup (config->spool_dir ? config->spool_dir : g_get_tmp_dir ());
   st->memory_limit = config->memory_limit ? config->memory_limit : SW_POP3_DEFAULT_MEMORY_LIMIT;
   st->max_message = SW_POP3_MAX_MESSAGE;
-  const char *max = g_getenv ("SW_POP3_TEST_MAX_MESSAGE"); /* tests of the cap only */
-  guint64 v = 0;
-  if (max != NULL && g_ascii_string_to_unsigned (max, 10, 1, SW_POP3_MAX_MESSAGE, &v, NULL))
-    st->max_message = (gsize) v;
   proxy->sessions = g_ptr_array_new_with_free_func ((GDestroyNotify) sw_pop3_session_unref);
   g_mutex_init (&proxy->lock);
   g_cond_init (&proxy->cond);
   return proxy;
+}
+
+void
+sw_pop3_proxy_set_max_message (SwPop3Proxy *proxy, gsize max_message)
+{
+  g_return_if_fail (proxy->thread == NULL && max_message > 0 && max_message <= SW_POP3_MAX_MESSAGE);
+  proxy->settings.max_message = max_message;
 }
 
 static void
@@ -129,7 +132,7 @@ bind_service (guint16 port, guint16 *bound, GError **error)
               g_propagate_error (error, g_steal_pointer (&e6));
               return NULL;
             }
-          g_warning ("POP3 proxy: not listening on [::1]:%u: %s", p, e6->message);
+          g_message ("POP3 proxy: not listening on [::1]:%u: %s", p, e6->message);
         }
       *bound = p;
       return g_steal_pointer (&service);

@@ -157,8 +157,10 @@ sw_pop3_session_close (SwPop3Session *s)
   g_io_stream_close_async (G_IO_STREAM (s->client), G_PRIORITY_DEFAULT, NULL, NULL, NULL);
   if (s->upstream != NULL)
     g_io_stream_close_async (s->upstream->stream, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
-  g_idle_add_full (G_PRIORITY_DEFAULT, closed_idle, sw_pop3_session_ref (s),
-                   (GDestroyNotify) sw_pop3_session_unref);
+  /* in the proxy thread's context (g_idle_add would use the global default context) */
+  g_autoptr (GSource) idle = g_idle_source_new ();
+  g_source_set_callback (idle, closed_idle, sw_pop3_session_ref (s), (GDestroyNotify) sw_pop3_session_unref);
+  g_source_attach (idle, g_main_context_get_thread_default ());
 }
 
 /* ---- writing ---- */
@@ -562,7 +564,7 @@ verify_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
       if (!j->top || j->uidl != NULL)
         rec = sw_store_find (st->store, st->account, j->uidl, j->top ? NULL : j->hash, &error);
       if (error != NULL)
-        g_warning ("%s: verdict store lookup failed: %s", st->account, error->message);
+        g_message ("%s: verdict store lookup failed: %s", st->account, error->message);
       if (rec != NULL && rec->added_headers != NULL)
         {
           j->head = apply_stored (head, rec->added_headers, authserv_id);
@@ -586,7 +588,7 @@ verify_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
       g_autoptr (GError) error = NULL;
       if (!sw_verifier_verify (st->verifier, j->content, NULL, &result, &error))
         {
-          g_warning ("%s: verification could not run, delivering with temperror: %s", st->account, error->message);
+          g_message ("%s: verification could not run, delivering with temperror: %s", st->account, error->message);
           result = sw_verify_result_new_error (SW_VERDICT_TEMPERROR, error->message);
         }
     }
@@ -616,7 +618,7 @@ verify_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
       };
       g_autoptr (GError) error = NULL;
       if (!sw_store_put (st->store, &rec, NULL, &error))
-        g_warning ("%s: cannot store the verdict: %s", st->account, error->message);
+        g_message ("%s: cannot store the verdict: %s", st->account, error->message);
     }
 #endif
 }
@@ -700,7 +702,7 @@ message_complete (SwPop3Session *s)
   g_autoptr (GBytes) content = sw_pop3_message_get_bytes (s->message, &error);
   if (content == NULL)
     {
-      g_warning ("%s#%u: cannot read the held message back: %s", s->settings->account, s->id, error->message);
+      g_message ("%s#%u: cannot read the held message back: %s", s->settings->account, s->id, error->message);
       session_fail (s, "-ERR [SYS/TEMP] Spoofwatch: cannot hold the message (spool file)\r\n");
       return;
     }
@@ -728,7 +730,7 @@ message_filled (GObject *source, GAsyncResult *res, gpointer user_data)
     ;
   else if (n <= 0)
     {
-      g_warning ("%s#%u: the server closed the connection mid-message%s%s", s->settings->account, s->id,
+      g_message ("%s#%u: the server closed the connection mid-message%s%s", s->settings->account, s->id,
                  error ? ": " : "", error ? error->message : "");
       /* never +OK with a truncated message */
       session_fail (s, "-ERR [SYS/TEMP] Spoofwatch: the server closed the connection in the middle of the "
@@ -760,11 +762,11 @@ message_data_step (SwPop3Session *s)
         {
           if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE))
             {
-              g_warning ("%s#%u: cannot hold the message: %s", s->settings->account, s->id, error->message);
+              g_message ("%s#%u: cannot hold the message: %s", s->settings->account, s->id, error->message);
               session_fail (s, "-ERR [SYS/TEMP] Spoofwatch: cannot hold the message (spool file)\r\n");
               return;
             }
-          g_warning ("%s#%u: %s: not delivered through the proxy", s->settings->account, s->id, error->message);
+          g_message ("%s#%u: %s: not delivered through the proxy", s->settings->account, s->id, error->message);
           s->message_too_big = TRUE;
           sw_pop3_message_discard (s->message);
         }
@@ -940,7 +942,7 @@ upstream_connected (GObject *source, GAsyncResult *res, gpointer user_data)
     sw_pop3_upstream_free (up);
   else if (up == NULL)
     {
-      g_warning ("%s#%u: %s", s->settings->account, s->id, error->message);
+      g_message ("%s#%u: %s", s->settings->account, s->id, error->message);
       g_autofree char *safe = sw_sanitize_for_log (error->message, -1, 400);
       g_autofree char *text = g_strdup_printf ("-ERR [SYS/TEMP] Spoofwatch: %s\r\n", safe);
       session_fail (s, text);

@@ -139,7 +139,8 @@ handshake_done (GObject *source, GAsyncResult *res, gpointer user_data)
       return_upstream (task);
       return;
     }
-  sw_pop3_read_line_async (d->in, SW_POP3_MAX_LINE, g_task_get_cancellable (task), greeting_read,
+  GCancellable *cancel = g_task_get_cancellable (task);
+  sw_pop3_read_line_async (d->in, SW_POP3_MAX_LINE, cancel, greeting_read,
                            g_steal_pointer (&task));
 }
 
@@ -189,8 +190,9 @@ greeting_read (GObject *source, GAsyncResult *res, gpointer user_data)
   if (d->settings->tls_mode == SW_TLS_STARTTLS && !G_IS_TLS_CONNECTION (d->stream))
     {
       static const char stls[] = "STLS\r\n";
+      GCancellable *cancel = g_task_get_cancellable (task);
       g_output_stream_write_all_async (g_io_stream_get_output_stream (d->stream), stls, sizeof stls - 1,
-                                       G_PRIORITY_DEFAULT, g_task_get_cancellable (task), stls_written,
+                                       G_PRIORITY_DEFAULT, cancel, stls_written,
                                        g_steal_pointer (&task));
       return;
     }
@@ -209,7 +211,8 @@ stls_written (GObject *source, GAsyncResult *res, gpointer user_data)
                                d->settings->upstream_host, error->message);
       return;
     }
-  sw_pop3_read_line_async (d->in, SW_POP3_MAX_LINE, g_task_get_cancellable (task), stls_reply_read,
+  GCancellable *cancel = g_task_get_cancellable (task);
+  sw_pop3_read_line_async (d->in, SW_POP3_MAX_LINE, cancel, stls_reply_read,
                            g_steal_pointer (&task));
 }
 
@@ -284,7 +287,8 @@ connected (GObject *source, GAsyncResult *res, gpointer user_data)
     default:
       g_assert_not_reached ();
     }
-  sw_pop3_read_line_async (d->in, SW_POP3_MAX_LINE, g_task_get_cancellable (task), greeting_read,
+  GCancellable *cancel = g_task_get_cancellable (task);
+  sw_pop3_read_line_async (d->in, SW_POP3_MAX_LINE, cancel, greeting_read,
                            g_steal_pointer (&task));
 }
 

@@ -1,0 +1,463 @@
+#define G_LOG_DOMAIN "sw-test-proxy"
+/* Transcript tests of the POP3 proxy (proxy/).
+ *
+ * Each tests/data/proxy/NAME.txt is played by a scripted fake upstream on loopback (its
+ * own thread, blocking sockets) and by a scripted client (the test's thread), with the
+ * proxy in between (plain text to the loopback upstream). Lines:
+ *   S: text    the upstream sends text CRLF; the client must receive exactly the same
+ *   S> text    the upstream sends it; the client must not see it (filtered or replaced)
+ *   R: text    the client must receive exactly text CRLF (what replaced an S> line)
+ *   R^ text    the client must receive a line starting with text
+ *   C: text    the client sends text CRLF; the upstream must receive exactly that
+ *   C> text    the client sends it; the upstream must not see it (answered by the proxy)
+ *   H: verdict the client must receive our header block: Authentication-Results with our
+ *              authserv-id (folded lines allowed), then X-Spoofwatch-Verdict: verdict
+ *   G: n       the upstream sends a generated n-byte body (every 10th line starting with
+ *              '.', stuffed); the client must receive the same stuffed lines (G> n: the
+ *              client sees nothing of it)
+ *   L: n       the client sends a command line of n bytes
+ *   CLOSE      the upstream closes the connection
+ *   EOF        the client must see the connection closed
+ *   @secret x        x must not appear in the proxy's logs (which must log something)
+ *   @expect-log x    x must appear in the proxy's logs
+ *   @memory-limit n  the proxy's memory_limit
+ *   @max-message n   the proxy's message cap (sw_pop3_proxy_set_max_message)
+ * A failing line is reported with the transcript's name and line number. */
+#include "pop3-private.h"
+#include "sw-resolver.h"
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define AUTHSERV_ID "spoofwatch.test"
+#define IO_TIMEOUT_S 20
+
+typedef struct {
+  char  op[8];
+  char *arg;
+  guint lineno;
+} Op;
+
+static void
+op_clear (Op *op)
+{
+  g_free (op->arg);
+}
+
+typedef struct {
+  char       *name;
+  GArray     *ops; /* Op */
+  GPtrArray  *secrets;
+  GPtrArray  *expect_logs;
+  gsize       memory_limit;
+  gsize       max_message;
+} Transcript;
+
+static void
+transcript_free (Transcript *t)
+{
+  g_free (t->name);
+  g_array_unref (t->ops);
+  g_ptr_array_unref (t->secrets);
+  g_ptr_array_unref (t->expect_logs);
+  g_free (t);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Transcript, transcript_free)
+
+static Transcript *
+transcript_load (const char *name)
+{
+  g_autofree char *file = g_strdup_printf ("%s.txt", name);
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "proxy", file, NULL);
+  g_autofree char *text = NULL;
+  g_autoptr (GError) error = NULL;
+  if (!g_file_get_contents (path, &text, NULL, &error))
+    g_error ("%s: %s", name, error->message);
+  Transcript *t = g_new0 (Transcript, 1);
+  t->name = g_strdup (name);
+  t->ops = g_array_new (FALSE, TRUE, sizeof (Op));
+  g_array_set_clear_func (t->ops, (GDestroyNotify) op_clear);
+  t->secrets = g_ptr_array_new_with_free_func (g_free);
+  t->expect_logs = g_ptr_array_new_with_free_func (g_free);
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      const char *l = lines[i];
+      if (*l == '\0' || *l == '#')
+        continue;
+      if (g_str_has_prefix (l, "@secret "))
+        g_ptr_array_add (t->secrets, g_strdup (l + 8));
+      else if (g_str_has_prefix (l, "@expect-log "))
+        g_ptr_array_add (t->expect_logs, g_strdup (l + 12));
+      else if (g_str_has_prefix (l, "@memory-limit "))
+        t->memory_limit = g_ascii_strtoull (l + 14, NULL, 10);
+      else if (g_str_has_prefix (l, "@max-message "))
+        t->max_message = g_ascii_strtoull (l + 13, NULL, 10);
+      else
+        {
+          Op op = { .lineno = i + 1 };
+          gsize n = strcspn (l, " ");
+          if (n >= sizeof op.op)
+            g_error ("%s line %u: bad op", name, i + 1);
+          memcpy (op.op, l, n);
+          op.arg = g_strdup (l[n] == ' ' ? l + n + 1 : "");
+          g_array_append_val (t->ops, op);
+        }
+    }
+  return t;
+}
+
+/* ---- captured logs ---- */
+
+static GMutex log_lock;
+static GString *log_text;
+
+static GLogWriterOutput
+capture_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
+{
+  g_mutex_lock (&log_lock);
+  for (gsize i = 0; i < n_fields; i++)
+    if (strcmp (fields[i].key, "MESSAGE") == 0)
+      {
+        g_string_append_len (log_text, fields[i].value, fields[i].length < 0 ? (gssize) strlen (fields[i].value)
+                                                                             : fields[i].length);
+        g_string_append_c (log_text, '\n');
+      }
+  g_mutex_unlock (&log_lock);
+  if (g_getenv ("SW_TEST_VERBOSE") != NULL)
+    return g_log_writer_standard_streams (level, fields, n_fields, user_data);
+  return G_LOG_WRITER_HANDLED;
+}
+
+/* ---- line I/O (blocking, with timeouts) ---- */
+
+/* One line including its CRLF, or NULL at end of stream / error. */
+static char *
+read_line (GBufferedInputStream *in, gsize max)
+{
+  for (;;)
+    {
+      gsize avail = 0;
+      const char *buf = g_buffered_input_stream_peek_buffer (in, &avail);
+      const char *nl = memchr (buf, '\n', avail);
+      if (nl != NULL)
+        {
+          gsize n = (gsize) (nl - buf) + 1;
+          char *line = g_strndup (buf, n);
+          g_assert_cmpint (g_input_stream_skip (G_INPUT_STREAM (in), n, NULL, NULL), ==, (gssize) n);
+          return line;
+        }
+      if (avail >= max)
+        return NULL;
+      if (g_buffered_input_stream_get_buffer_size (in) < max)
+        g_buffered_input_stream_set_buffer_size (in, max);
+      if (g_buffered_input_stream_fill (in, -1, NULL, NULL) <= 0)
+        return NULL;
+    }
+}
+
+static gboolean
+write_text (GOutputStream *out, const char *text, gsize len)
+{
+  return g_output_stream_write_all (out, text, len, NULL, NULL, NULL);
+}
+
+/* The generated body of G: n, stuffed, as one string. */
+static char *
+generate_body (gsize size)
+{
+  GString *raw = g_string_new (NULL);
+  for (guint i = 0; raw->len < size; i++)
+    {
+      g_string_append_printf (raw, "%sline %07u of the generated body, long enough to matter xxxxxxxxxxxxxxxx\r\n",
+                              i % 10 == 0 ? "." : "", i);
+    }
+  g_string_truncate (raw, size - 2);
+  g_string_append (raw, "\r\n");
+  /* stuff */
+  GString *out = g_string_new (NULL);
+  gboolean bol = TRUE;
+  for (gsize i = 0; i < raw->len; i++)
+    {
+      if (bol && raw->str[i] == '.')
+        g_string_append_c (out, '.');
+      g_string_append_c (out, raw->str[i]);
+      bol = raw->str[i] == '\n';
+    }
+  g_string_free (raw, TRUE);
+  return g_string_free (out, FALSE);
+}
+
+/* ---- the fake upstream ---- */
+
+typedef struct {
+  Transcript     *t;
+  GSocketListener *listener;
+  GString        *errors;
+} Server;
+
+static gpointer
+server_thread (gpointer data)
+{
+  Server *srv = data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSocketConnection) conn = g_socket_listener_accept (srv->listener, NULL, NULL, &error);
+  if (conn == NULL)
+    {
+      g_string_append_printf (srv->errors, "upstream: accept: %s\n", error->message);
+      return NULL;
+    }
+  g_socket_set_timeout (g_socket_connection_get_socket (conn), IO_TIMEOUT_S);
+  g_autoptr (GInputStream) in = g_buffered_input_stream_new (g_io_stream_get_input_stream (G_IO_STREAM (conn)));
+  GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (conn));
+  for (guint i = 0; i < srv->t->ops->len; i++)
+    {
+      Op *op = &g_array_index (srv->t->ops, Op, i);
+      if (strcmp (op->op, "S:") == 0 || strcmp (op->op, "S>") == 0)
+        {
+          g_autofree char *line = g_strdup_printf ("%s\r\n", op->arg);
+          if (!write_text (out, line, strlen (line)))
+            {
+              g_string_append_printf (srv->errors, "upstream line %u: write failed\n", op->lineno);
+              return NULL;
+            }
+        }
+      else if (strcmp (op->op, "G:") == 0 || strcmp (op->op, "G>") == 0)
+        {
+          g_autofree char *body = generate_body (g_ascii_strtoull (op->arg, NULL, 10));
+          if (!write_text (out, body, strlen (body)))
+            {
+              g_string_append_printf (srv->errors, "upstream line %u: write failed\n", op->lineno);
+              return NULL;
+            }
+        }
+      else if (strcmp (op->op, "C:") == 0)
+        {
+          g_autofree char *want = g_strdup_printf ("%s\r\n", op->arg);
+          g_autofree char *got = read_line (G_BUFFERED_INPUT_STREAM (in), 64 * 1024);
+          if (got == NULL || strcmp (got, want) != 0)
+            {
+              g_string_append_printf (srv->errors, "upstream line %u: expected \"%s\", got \"%s\"\n", op->lineno,
+                                      op->arg, got ? g_strescape (got, NULL) : "(end of stream)");
+              return NULL;
+            }
+        }
+      else if (strcmp (op->op, "CLOSE") == 0)
+        {
+          g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
+          return NULL;
+        }
+    }
+  /* nothing more may arrive; the proxy closes after QUIT or when the client goes */
+  g_autofree char *extra = read_line (G_BUFFERED_INPUT_STREAM (in), 64 * 1024);
+  if (extra != NULL)
+    g_string_append_printf (srv->errors, "upstream: unexpected line after the transcript: \"%s\"\n", extra);
+  return NULL;
+}
+
+/* ---- the client ---- */
+
+static void
+check_header_block (Transcript *t, Op *op, GBufferedInputStream *in)
+{
+  g_autofree char *first = read_line (in, 64 * 1024);
+  if (first == NULL || !g_str_has_prefix (first, "Authentication-Results: " AUTHSERV_ID ";"))
+    g_error ("%s line %u: expected our Authentication-Results, got \"%s\"", t->name, op->lineno,
+             first ? first : "(end)");
+  g_autofree char *want = g_strdup_printf ("X-Spoofwatch-Verdict: %s\r\n", op->arg);
+  for (guint n = 0; n < 50; n++)
+    {
+      g_autofree char *line = read_line (in, 64 * 1024);
+      if (line == NULL)
+        g_error ("%s line %u: end of stream in our header block", t->name, op->lineno);
+      if (g_str_has_prefix (line, "X-Spoofwatch-Verdict:"))
+        {
+          if (strcmp (line, want) != 0)
+            g_error ("%s line %u: expected \"%s\", got \"%s\"", t->name, op->lineno, g_strchomp (want), line);
+          return;
+        }
+      if (line[0] != ' ' && line[0] != '\t')
+        g_error ("%s line %u: unexpected line in our header block: \"%s\"", t->name, op->lineno, line);
+    }
+  g_error ("%s line %u: header block too long", t->name, op->lineno);
+}
+
+static int
+count_spool_fds (void)
+{
+  int n = 0;
+  g_autoptr (GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  const char *e;
+  while (dir != NULL && (e = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *p = g_build_filename ("/proc/self/fd", e, NULL);
+      g_autofree char *target = g_file_read_link (p, NULL);
+      if (target != NULL && strstr (target, "spoofwatch-spool-") != NULL)
+        n++;
+    }
+  return n;
+}
+
+static SwVerifier *
+make_verifier (void)
+{
+  g_autofree char *zone = g_test_build_filename (G_TEST_DIST, "data", "proxy", "samples", "samples.zone", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SwResolver) resolver = sw_resolver_new_zone_file (zone, &error);
+  g_assert_no_error (error);
+  SwVerifierConfig vc = { .resolver = resolver, .authserv_id = AUTHSERV_ID };
+  SwVerifier *v = sw_verifier_new (&vc, &error);
+  g_assert_no_error (error);
+  return v;
+}
+
+static void
+test_transcript (gconstpointer data)
+{
+  const char *name = data;
+  g_autoptr (Transcript) t = transcript_load (name);
+  g_autoptr (GError) error = NULL;
+
+  g_mutex_lock (&log_lock);
+  g_string_truncate (log_text, 0);
+  g_mutex_unlock (&log_lock);
+
+  /* fake upstream */
+  Server srv = { .t = t, .listener = g_socket_listener_new (), .errors = g_string_new (NULL) };
+  guint16 up_port = g_socket_listener_add_any_inet_port (srv.listener, NULL, &error);
+  g_assert_no_error (error);
+  /* add_any_inet_port listens on all addresses; the proxy connects to 127.0.0.1 */
+  GThread *thread = g_thread_new ("fake-upstream", server_thread, &srv);
+
+  /* the proxy */
+  g_autoptr (SwVerifier) verifier = make_verifier ();
+  g_autofree char *spool = g_dir_make_tmp ("sw-proxy-spool-XXXXXX", &error);
+  g_assert_no_error (error);
+  SwPop3ProxyConfig cfg = {
+    .account = "test",
+    .upstream_host = "127.0.0.1",
+    .upstream_port = up_port,
+    .tls_mode = SW_TLS_NONE,
+    .verifier = verifier,
+    .spool_dir = spool,
+    .memory_limit = t->memory_limit,
+  };
+  g_autoptr (SwPop3Proxy) proxy = sw_pop3_proxy_new (&cfg, &error);
+  g_assert_no_error (error);
+  if (t->max_message)
+    sw_pop3_proxy_set_max_message (proxy, t->max_message);
+  guint16 port = 0;
+  g_assert_true (sw_pop3_proxy_start (proxy, 0, &port, &error));
+  g_assert_no_error (error);
+
+  /* the client */
+  g_autoptr (GSocketClient) sc = g_socket_client_new ();
+  g_autoptr (GSocketConnection) conn = g_socket_client_connect_to_host (sc, "127.0.0.1", port, NULL, &error);
+  g_assert_no_error (error);
+  g_socket_set_timeout (g_socket_connection_get_socket (conn), IO_TIMEOUT_S);
+  g_autoptr (GInputStream) in_s = g_buffered_input_stream_new (g_io_stream_get_input_stream (G_IO_STREAM (conn)));
+  GBufferedInputStream *in = G_BUFFERED_INPUT_STREAM (in_s);
+  GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (conn));
+
+  for (guint i = 0; i < t->ops->len; i++)
+    {
+      Op *op = &g_array_index (t->ops, Op, i);
+      if (strcmp (op->op, "C:") == 0 || strcmp (op->op, "C>") == 0)
+        {
+          g_autofree char *line = g_strdup_printf ("%s\r\n", op->arg);
+          g_assert_true (write_text (out, line, strlen (line)));
+        }
+      else if (strcmp (op->op, "L:") == 0)
+        {
+          gsize n = g_ascii_strtoull (op->arg, NULL, 10);
+          g_autofree char *line = g_malloc (n + 1);
+          memset (line, 'A', n - 2);
+          memcpy (line + n - 2, "\r\n", 3);
+          write_text (out, line, n); /* the proxy may close before reading it all */
+        }
+      else if (strcmp (op->op, "S:") == 0 || strcmp (op->op, "R:") == 0 || strcmp (op->op, "R^") == 0)
+        {
+          g_autofree char *got = read_line (in, 64 * 1024);
+          g_autofree char *want = g_strdup_printf ("%s\r\n", op->arg);
+          gboolean prefix = strcmp (op->op, "R^") == 0;
+          if (got == NULL || (prefix ? !g_str_has_prefix (got, op->arg) : strcmp (got, want) != 0))
+            g_error ("%s line %u: client expected \"%s\"%s, got \"%s\"\nupstream: %s", t->name, op->lineno, op->arg,
+                     prefix ? "..." : "", got ? g_strescape (got, NULL) : "(end of stream)", srv.errors->str);
+        }
+      else if (strcmp (op->op, "H:") == 0)
+        check_header_block (t, op, in);
+      else if (strcmp (op->op, "G:") == 0)
+        {
+          g_autofree char *body = generate_body (g_ascii_strtoull (op->arg, NULL, 10));
+          gsize len = strlen (body);
+          g_autofree char *got = g_malloc (len + 1);
+          gsize n = 0;
+          g_assert_true (g_input_stream_read_all (G_INPUT_STREAM (in), got, len, &n, NULL, NULL));
+          got[n] = '\0';
+          if (n != len || memcmp (got, body, len) != 0)
+            g_error ("%s line %u: the generated body differs (%" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " bytes)",
+                     t->name, op->lineno, n, len);
+        }
+      else if (strcmp (op->op, "EOF") == 0)
+        {
+          g_autofree char *got = read_line (in, 64 * 1024);
+          if (got != NULL)
+            g_error ("%s line %u: expected the connection closed, got \"%s\"", t->name, op->lineno, got);
+        }
+      else if (strcmp (op->op, "S>") == 0 || strcmp (op->op, "G>") == 0 || strcmp (op->op, "CLOSE") == 0)
+        ;
+      else
+        g_error ("%s line %u: unknown op %s", t->name, op->lineno, op->op);
+    }
+  g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
+  g_thread_join (thread);
+  if (srv.errors->len > 0)
+    g_error ("%s: %s", t->name, srv.errors->str);
+
+  sw_pop3_proxy_stop (proxy);
+
+  /* the spool: nothing left in the folder, no spool file open */
+  g_autoptr (GDir) dir = g_dir_open (spool, 0, &error);
+  g_assert_no_error (error);
+  g_assert_null (g_dir_read_name (dir));
+  g_assert_cmpint (count_spool_fds (), ==, 0);
+  g_rmdir (spool);
+
+  g_mutex_lock (&log_lock);
+  g_autofree char *logs = g_strdup (log_text->str);
+  g_mutex_unlock (&log_lock);
+  gboolean sends = FALSE;
+  for (guint i = 0; i < t->ops->len; i++)
+    sends = sends || strcmp (g_array_index (t->ops, Op, i).op, "C:") == 0;
+  if (sends)
+    g_assert_true (strstr (logs, "C: ") != NULL); /* commands are logged ... */
+  for (guint i = 0; i < t->secrets->len; i++)  /* ... credentials never */
+    if (strstr (logs, t->secrets->pdata[i]) != NULL)
+      g_error ("%s: the secret \"%s\" appears in the logs:\n%s", t->name, (char *) t->secrets->pdata[i], logs);
+  for (guint i = 0; i < t->expect_logs->len; i++)
+    if (strstr (logs, t->expect_logs->pdata[i]) == NULL)
+      g_error ("%s: the logs lack \"%s\":\n%s", t->name, (char *) t->expect_logs->pdata[i], logs);
+
+  g_object_unref (srv.listener);
+  g_string_free (srv.errors, TRUE);
+}
+
+static const char *const transcripts[] = {
+  "capa", "user-pass", "apop", "auth-sasl", "pipelining", "top", "dot-stuffing",
+  "retr-drop", "big-spooled", "too-big", "line-too-long",
+};
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  log_text = g_string_new (NULL);
+  g_log_set_writer_func (capture_writer, NULL, NULL);
+  for (gsize i = 0; i < G_N_ELEMENTS (transcripts); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/proxy/pop3/transcript/%s", transcripts[i]);
+      g_test_add_data_func (path, transcripts[i], test_transcript);
+    }
+  return g_test_run ();
+}
