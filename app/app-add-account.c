@@ -16,9 +16,9 @@ pick_listen_port (SwConfig *config)
     {
       gboolean used = FALSE;
       for (guint i = 0; i < accounts->len && !used; i++)
-        used = ((const SwAccount *) g_ptr_array_index (accounts, i))->listen_port == port;
-      if (!used && sw_app_port_is_free ((guint16) port))
-        return (guint16) port;
+        used = ((const SwAccount *)g_ptr_array_index (accounts, i))->listen_port == port;
+      if (!used && sw_app_port_is_free ((guint16)port))
+        return (guint16)port;
     }
   return 0;
 }
@@ -38,7 +38,8 @@ sw_app_add_account (const SwAppOptions *o)
   a->name = g_strdup (o->add_account);
   if (o->tls != NULL && !sw_tls_mode_config_from_string (o->tls, &a->tls))
     {
-      g_printerr ("spoofwatch: --tls %s: use implicit (POP3S, port 995) or starttls (STLS, port 110)\n", o->tls);
+      g_printerr ("spoofwatch: --tls %s: use implicit (POP3S, port 995) or starttls (STLS, port 110)\n",
+                  o->tls);
       return 2;
     }
   guint16 default_port = a->tls == SW_TLS_MODE_CONFIG_IMPLICIT ? 995 : 110;
@@ -73,7 +74,7 @@ sw_app_add_account (const SwAppOptions *o)
           g_printerr ("spoofwatch: --listen-port %d: use a port from 1024 to 65535\n", o->listen_port);
           return 2;
         }
-      a->listen_port = (guint16) o->listen_port;
+      a->listen_port = (guint16)o->listen_port;
     }
   else if ((a->listen_port = pick_listen_port (config)) == 0)
     {

@@ -19,9 +19,9 @@
 typedef struct
 {
   char *name;
-  char *upstream;   /* "host:port" for the screen */
+  char *upstream; /* "host:port" for the screen */
   char *tls;
-  char *trusts;     /* what the verifier trusts, for the screen */
+  char *trusts; /* what the verifier trusts, for the screen */
   guint16 port;
   SwVerifier *verifier;
   SwPop3Proxy *proxy;
@@ -48,13 +48,13 @@ typedef struct
   char *store_path;
   SwConfig *config;
   SwStore *store;
-  SwResolver *resolver;       /* libunbound, for real accounts */
-  SwResolver *demo_resolver;  /* samples.zone */
+  SwResolver *resolver;      /* libunbound, for real accounts */
+  SwResolver *demo_resolver; /* samples.zone */
   SwDemoPop3Server *demo_server;
   char *samples_dir;
   guint16 demo_upstream_port;
   gboolean demo_port_fallback;
-  GPtrArray *running;         /* RunningAccount* */
+  GPtrArray *running; /* RunningAccount* */
   GMainLoop *loop;
   int signal_received;
 } Daemon;
@@ -130,10 +130,10 @@ start_account (Daemon *d, const SwAccount *a, SwResolver *resolver, guint16 port
     .resolver = resolver,
     .dmarc_mode = SW_DMARC_MODE_RFC9989,
     .authserv_id = sw_config_get_authserv_id (d->config),
-    .hints = { .provider_hosts = (const char *const *) a->provider_hosts,
+    .hints = { .provider_hosts = (const char *const *)a->provider_hosts,
                .trusted_hops = a->trusted_hops,
                .upstream_host = a->upstream_host },
-    .trusted_authserv_ids = (const char *const *) a->trusted_authserv_ids,
+    .trusted_authserv_ids = (const char *const *)a->trusted_authserv_ids,
   };
   r->verifier = sw_verifier_new (&vc, error);
   if (r->verifier == NULL)
@@ -188,7 +188,7 @@ start_demo (Daemon *d, GError **error)
   a->upstream_port = d->demo_upstream_port;
   a->tls = SW_TLS_MODE_CONFIG_NONE;
   gboolean fixed = d->options->demo_port >= 0;
-  guint16 port = fixed ? (guint16) d->options->demo_port : SW_APP_DEMO_PORT;
+  guint16 port = fixed ? (guint16)d->options->demo_port : SW_APP_DEMO_PORT;
   RunningAccount *r = start_account (d, a, d->demo_resolver, port, !fixed, error);
   if (r == NULL)
     return FALSE;
@@ -229,7 +229,8 @@ print_screen (Daemon *d)
   g_print ("  authserv-id  %s (our Authentication-Results; any claiming it are removed)\n",
            sw_config_get_authserv_id (d->config));
   if (d->resolver != NULL)
-    g_print ("  DNS          libunbound, %s%s\n", d->options->dns_forward ? "forwarding to " : "system resolvers",
+    g_print ("  DNS          libunbound, %s%s\n",
+             d->options->dns_forward ? "forwarding to " : "system resolvers",
              d->options->dns_forward ? d->options->dns_forward : "");
   g_print ("  accounts (POP3, listening on loopback only):\n");
   for (guint i = 0; i < d->running->len; i++)
@@ -266,7 +267,7 @@ int
 sw_app_run_headless (const SwAppOptions *options)
 {
   Daemon d = { .options = options };
-  d.running = g_ptr_array_new_with_free_func ((GDestroyNotify) running_account_free);
+  d.running = g_ptr_array_new_with_free_func ((GDestroyNotify)running_account_free);
   d.config_path = options->config_path ? g_strdup (options->config_path) : sw_config_default_path ();
   d.store_path = options->store_path ? g_strdup (options->store_path) : sw_store_default_path ();
   g_autoptr (GError) error = NULL;
@@ -306,9 +307,10 @@ sw_app_run_headless (const SwAppOptions *options)
     {
       if (options->no_demo || !sw_config_get_demo (d.config))
         {
-          g_printerr ("spoofwatch: no account configured and the demo is off ([general] demo=false in %s):\n"
-                      "  add an account with spoofwatch --add-account NAME --upstream HOST:PORT --tls implicit\n",
-                      d.config_path);
+          g_printerr (
+              "spoofwatch: no account configured and the demo is off ([general] demo=false in %s):\n"
+              "  add an account with spoofwatch --add-account NAME --upstream HOST:PORT --tls implicit\n",
+              d.config_path);
           goto out;
         }
       if (!start_demo (&d, &error))

@@ -4,28 +4,29 @@
 #include <glib.h>
 G_BEGIN_DECLS
 
-#define SW_APP_DEMO_PORT          11110 /* the demo account's fixed port, by default */
+#define SW_APP_DEMO_PORT 11110          /* the demo account's fixed port, by default */
 #define SW_APP_FIRST_ACCOUNT_PORT 11111 /* --add-account picks the first free port from here */
-#define SW_APP_LAST_ACCOUNT_PORT  11999
+#define SW_APP_LAST_ACCOUNT_PORT 11999
 
 /* Options of `spoofwatch` (main.c). Strings owned by main(). */
-typedef struct {
+typedef struct
+{
   gboolean headless;
-  char    *config_path;   /* NULL: sw_config_default_path() */
-  char    *store_path;    /* NULL: sw_store_default_path() */
-  char    *dns_forward;   /* libunbound forwarder "IP[:PORT]", NULL: system resolvers */
-  char    *samples_dir;   /* NULL: sw_app_find_samples_dir() */
-  int      demo_port;     /* -1: SW_APP_DEMO_PORT, with a free port if it is busy */
-  gboolean no_demo;       /* do not start the demo account */
+  char *config_path; /* NULL: sw_config_default_path() */
+  char *store_path;  /* NULL: sw_store_default_path() */
+  char *dns_forward; /* libunbound forwarder "IP[:PORT]", NULL: system resolvers */
+  char *samples_dir; /* NULL: sw_app_find_samples_dir() */
+  int demo_port;     /* -1: SW_APP_DEMO_PORT, with a free port if it is busy */
+  gboolean no_demo;  /* do not start the demo account */
 
   /* --add-account */
-  char    *add_account;
-  char    *upstream;      /* HOST[:PORT], "[IPv6]:PORT" */
-  char    *tls;           /* implicit | starttls | none */
-  int      listen_port;   /* -1: the first free one */
-  char   **provider_hosts;
-  int      trusted_hops;
-  char   **trusted_ids;
+  char *add_account;
+  char *upstream;  /* HOST[:PORT], "[IPv6]:PORT" */
+  char *tls;       /* implicit | starttls | none */
+  int listen_port; /* -1: the first free one */
+  char **provider_hosts;
+  int trusted_hops;
+  char **trusted_ids;
 } SwAppOptions;
 
 /* Runs the proxies of every configured account, or the demo account when there is none,

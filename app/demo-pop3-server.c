@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-G_DEFINE_QUARK (sw-demo-pop3-error-quark, sw_demo_pop3_error)
+G_DEFINE_QUARK (sw - demo - pop3 - error - quark, sw_demo_pop3_error)
 
 typedef struct
 {
@@ -51,7 +51,7 @@ mailbox_ref (Mailbox *box)
 static void
 mailbox_unref (Mailbox *box)
 {
-  g_atomic_rc_box_release_full (box, (GDestroyNotify) mailbox_clear);
+  g_atomic_rc_box_release_full (box, (GDestroyNotify)mailbox_clear);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Mailbox, mailbox_unref)
 
@@ -64,11 +64,11 @@ normalise_crlf (const char *data, gsize len)
   for (gsize i = 0; i < len; i++)
     {
       if (data[i] == '\n' && (i == 0 || data[i - 1] != '\r'))
-        g_byte_array_append (out, (const guint8 *) "\r", 1);
-      g_byte_array_append (out, (const guint8 *) &data[i], 1);
+        g_byte_array_append (out, (const guint8 *)"\r", 1);
+      g_byte_array_append (out, (const guint8 *)&data[i], 1);
     }
   if (out->len < 2 || out->data[out->len - 2] != '\r' || out->data[out->len - 1] != '\n')
-    g_byte_array_append (out, (const guint8 *) "\r\n", 2);
+    g_byte_array_append (out, (const guint8 *)"\r\n", 2);
   return g_byte_array_free_to_bytes (out);
 }
 
@@ -89,7 +89,7 @@ uidl_from_name (const char *name, guint index)
 static gint
 compare_names (gconstpointer a, gconstpointer b)
 {
-  return strcmp (*(const char *const *) a, *(const char *const *) b);
+  return strcmp (*(const char *const *)a, *(const char *const *)b);
 }
 
 SwDemoPop3Server *
@@ -125,7 +125,7 @@ sw_demo_pop3_server_new (const char *maildir, GError **error)
   g_ptr_array_sort (names, compare_names);
 
   Mailbox *box = g_atomic_rc_box_new0 (Mailbox);
-  box->messages = g_ptr_array_new_with_free_func ((GDestroyNotify) demo_message_free);
+  box->messages = g_ptr_array_new_with_free_func ((GDestroyNotify)demo_message_free);
   box->cancel = g_cancellable_new ();
   g_autoptr (Mailbox) box_owner = box;
   for (guint i = 0; i < names->len; i++)
@@ -215,7 +215,7 @@ read_line (Session *s, char *buf, gsize size)
       if (n + 1 >= size)
         return READ_LINE_TOO_LONG;
       /* A NUL would cut the command short: make it an unknown command instead. */
-      buf[n++] = c == '\0' ? '\x7f' : (char) c;
+      buf[n++] = c == '\0' ? '\x7f' : (char)c;
     }
   if (n > 0 && buf[n - 1] == '\r')
     n--;
@@ -236,8 +236,7 @@ send_text (Session *s, const char *text, gsize len)
   return TRUE;
 }
 
-static void G_GNUC_PRINTF (2, 3)
-reply (Session *s, const char *fmt, ...)
+static void G_GNUC_PRINTF (2, 3) reply (Session *s, const char *fmt, ...)
 {
   va_list ap;
   va_start (ap, fmt);
@@ -282,7 +281,7 @@ get_message (Session *s, const char *arg, guint *index_out)
   if (s->deleted[n - 1])
     return NULL;
   if (index_out)
-    *index_out = (guint) n - 1;
+    *index_out = (guint)n - 1;
   return g_ptr_array_index (s->box->messages, n - 1);
 }
 
@@ -370,11 +369,11 @@ cmd_retr (Session *s, const char *arg, gint64 top_lines)
   if (top_lines >= 0)
     {
       const char *end = g_strstr_len (data, len, "\r\n\r\n");
-      gsize pos = end ? (gsize) (end - data) + 4 : len;
+      gsize pos = end ? (gsize)(end - data) + 4 : len;
       for (gint64 n = 0; n < top_lines && pos < len; n++)
         {
           const char *nl = memchr (data + pos, '\n', len - pos);
-          pos = nl ? (gsize) (nl - data) + 1 : len;
+          pos = nl ? (gsize)(nl - data) + 1 : len;
         }
       send_len = pos;
     }
@@ -472,7 +471,7 @@ handle_command (Session *s, char *line)
           if (arg2 == NULL || !g_ascii_string_to_unsigned (arg2, 10, 0, G_MAXINT32, &n, NULL))
             reply_err (s, "TOP needs a message number and a line count");
           else
-            cmd_retr (s, arg1, (gint64) n);
+            cmd_retr (s, arg1, (gint64)n);
         }
       else if (g_ascii_strcasecmp (cmd, "DELE") == 0)
         {
@@ -553,7 +552,7 @@ sw_demo_pop3_server_start (SwDemoPop3Server *server, guint16 port, guint16 *boun
   g_return_val_if_fail (server != NULL && !server->started, FALSE);
   server->service = g_threaded_socket_service_new (SW_DEMO_POP3_MAX_SESSIONS);
   g_signal_connect_data (server->service, "run", G_CALLBACK (on_run), mailbox_ref (server->box),
-                         (GClosureNotify) (void (*) (void)) mailbox_unref, 0);
+                         (GClosureNotify)(void (*) (void))mailbox_unref, 0);
   g_autoptr (GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   g_autoptr (GSocketAddress) addr = g_inet_socket_address_new (lo, port);
   g_autoptr (GSocketAddress) effective = NULL;

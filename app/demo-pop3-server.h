@@ -16,17 +16,18 @@
 #include <gio/gio.h>
 G_BEGIN_DECLS
 
-#define SW_DEMO_POP3_MAX_LINE        255u              /* octets of a command line, CRLF included (RFC 2449) */
-#define SW_DEMO_POP3_MAX_MESSAGES    1000u             /* messages loaded from the folder */
-#define SW_DEMO_POP3_MAX_MESSAGE     (32u * 1024 * 1024) /* octets of one message file */
-#define SW_DEMO_POP3_MAX_SESSIONS    8                 /* connections served at once */
-#define SW_DEMO_POP3_IDLE_TIMEOUT_S  600u              /* RFC 1939's autologout minimum */
-#define SW_DEMO_POP3_MAX_BAD_COMMANDS 20u              /* unknown or failing commands before hanging up */
+#define SW_DEMO_POP3_MAX_LINE 255u                   /* octets of a command line, CRLF included (RFC 2449) */
+#define SW_DEMO_POP3_MAX_MESSAGES 1000u              /* messages loaded from the folder */
+#define SW_DEMO_POP3_MAX_MESSAGE (32u * 1024 * 1024) /* octets of one message file */
+#define SW_DEMO_POP3_MAX_SESSIONS 8                  /* connections served at once */
+#define SW_DEMO_POP3_IDLE_TIMEOUT_S 600u             /* RFC 1939's autologout minimum */
+#define SW_DEMO_POP3_MAX_BAD_COMMANDS 20u            /* unknown or failing commands before hanging up */
 
 #define SW_DEMO_POP3_ERROR (sw_demo_pop3_error_quark ())
 GQuark sw_demo_pop3_error_quark (void);
 /* Codes of SW_DEMO_POP3_ERROR; never renumbered. */
-typedef enum {
+typedef enum
+{
   SW_DEMO_POP3_ERROR_MAILDIR = 1, /* the folder cannot be read, holds no message or too many */
   SW_DEMO_POP3_ERROR_LISTEN = 2,  /* the port cannot be bound */
 } SwDemoPop3Error;
@@ -45,10 +46,8 @@ guint sw_demo_pop3_server_get_n_messages (SwDemoPop3Server *server);
 /* Listens on 127.0.0.1 at @port (0: a free port); *@bound_port_out (may be NULL) gets
  * the port. FALSE + SW_DEMO_POP3_ERROR_LISTEN (with the system's reason) when the port
  * cannot be bound. Call once, from the thread whose main context accepts connections. */
-gboolean sw_demo_pop3_server_start (SwDemoPop3Server *server,
-                                    guint16           port,
-                                    guint16          *bound_port_out,
-                                    GError          **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean sw_demo_pop3_server_start (SwDemoPop3Server *server, guint16 port, guint16 *bound_port_out,
+                                    GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* Stops listening and cancels the running sessions (they close within one read). Safe
  * to call more than once or before start(). */

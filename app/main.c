@@ -37,12 +37,12 @@ main (int argc, char **argv)
       "Verdict store (default: $XDG_DATA_HOME/spoofwatch/verdicts.sqlite)", "FILE" },
     { "dns-forward", 0, 0, G_OPTION_ARG_STRING, &o.dns_forward,
       "Send DNS queries to this server instead of the system's resolvers", "IP[:PORT]" },
-    { "demo-port", 0, 0, G_OPTION_ARG_INT, &o.demo_port, "Port of the demo account (default 11110; 0: any free)",
-      "N" },
+    { "demo-port", 0, 0, G_OPTION_ARG_INT, &o.demo_port,
+      "Port of the demo account (default 11110; 0: any free)", "N" },
     { "no-demo", 0, 0, G_OPTION_ARG_NONE, &o.no_demo, "Never start the demo account", NULL },
     { "samples-dir", 0, 0, G_OPTION_ARG_FILENAME, &o.samples_dir, "Folder of the demo mailbox", "DIR" },
-    { "add-account", 0, 0, G_OPTION_ARG_STRING, &o.add_account, "Add a POP3 account to the configuration and exit",
-      "NAME" },
+    { "add-account", 0, 0, G_OPTION_ARG_STRING, &o.add_account,
+      "Add a POP3 account to the configuration and exit", "NAME" },
     { "upstream", 0, 0, G_OPTION_ARG_STRING, &o.upstream, "With --add-account: the real POP3 server",
       "HOST:PORT" },
     { "tls", 0, 0, G_OPTION_ARG_STRING, &o.tls, "With --add-account: implicit (default) or starttls",
@@ -50,7 +50,8 @@ main (int argc, char **argv)
     { "listen-port", 0, 0, G_OPTION_ARG_INT, &o.listen_port,
       "With --add-account: local port for the mail client (default: the first free from 11111)", "N" },
     { "provider-host", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.provider_hosts,
-      "With --add-account: a host pattern of your provider (e.g. *.mail.example.net), repeatable", "PATTERN" },
+      "With --add-account: a host pattern of your provider (e.g. *.mail.example.net), repeatable",
+      "PATTERN" },
     { "trusted-hops", 0, 0, G_OPTION_ARG_INT, &o.trusted_hops,
       "With --add-account: the provider's boundary Received is at this position (1 = topmost)", "N" },
     { "trust-authserv-id", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.trusted_ids,
@@ -58,10 +59,12 @@ main (int argc, char **argv)
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
     { NULL },
   };
-  g_autoptr (GOptionContext) ctx = g_option_context_new ("- verify SPF, DKIM and DMARC of the mail you download");
+  g_autoptr (GOptionContext) ctx
+      = g_option_context_new ("- verify SPF, DKIM and DMARC of the mail you download");
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_set_description (
-      ctx, "Without an account, spoofwatch starts the demo mailbox on 127.0.0.1:11110 (user demo, password demo).\n"
+      ctx, "Without an account, spoofwatch starts the demo mailbox on 127.0.0.1:11110 (user demo, password "
+           "demo).\n"
            "Add an account:  spoofwatch --add-account work --upstream pop.example.net:995 --tls implicit\n"
            "Configuration:   docs/config.md\n");
   g_autoptr (GError) error = NULL;

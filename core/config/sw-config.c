@@ -11,7 +11,7 @@
 #include "sw-limits.h"
 #include "sw-util.h"
 
-G_DEFINE_QUARK (sw-config-error-quark, sw_config_error)
+G_DEFINE_QUARK (sw - config - error - quark, sw_config_error)
 
 #define GROUP_GENERAL "general"
 #define GROUP_ACCOUNT_PREFIX "account "
@@ -30,14 +30,15 @@ static const char *const tls_mode_names[] = { "implicit", "starttls", "none" };
 G_STATIC_ASSERT (G_N_ELEMENTS (tls_mode_names) == SW_TLS_MODE_CONFIG_COUNT);
 
 static const char *const general_keys[] = { "authserv-id", "demo", NULL };
-static const char *const account_keys[] = { "protocol",       "listen-port",    "upstream-host",
-                                            "upstream-port",  "tls",            "provider-hosts",
-                                            "trusted-hops",   "trusted-authserv-ids", NULL };
+static const char *const account_keys[]
+    = { "protocol", "listen-port",    "upstream-host", "upstream-port",
+        "tls",      "provider-hosts", "trusted-hops",  "trusted-authserv-ids",
+        NULL };
 
 const char *
 sw_tls_mode_config_to_string (SwTlsModeConfig mode)
 {
-  if ((guint) mode >= SW_TLS_MODE_CONFIG_COUNT)
+  if ((guint)mode >= SW_TLS_MODE_CONFIG_COUNT)
     return "unknown";
   return tls_mode_names[mode];
 }
@@ -51,7 +52,7 @@ sw_tls_mode_config_from_string (const char *word, SwTlsModeConfig *out)
   for (guint i = 0; i < SW_TLS_MODE_CONFIG_COUNT; i++)
     if (g_ascii_strcasecmp (word, tls_mode_names[i]) == 0)
       {
-        *out = (SwTlsModeConfig) i;
+        *out = (SwTlsModeConfig)i;
         return TRUE;
       }
   return FALSE;
@@ -187,11 +188,12 @@ account_check (const SwAccount *a, const char **bad_key, GError **error)
     }
   if (a->upstream_port == 0)
     FAIL ("upstream-port", "missing or 0 (use 995 for implicit TLS, 110 for starttls)");
-  if ((guint) a->tls >= SW_TLS_MODE_CONFIG_COUNT)
+  if ((guint)a->tls >= SW_TLS_MODE_CONFIG_COUNT)
     FAIL ("tls", "unknown mode (use implicit, starttls or none)");
   if (a->tls == SW_TLS_MODE_CONFIG_NONE && !host_is_loopback (a->upstream_host))
-    FAIL ("tls", "none is allowed only to a loopback upstream (127.0.0.1, ::1, localhost), not to %s: "
-                 "use implicit or starttls",
+    FAIL ("tls",
+          "none is allowed only to a loopback upstream (127.0.0.1, ::1, localhost), not to %s: "
+          "use implicit or starttls",
           a->upstream_host);
   for (guint i = 0; a->provider_hosts != NULL && a->provider_hosts[i] != NULL; i++)
     {
@@ -203,7 +205,7 @@ account_check (const SwAccount *a, const char **bad_key, GError **error)
                 shown);
         }
     }
-  if (a->trusted_hops < 0 || a->trusted_hops > (int) SW_MAX_RECEIVED_FIELDS)
+  if (a->trusted_hops < 0 || a->trusted_hops > (int)SW_MAX_RECEIVED_FIELDS)
     FAIL ("trusted-hops", "%d is out of range (0 for automatic, or 1 to %u)", a->trusted_hops,
           SW_MAX_RECEIVED_FIELDS);
   for (guint i = 0; a->trusted_authserv_ids != NULL && a->trusted_authserv_ids[i] != NULL; i++)
@@ -290,9 +292,8 @@ find_line (const Loader *l, const char *group, const char *key)
   return key_line ? key_line : group_line;
 }
 
-static gboolean G_GNUC_PRINTF (6, 7)
-loader_fail (const Loader *l, const char *group, const char *key, int code, GError **error, const char *fmt,
-             ...)
+static gboolean G_GNUC_PRINTF (6, 7) loader_fail (const Loader *l, const char *group, const char *key,
+                                                  int code, GError **error, const char *fmt, ...)
 {
   va_list ap;
   va_start (ap, fmt);
@@ -356,7 +357,7 @@ check_keys (const Loader *l, const char *group, const char *const *allowed, GErr
     if (!g_strv_contains (allowed, keys[i]))
       {
         g_autofree char *shown = sw_sanitize_for_log (keys[i], -1, 40);
-        g_autofree char *known = g_strjoinv (", ", (char **) allowed);
+        g_autofree char *known = g_strjoinv (", ", (char **)allowed);
         return loader_fail (l, group, keys[i], SW_CONFIG_ERROR_INVALID, error,
                             "unknown key \"%s\" (known keys: %s)", shown, known);
       }
@@ -377,7 +378,7 @@ read_port (const Loader *l, const char *group, const char *key, guint16 *out, GE
       return loader_fail (l, group, key, SW_CONFIG_ERROR_INVALID, error,
                           "%s: \"%s\" is not a port number (1 to 65535)", key, shown);
     }
-  *out = (guint16) n;
+  *out = (guint16)n;
   return TRUE;
 }
 
@@ -404,7 +405,7 @@ read_list (const Loader *l, const char *group, const char *key)
       return NULL;
     }
   g_ptr_array_add (out, NULL);
-  return (char **) g_ptr_array_free (out, FALSE);
+  return (char **)g_ptr_array_free (out, FALSE);
 }
 
 static SwAccount *
@@ -459,7 +460,7 @@ load_account (const Loader *l, const char *group, GError **error)
                        SW_MAX_RECEIVED_FIELDS);
           return NULL;
         }
-      a->trusted_hops = (int) n;
+      a->trusted_hops = (int)n;
     }
 
   const char *bad_key = NULL;
@@ -511,7 +512,7 @@ config_alloc (void)
 {
   SwConfig *c = g_new0 (SwConfig, 1);
   c->keyfile = g_key_file_new ();
-  c->accounts = g_ptr_array_new_with_free_func ((GDestroyNotify) sw_account_free);
+  c->accounts = g_ptr_array_new_with_free_func ((GDestroyNotify)sw_account_free);
   c->demo = TRUE;
   return c;
 }
@@ -608,7 +609,7 @@ static void
 set_or_remove_list (GKeyFile *kf, const char *group, const char *key, char **list)
 {
   if (list != NULL && list[0] != NULL)
-    g_key_file_set_string_list (kf, group, key, (const char *const *) list, g_strv_length (list));
+    g_key_file_set_string_list (kf, group, key, (const char *const *)list, g_strv_length (list));
   else if (g_key_file_has_key (kf, group, key, NULL))
     g_key_file_remove_key (kf, group, key, NULL);
 }
@@ -660,7 +661,7 @@ sw_config_save (SwConfig *config, const char *path, GError **error)
   gsize len = 0;
   g_autofree char *data = g_key_file_to_data (config->keyfile, &len, NULL);
   g_autoptr (GError) local = NULL;
-  if (!g_file_set_contents_full (path, data, (gssize) len, G_FILE_SET_CONTENTS_CONSISTENT, 0600, &local))
+  if (!g_file_set_contents_full (path, data, (gssize)len, G_FILE_SET_CONTENTS_CONSISTENT, 0600, &local))
     {
       g_set_error (error, SW_CONFIG_ERROR, SW_CONFIG_ERROR_IO, "%s", local->message);
       return FALSE;
@@ -710,8 +711,8 @@ sw_config_add_account (SwConfig *config, const SwAccount *account, GError **erro
       const SwAccount *other = g_ptr_array_index (config->accounts, i);
       if (strcmp (other->name, account->name) == 0)
         {
-          g_set_error (error, SW_CONFIG_ERROR, SW_CONFIG_ERROR_INVALID, "an account named \"%s\" exists already",
-                       account->name);
+          g_set_error (error, SW_CONFIG_ERROR, SW_CONFIG_ERROR_INVALID,
+                       "an account named \"%s\" exists already", account->name);
           return FALSE;
         }
       if (other->listen_port == account->listen_port)

@@ -25,7 +25,8 @@
 G_BEGIN_DECLS
 
 /* How the proxy reaches the real server. "none" is allowed only to a loopback host. */
-typedef enum {
+typedef enum
+{
   SW_TLS_MODE_CONFIG_IMPLICIT = 0, /* "implicit": TLS from the first byte (POP3S, 995) */
   SW_TLS_MODE_CONFIG_STARTTLS,     /* "starttls": STLS after the greeting (110) */
   SW_TLS_MODE_CONFIG_NONE,         /* "none": plain text, loopback upstream only */
@@ -38,20 +39,21 @@ const char *sw_tls_mode_config_to_string (SwTlsModeConfig mode);
 gboolean sw_tls_mode_config_from_string (const char *word, SwTlsModeConfig *out);
 
 /* One mail account. Plain data: every field is owned by the struct. */
-typedef struct {
-  char            *name;                 /* [A-Za-z0-9._-], 1 to SW_CONFIG_MAX_NAME chars */
-  char            *protocol;             /* "pop3" (the only one so far) */
-  guint16          listen_port;          /* local port on 127.0.0.1 and ::1 */
-  char            *upstream_host;        /* host name or IP address of the real server */
-  guint16          upstream_port;
-  SwTlsModeConfig  tls;
-  char           **provider_hosts;       /* NULL-terminated glob patterns, or NULL (automatic) */
-  int              trusted_hops;         /* >0: boundary Received position; 0: automatic */
-  char           **trusted_authserv_ids; /* NULL-terminated, or NULL */
+typedef struct
+{
+  char *name;          /* [A-Za-z0-9._-], 1 to SW_CONFIG_MAX_NAME chars */
+  char *protocol;      /* "pop3" (the only one so far) */
+  guint16 listen_port; /* local port on 127.0.0.1 and ::1 */
+  char *upstream_host; /* host name or IP address of the real server */
+  guint16 upstream_port;
+  SwTlsModeConfig tls;
+  char **provider_hosts;       /* NULL-terminated glob patterns, or NULL (automatic) */
+  int trusted_hops;            /* >0: boundary Received position; 0: automatic */
+  char **trusted_authserv_ids; /* NULL-terminated, or NULL */
 } SwAccount;
 
-#define SW_CONFIG_MAX_NAME      64u  /* characters of an account name */
-#define SW_CONFIG_MAX_ACCOUNTS  64u  /* accounts in one file */
+#define SW_CONFIG_MAX_NAME 64u     /* characters of an account name */
+#define SW_CONFIG_MAX_ACCOUNTS 64u /* accounts in one file */
 #define SW_CONFIG_MAX_FILE_SIZE (1024u * 1024)
 
 /* A new account with protocol "pop3", tls implicit and everything else empty.
@@ -60,7 +62,7 @@ SwAccount *sw_account_new (void);
 /* A deep copy of @account. Transfer full. Thread-safe. */
 SwAccount *sw_account_copy (const SwAccount *account);
 /* Frees @account and its fields; NULL is allowed. */
-void       sw_account_free (SwAccount *account);
+void sw_account_free (SwAccount *account);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SwAccount, sw_account_free)
 
 /* Checks @account against the rules of docs/config.md (name, protocol, ports, host,
@@ -102,9 +104,8 @@ char *sw_config_default_path (void);
 /* Validates @account and adds a copy of it. FALSE + SW_CONFIG_ERROR_INVALID when it is
  * invalid, or its name or listen port is already used by another account, or there are
  * SW_CONFIG_MAX_ACCOUNTS already. */
-gboolean sw_config_add_account (SwConfig        *config,
-                                const SwAccount *account,
-                                GError         **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean sw_config_add_account (SwConfig *config, const SwAccount *account,
+                                GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* The accounts in file order: SwAccount* owned by @config (transfer none), valid until
  * the next change of @config. Never NULL. */
@@ -119,12 +120,13 @@ const char *sw_config_get_authserv_id (SwConfig *config);
 /* [general] demo: whether the demo account starts when no account is configured
  * (default TRUE). */
 gboolean sw_config_get_demo (SwConfig *config);
-void     sw_config_set_demo (SwConfig *config, gboolean demo);
+void sw_config_set_demo (SwConfig *config, gboolean demo);
 
 #define SW_CONFIG_ERROR (sw_config_error_quark ())
 GQuark sw_config_error_quark (void);
 /* Codes of SW_CONFIG_ERROR; never renumbered. */
-typedef enum {
+typedef enum
+{
   SW_CONFIG_ERROR_NOT_FOUND = 1, /* the file does not exist */
   SW_CONFIG_ERROR_IO = 2,        /* cannot read or write it */
   SW_CONFIG_ERROR_SYNTAX = 3,    /* not a key file */

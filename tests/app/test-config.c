@@ -117,9 +117,11 @@ test_round_trip (Fixture *f, gconstpointer data)
   g_assert_cmpstr (w->upstream_host, ==, "pop.example.net");
   g_assert_cmpuint (w->upstream_port, ==, 110);
   g_assert_cmpint (w->tls, ==, SW_TLS_MODE_CONFIG_STARTTLS);
-  g_assert_cmpstrv (w->provider_hosts, ((const char *const[]){ "*.mail.example.net", "mx?.example.net", NULL }));
+  g_assert_cmpstrv (w->provider_hosts,
+                    ((const char *const[]){ "*.mail.example.net", "mx?.example.net", NULL }));
   g_assert_cmpint (w->trusted_hops, ==, 2);
-  g_assert_cmpstrv (w->trusted_authserv_ids, ((const char *const[]){ "mx.example.net", "example.net", NULL }));
+  g_assert_cmpstrv (w->trusted_authserv_ids,
+                    ((const char *const[]){ "mx.example.net", "example.net", NULL }));
   const SwAccount *h = sw_config_find_account (c2, "home.local");
   g_assert_nonnull (h);
   g_assert_cmpstr (h->upstream_host, ==, "::1");
@@ -197,16 +199,20 @@ typedef struct
 #define GOOD_ACCOUNT "[account work]\nlisten-port=11995\nupstream-host=pop.example.net\n"
 
 static const BadCase bad_cases[] = {
-  { "garbage-line", "[general]\nthis is not a key\n", SW_CONFIG_ERROR_SYNTAX, ":2: not a \"key=value\" line" },
-  { "key-before-group", "# c\nlisten-port=1\n", SW_CONFIG_ERROR_SYNTAX, ":2: a key before the first [group]" },
+  { "garbage-line", "[general]\nthis is not a key\n", SW_CONFIG_ERROR_SYNTAX,
+    ":2: not a \"key=value\" line" },
+  { "key-before-group", "# c\nlisten-port=1\n", SW_CONFIG_ERROR_SYNTAX,
+    ":2: a key before the first [group]" },
   { "bad-group-header", "[general\n", SW_CONFIG_ERROR_SYNTAX, ":1: a group header is written [name]" },
   { "empty-key", "[general]\n=x\n", SW_CONFIG_ERROR_SYNTAX, ":2: not a \"key=value\" line" },
   { "not-utf8", "[general]\ndemo=\xff\n", SW_CONFIG_ERROR_SYNTAX, "not valid UTF-8" },
-  { "unknown-group", GOOD_ACCOUNT "\n[accounts x]\nfoo=1\n", SW_CONFIG_ERROR_INVALID, ":5: [accounts x] unknown group" },
+  { "unknown-group", GOOD_ACCOUNT "\n[accounts x]\nfoo=1\n", SW_CONFIG_ERROR_INVALID,
+    ":5: [accounts x] unknown group" },
   { "unknown-general-key", "[general]\ndemo=true\ncolour=red\n", SW_CONFIG_ERROR_INVALID,
     ":3: [general] unknown key \"colour\"" },
   { "bad-demo", "[general]\ndemo=maybe\n", SW_CONFIG_ERROR_INVALID, ":2: [general] demo: use true or false" },
-  { "bad-authserv-id", "[general]\nauthserv-id=a b;c\n", SW_CONFIG_ERROR_INVALID, ":2: [general] authserv-id: not a valid id" },
+  { "bad-authserv-id", "[general]\nauthserv-id=a b;c\n", SW_CONFIG_ERROR_INVALID,
+    ":2: [general] authserv-id: not a valid id" },
   { "bad-account-name", "[account a/b]\nlisten-port=11995\n", SW_CONFIG_ERROR_INVALID,
     ":1: [account a/b] an account name is" },
   { "unknown-account-key", GOOD_ACCOUNT "upstream_port=995\n", SW_CONFIG_ERROR_INVALID,
@@ -222,7 +228,8 @@ static const BadCase bad_cases[] = {
   { "listen-port-privileged", "[account work]\nlisten-port=110\nupstream-host=pop.example.net\n",
     SW_CONFIG_ERROR_INVALID, ":2: [account work] listen-port: missing or below 1024" },
   { "listen-port-duplicate",
-    GOOD_ACCOUNT "[account home]\nupstream-host=pop.example.org\n\nlisten-port=11995\n", SW_CONFIG_ERROR_INVALID,
+    GOOD_ACCOUNT "[account home]\nupstream-host=pop.example.org\n\nlisten-port=11995\n",
+    SW_CONFIG_ERROR_INVALID,
     ":7: [account home] listen-port: 11995 is already the port of account \"work\"" },
   { "missing-upstream-host", "[account work]\nlisten-port=11995\n", SW_CONFIG_ERROR_INVALID,
     ":1: [account work] upstream-host: missing" },
@@ -287,17 +294,64 @@ typedef struct
   const char *expect;
 } AddCase;
 
-static void m_name_empty (SwAccount *a) { g_clear_pointer (&a->name, g_free); a->name = g_strdup (""); }
-static void m_name_long (SwAccount *a) { g_free (a->name); a->name = g_strnfill (65, 'x'); }
-static void m_protocol (SwAccount *a) { g_free (a->protocol); a->protocol = g_strdup ("imap"); }
-static void m_port (SwAccount *a) { a->listen_port = 80; }
-static void m_host (SwAccount *a) { g_clear_pointer (&a->upstream_host, g_free); }
-static void m_upstream_port (SwAccount *a) { a->upstream_port = 0; }
-static void m_tls_none (SwAccount *a) { a->tls = SW_TLS_MODE_CONFIG_NONE; }
-static void m_tls_bad (SwAccount *a) { a->tls = SW_TLS_MODE_CONFIG_COUNT; }
-static void m_hops (SwAccount *a) { a->trusted_hops = -3; }
-static void m_pattern (SwAccount *a) { a->provider_hosts = g_strsplit ("ok.example;", ";", -1); }
-static void m_authserv (SwAccount *a) { a->trusted_authserv_ids = g_strsplit ("good.example bad;id", " ", -1); }
+static void
+m_name_empty (SwAccount *a)
+{
+  g_clear_pointer (&a->name, g_free);
+  a->name = g_strdup ("");
+}
+static void
+m_name_long (SwAccount *a)
+{
+  g_free (a->name);
+  a->name = g_strnfill (65, 'x');
+}
+static void
+m_protocol (SwAccount *a)
+{
+  g_free (a->protocol);
+  a->protocol = g_strdup ("imap");
+}
+static void
+m_port (SwAccount *a)
+{
+  a->listen_port = 80;
+}
+static void
+m_host (SwAccount *a)
+{
+  g_clear_pointer (&a->upstream_host, g_free);
+}
+static void
+m_upstream_port (SwAccount *a)
+{
+  a->upstream_port = 0;
+}
+static void
+m_tls_none (SwAccount *a)
+{
+  a->tls = SW_TLS_MODE_CONFIG_NONE;
+}
+static void
+m_tls_bad (SwAccount *a)
+{
+  a->tls = SW_TLS_MODE_CONFIG_COUNT;
+}
+static void
+m_hops (SwAccount *a)
+{
+  a->trusted_hops = -3;
+}
+static void
+m_pattern (SwAccount *a)
+{
+  a->provider_hosts = g_strsplit ("ok.example;", ";", -1);
+}
+static void
+m_authserv (SwAccount *a)
+{
+  a->trusted_authserv_ids = g_strsplit ("good.example bad;id", " ", -1);
+}
 
 static const AddCase add_cases[] = {
   { "name-empty", m_name_empty, "account \"\": name:" },
@@ -378,7 +432,8 @@ static void
 test_default_path (void)
 {
   g_autofree char *p = sw_config_default_path ();
-  g_autofree char *expect = g_build_filename (g_get_user_config_dir (), "spoofwatch", "spoofwatch.conf", NULL);
+  g_autofree char *expect
+      = g_build_filename (g_get_user_config_dir (), "spoofwatch", "spoofwatch.conf", NULL);
   g_assert_cmpstr (p, ==, expect);
 }
 
