@@ -17,7 +17,15 @@
  *   address lookup fails (RFC 7208 5.5), and keeps only the first 10 PTR names. Marks use
  *   a random per-call label under .invalid (RFC 6761), so no name from DNS can pose as
  *   one; a marked name is stripped before it is asked.
- * - Expanded names over 253 octets lose labels from the left (RFC 7208 section 7.3). */
+ * - Expanded names over 253 octets lose labels from the left (RFC 7208 section 7.3).
+ * - Explanations: libspf2's get_exp hook is ours (layer_get_exp()): we fetch the exp=
+ *   text and expand it ourselves (sw-spf-exp.c); libspf2 never expands an exp= text.
+ * - Names: libspf2 works with raw octet strings (a macro may expand to spaces, '%' or
+ *   any other octet; a '.' always separates labels). fetch() writes every octet outside
+ *   printable ASCII, the space and '\\' as \DDD before asking SwResolver, which reads
+ *   presentation format. Names from DNS answers (MX hosts, PTR names) come in that
+ *   escaped form and are handed to libspf2 as raw octets again (unescape_name()). */
+#include <stdlib.h>
 #include <string.h>
 #include "sw-spf-private.h"
 #include "sw-limits.h"
@@ -213,6 +221,75 @@ add_txt (SPF_dns_rr_t *rr, SwSpfCall *call, const char *domain, const SwDnsAnswe
     call->record = g_strdup (found);
 }
 
+/* @name (libspf2's form: raw octets, '.' separates labels) in DNS presentation format
+ * for sw_resolver_query(): octets outside 0x21..0x7e and '\\' as \DDD. Length checks
+ * stay with SwResolver, which counts an escape as one octet. Transfer full. */
+static char *
+escape_name (const char *name)
+{
+  GString *out = g_string_sized_new (strlen (name) + 8);
+  for (const guchar *p = (const guchar *) name; *p != '\0'; p++)
+    {
+      if (*p <= 0x20 || *p >= 0x7f || *p == '\\')
+        g_string_append_printf (out, "\\%03u", *p);
+      else
+        g_string_append_c (out, (char) *p);
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* The raw octets of @name, a name from a DNS answer in presentation format
+ * (sw_dns_answer_dup_name(): escapes only as \DDD), for libspf2. NULL if a label holds a
+ * '.' or a NUL octet, which libspf2's C strings cannot carry. Transfer full. */
+static char *
+unescape_name (const char *name)
+{
+  GString *out = g_string_sized_new (strlen (name));
+  for (const char *p = name; *p != '\0'; p++)
+    {
+      if (*p != '\\')
+        {
+          g_string_append_c (out, *p);
+          continue;
+        }
+      guint v = 0;
+      for (guint i = 1; i <= 3; i++)
+        {
+          if (!g_ascii_isdigit (p[i]))
+            {
+              g_string_free (out, TRUE);
+              return NULL;
+            }
+          v = v * 10 + (guint) (p[i] - '0');
+        }
+      if (v == 0 || v == '.' || v > 255)
+        {
+          g_string_free (out, TRUE);
+          return NULL;
+        }
+      g_string_append_c (out, (char) v);
+      p += 3;
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* The name of record @index of @answer (MX, PTR) as raw octets for libspf2, or NULL
+ * (malformed, or not representable: see unescape_name()). Transfer full. */
+static char *
+dup_raw_name (const SwDnsAnswer *answer, guint index)
+{
+  g_autofree char *name = sw_dns_answer_dup_name (answer, index, NULL);
+  if (name == NULL)
+    return NULL;
+  char *raw = unescape_name (name);
+  if (raw == NULL)
+    {
+      g_autofree char *safe = sw_sanitize_for_log (name, -1, 80);
+      g_debug ("name %s in a DNS answer skipped: a label holds '.' or NUL", safe);
+    }
+  return raw;
+}
+
 /* The first @max names of @answer; with @marker, each marked as an MX host
  * ("<host>.mxh.<marker>.invalid") so that its address lookup is known as one. */
 static void
@@ -220,7 +297,7 @@ add_names (SPF_dns_rr_t *rr, const SwDnsAnswer *answer, guint max, const char *m
 {
   for (guint i = 0; i < answer->rdata->len && (guint) rr->num_rr < max; i++)
     {
-      g_autofree char *name = sw_dns_answer_dup_name (answer, i, NULL);
+      g_autofree char *name = dup_raw_name (answer, i);
       if (name == NULL)
         continue;
       if (marker != NULL && *name != '\0')
@@ -337,7 +414,8 @@ fetch (SwResolver *resolver, SwSpfCall *call, const char *name, ns_type type, Sw
     }
   g_autoptr (GError) error = NULL;
   g_autoptr (SwDnsAnswer) answer = NULL;
-  if (!sw_resolver_query (resolver, name, (guint16) type, &answer, &error))
+  g_autofree char *qname = escape_name (name);
+  if (!sw_resolver_query (resolver, qname, (guint16) type, &answer, &error))
     {
       /* Not a valid DNS name (e.g. after macro expansion): it cannot exist. */
       g_autofree char *safe = sw_sanitize_for_log (name, -1, 80);
@@ -411,7 +489,7 @@ any_address (SPF_dns_server_t *layer, SwSpfCall *call, const char *domain, const
           SwDnsStatus host_status = SW_DNS_STATUS_NODATA;
           for (guint i = 0; i < mx->rdata->len && i < SW_SPF_MAX_MX_PTR; i++)
             {
-              g_autofree char *host = sw_dns_answer_dup_name (mx, i, NULL);
+              g_autofree char *host = dup_raw_name (mx, i);
               if (host == NULL || *host == '\0')
                 continue;
               host_status = address_exists (resolver, call, host, type);
@@ -566,6 +644,73 @@ layer_lookup (SPF_dns_server_t *layer, const char *domain, ns_type type, int sho
   return rr;
 }
 
+static const char *
+validated_name (gpointer user_data)
+{
+  return SPF_request_get_client_dom (user_data);
+}
+
+/* The text to show for a fail with exp= (RFC 7208 section 6.2), in @text_out (transfer
+ * full): the single TXT record at the exp= name, expanded by sw_spf_expand_explanation()
+ * with the macro values of libspf2's request (the current domain included, so includes
+ * and redirects behave as in libspf2); our default explanation when there is no usable
+ * text. */
+static void
+explanation_text (SPF_dns_server_t *layer, SwSpfCall *call, const char *name, char **text_out)
+{
+  SPF_request_t *req = call->request;
+  SwSpfMacroVars vars = {
+    .sender = req->env_from,
+    .local_part = req->env_from_lp,
+    .sender_domain = req->env_from_dp,
+    .domain = req->cur_dom,
+    .helo = req->helo_dom,
+    .receiver = req->spf_server->rec_dom,
+    .ip = req->client_ver == AF_INET6 ? (const guint8 *) &req->ipv6 : (const guint8 *) &req->ipv4,
+    .ip_len = req->client_ver == AF_INET6 ? 16 : 4,
+    .now = g_get_real_time () / G_USEC_PER_SEC,
+    .get_validated_name = validated_name,
+    .user_data = req,
+  };
+  /* The same lookup libspf2 would make: marks, counting and the guard apply; the answer
+   * holds only texts that passed sw_spf_explanation_is_acceptable() (spaces as "%_"),
+   * or none when RFC 7208 section 6.2 says there is no explanation. */
+  SPF_dns_rr_t *rr = layer_lookup (layer, name, ns_t_txt, TRUE);
+  char *text = NULL;
+  if (rr->herrno == NETDB_SUCCESS && rr->num_rr > 0 && sw_spf_explanation_is_acceptable (rr->rr[0]->txt, NULL))
+    text = sw_spf_expand_explanation (rr->rr[0]->txt, &vars);
+  SPF_dns_rr_free (rr);
+  if (text == NULL)
+    text = sw_spf_expand_explanation (SW_SPF_DEFAULT_EXPLANATION, &vars);
+  *text_out = text;
+}
+
+/* libspf2's get_exp hook (spf_get_exp.c): called with the expanded exp= name, which may
+ * be *@bufp itself. Writes the explanation into *@bufp (malloc'ed by libspf2, grown with
+ * realloc). */
+static SPF_errcode_t
+layer_get_exp (SPF_server_t *server, const char *domain, char **bufp, size_t *buflenp)
+{
+  SwSpfCall *call = current_call;
+  if (call == NULL || call->request == NULL)
+    return SPF_E_NOT_CONFIG; /* libspf2 then gives no explanation */
+  g_autofree char *name = g_strdup (domain);
+  g_autofree char *text = NULL;
+  explanation_text (server->resolver, call, name, &text);
+  g_assert (text != NULL); /* the default explanation is well-formed */
+  gsize need = strlen (text) + 1;
+  if (*bufp == NULL || *buflenp < need)
+    {
+      char *grown = realloc (*bufp, need);
+      if (grown == NULL)
+        return SPF_E_NO_MEMORY;
+      *bufp = grown;
+      *buflenp = need;
+    }
+  memcpy (*bufp, text, need);
+  return SPF_E_SUCCESS;
+}
+
 static void
 layer_destroy (SPF_dns_server_t *layer)
 {
@@ -582,7 +727,7 @@ sw_spf_dns_layer_new (SwResolver *resolver)
   layer->destroy = layer_destroy;
   layer->lookup = layer_lookup;
   layer->get_spf = NULL;
-  layer->get_exp = NULL;
+  layer->get_exp = layer_get_exp;
   layer->add_cache = NULL;
   layer->layer_below = NULL;
   layer->name = "spoofwatch";

@@ -30,6 +30,8 @@ typedef struct {
   gboolean top_seen;        /* the TXT lookup of the checked domain has been made */
   guint    mechanisms;      /* DNS mechanisms and modifiers evaluated (RFC 7208 4.6.4) */
   gboolean mech_exceeded;   /* more than SW_SPF_MAX_DNS_MECH */
+  SPF_request_t *request;   /* libspf2's request of this call (the exp= hook reads its
+                               macro values); borrowed */
 } SwSpfCall;
 
 /* Length of SwSpfCall.marker: "sw" and 16 hex digits. */
@@ -61,6 +63,37 @@ SPF_dns_server_t *sw_spf_dns_layer_new (SwResolver *resolver);
  * (the caller refuses the record).
  * Transfer full. */
 char *sw_spf_record_simplify (const char *record, const SwSpfCall *call);
+
+/* Longest expanded explanation kept (octets); the rest is cut. The text itself is capped
+ * at SW_SPF_MAX_EXPLANATION with at most SW_SPF_MAX_MACROS_PER_TERM macros, each of which
+ * can grow to three times a 253-octet name when URL-escaped. */
+#define SW_SPF_MAX_EXPANDED_EXPLANATION 1024u
+
+/* Macro values for sw_spf_expand_explanation() (RFC 7208 section 7.2). Strings are
+ * borrowed; NULL gives the documented fallback. */
+typedef struct {
+  const char   *sender;         /* s: local-part@domain */
+  const char   *local_part;     /* l (NULL: "postmaster") */
+  const char   *sender_domain;  /* o */
+  const char   *domain;         /* d: the current domain */
+  const char   *helo;           /* h (NULL: "unknown") */
+  const char   *receiver;       /* r (NULL: "unknown") */
+  const guint8 *ip;             /* i, c, v: 4 or 16 octets in network order */
+  gsize         ip_len;
+  gint64        now;            /* t: seconds since the epoch */
+  /* p: the validated domain name of the client, asked only when a %{p} is expanded
+   * (it costs DNS lookups); NULL or a NULL result gives "unknown". */
+  const char *(*get_validated_name) (gpointer user_data);
+  gpointer      user_data;
+} SwSpfMacroVars;
+
+/* Expands explanation text @text (RFC 7208 section 7: macro letters s l o d i p v h c r
+ * t, the digit and "r" transformers, delimiters, "%%", "%_", "%-"; an upper-case letter
+ * URL-escapes its value with upper-case hex, RFC 3986 section 2.1). IPv6 %{i} is 32
+ * dot-separated upper-case nibbles, %{c} the RFC 5952 text. The result is cut at
+ * SW_SPF_MAX_EXPANDED_EXPLANATION octets. NULL if @text is outside the macro grammar.
+ * Transfer full. Thread-safe (as thread-safe as @vars->get_validated_name). */
+char *sw_spf_expand_explanation (const char *text, const SwSpfMacroVars *vars);
 
 /* TRUE if @txt starts an SPF version 1 record ("v=spf1" then space or end). */
 gboolean sw_spf_text_is_spf1 (const char *txt);

@@ -512,6 +512,7 @@ run_check (SwSpfChecker *checker,
   call.top_domain = g_strdup (domain);
   call.ipv6 = g_inet_address_get_family (addr) == G_SOCKET_FAMILY_IPV6;
   call.marker = g_strdup_printf ("sw%08x%08x", g_random_int (), g_random_int ());
+  call.request = req;
   g_assert (strlen (call.marker) == SW_SPF_MARKER_LEN);
   SPF_response_t *resp = NULL;
   sw_spf_call_enter (&call);

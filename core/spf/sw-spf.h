@@ -45,8 +45,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SwSpfResult, sw_spf_result_free)
 
 /* The explanation given on fail when the domain publishes no (usable) exp=, as an RFC 7208
  * macro string ("%_" is a space): "example.com does not authorize 192.0.2.1 to send mail
- * as user@example.com". */
-#define SW_SPF_DEFAULT_EXPLANATION "%{o}%_does%_not%_authorize%_%{i}%_to%_send%_mail%_as%_%{s}"
+ * as user@example.com". %{c} is the address as text for IPv6 too ("2001:db8::1"), where
+ * %{i} would be 32 dotted nibbles. */
+#define SW_SPF_DEFAULT_EXPLANATION "%{o}%_does%_not%_authorize%_%{c}%_to%_send%_mail%_as%_%{s}"
 
 typedef struct _SwSpfChecker SwSpfChecker;
 

@@ -78,7 +78,7 @@ resolver_for (const char *zone)
   return r;
 }
 
-/* Our default explanation with %{o}, %{i}, %{s} expanded for @c. */
+/* Our default explanation with %{o}, %{c}, %{s} expanded for @c. */
 static char *
 default_explanation (const SuiteCase *c, const SwSpfResult *r)
 {
@@ -86,7 +86,7 @@ default_explanation (const SuiteCase *c, const SwSpfResult *r)
   const char *at = strrchr (sender, '@');
   g_autoptr (GString) s = g_string_new (SW_SPF_DEFAULT_EXPLANATION);
   g_string_replace (s, "%{o}", at ? at + 1 : sender, 0);
-  g_string_replace (s, "%{i}", r->ip, 0);
+  g_string_replace (s, "%{c}", r->ip, 0);
   g_string_replace (s, "%{s}", sender, 0);
   g_string_replace (s, "%_", " ", 0);
   return g_string_free (g_steal_pointer (&s), FALSE);

@@ -10,7 +10,8 @@ any accepted), explanation (absent when the suite gives none)).
 
 Like the suite's reference driver (pyspf testspf.py), SPF-type records are copied to TXT
 for names that have no TXT record. TIMEOUT entries become the zone's TIMEOUT mark.
-Names the zone syntax cannot carry are skipped and listed as "; skipped" comments.
+Names are written in presentation format (\\DDD escapes for spaces and other octets);
+invalid DNS names are skipped and listed as "; skipped" comments.
 Needs Debian's python3-yaml; run with /usr/bin/python3.
 """
 import os
@@ -47,17 +48,21 @@ def txt_rdata(value):
 
 
 def zone_name(name):
-    """Absolute zone owner name, or None if the zone syntax cannot express it."""
+    """Absolute zone owner name in presentation format (octets outside printable ASCII
+    and the characters the zone syntax treats specially written as \\DDD), or None if
+    it is not a valid DNS name (empty label, label over 63 or name over 253 octets)."""
     n = name[:-1] if name.endswith('.') else name
-    if not n or len(n) > 253:
+    data = n.encode('utf-8')
+    if not data or len(data) > 253:
         return None
-    for label in n.split('.'):
+    labels = data.split(b'.')
+    out = []
+    for label in labels:
         if not label or len(label) > 63:
             return None
-    for c in n:
-        if ord(c) <= 0x20 or ord(c) >= 0x7F or c in '\\;()"$@':
-            return None
-    return n + '.'
+        out.append(''.join(chr(b) if 0x21 <= b < 0x7F and chr(b) not in '\\;()"$@' else '\\%03d' % b
+                           for b in label))
+    return '.'.join(out) + '.'
 
 
 def target_name(name):
