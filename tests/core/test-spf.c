@@ -5,6 +5,7 @@
 #include <string.h>
 #include <spf2/spf.h>
 #include "sw-spf.h"
+#include "sw-spf-private.h"
 #include "sw-limits.h"
 
 /* 127 macros take libspf2's compiled term to 508 of 511 bytes; the literal after them is
@@ -74,7 +75,25 @@ zone_text (void)
     "zero.example.com. TXT \"v=spf1 a/0 a//0 -all\"\n"
     "zero.example.com. A 93.184.216.1\n"
     "zero6.example.com. TXT \"v=spf1 a//0 -all\"\n"
-    "zero6.example.com. A 93.184.216.1\n",
+    "zero6.example.com. A 93.184.216.1\n"
+    /* names with octets outside LDH: a macro expanding to a space, MX hosts with escapes */
+    "escmacro.example.com. TXT \"v=spf1 a:sp%%_ace.example.com -all\"\n"
+    "sp\\032ace.example.com. A 151.101.1.31\n"
+    "escmx.example.com. TXT \"v=spf1 mx -all\"\n"
+    "escmx.example.com. MX 10 mx\\032host.example.com.\n"
+    "mx\\032host.example.com. A 151.101.1.32\n"
+    "dotmx.example.com. TXT \"v=spf1 mx -all\"\n"
+    "dotmx.example.com. MX 10 mx\\.dot.example.com.\n"
+    "mx\\.dot.example.com. A 151.101.1.33\n"
+    "mx.dot.example.com. A 151.101.1.34\n"
+    /* explanations expanded by our code: redirect sets %{d}, upper-case letters escape */
+    "expredir.example.org. TXT \"v=spf1 redirect=exp.example.com\"\n"
+    "expmacros.example.com. TXT \"v=spf1 -all exp=whym.%%{d}\"\n"
+    "whym.expmacros.example.com. TXT \"%%{L} at %%{d2} from %%{c} (%%{ir}.%%{v}) via %%{h}: %%{S}%%%%%%-\"\n"
+    "expnone.example.com. TXT \"v=spf1 -all exp=nothere.example.com\"\n"
+    "exptwo.example.com. TXT \"v=spf1 -all exp=two.example.com\"\n"
+    "two.example.com. TXT \"one\"\n"
+    "two.example.com. TXT \"two\"\n",
     crafted, toolong->str);
 }
 
@@ -151,6 +170,13 @@ static const Case cases[] = {
   { "forged-mark", FALSE, "2001:4860::1", "mx", "a@forged.example.com", SW_AUTH_FAIL, NULL, NULL, NULL },
   { "a0-ip4", FALSE, "151.101.1.30", "mx", "a@zero.example.com", SW_AUTH_PASS, NULL, NULL, NULL },
   { "a0-ip6-no-aaaa", FALSE, "2001:4860::1", "mx", "a@zero6.example.com", SW_AUTH_FAIL, NULL, NULL, NULL },
+  { "escaped-macro-name", FALSE, "151.101.1.31", "mx", "a@escmacro.example.com", SW_AUTH_PASS, NULL, NULL, NULL },
+  { "escaped-mx-host", FALSE, "151.101.1.32", "mx", "a@escmx.example.com", SW_AUTH_PASS, NULL, NULL, NULL },
+  /* "mx\.dot" (a dot inside the label) cannot be handed to libspf2: skipped, and never
+   * confused with mx.dot.example.com */
+  { "dot-in-label-mx-skipped", FALSE, "151.101.1.33", "mx", "a@dotmx.example.com", SW_AUTH_FAIL, NULL, NULL, NULL },
+  { "dot-in-label-mx-not-confused", FALSE, "151.101.1.34", "mx", "a@dotmx.example.com", SW_AUTH_FAIL, NULL, NULL,
+    NULL },
   { "loopback-v4", FALSE, "127.0.0.1", "mx", "a@example.com", SW_AUTH_NONE, NULL,
     "not evaluated: 127.0.0.1 is a private or loopback address", NULL },
   { "loopback-v6", FALSE, "::1", "mx", "a@example.com", SW_AUTH_NONE, NULL, "not evaluated", NULL },
@@ -245,6 +271,136 @@ test_explanation (void)
   g_assert_cmpint (r->result, ==, SW_AUTH_FAIL);
   /* Our default explanation, never libspf2's openspf.org one. */
   g_assert_cmpstr (r->explanation, ==, "example.com does not authorize 151.101.1.8 to send mail as a@example.com");
+
+  static const struct {
+    const char *ip;
+    const char *mail_from;
+    const char *explanation;
+  } cases[] = {
+    /* %{d} of a redirected record is the redirect target (RFC 7208 6.1) */
+    { "151.101.1.8", "a@expredir.example.org", "151.101.1.8 is not one of exp.example.com's servers" },
+    /* the IPv6 default explanation shows the address, not 32 nibbles */
+    { "2001:4860::1", "a@example.com", "example.com does not authorize 2001:4860::1 to send mail as a@example.com" },
+    { "151.101.1.8", "jo&ann@expmacros.example.com",
+      "jo%26ann at example.com from 151.101.1.8 (8.1.101.151.in-addr) via mx.example.net: "
+      "jo%26ann%40expmacros.example.com%%20" },
+    { "2001:4860::1", "Jo@expmacros.example.com",
+      "Jo at example.com from 2001:4860::1 (1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.6.8.4.1.0.0.2.ip6) "
+      "via mx.example.net: Jo%40expmacros.example.com%%20" },
+    /* no TXT at the exp= name, or two: the default explanation (RFC 7208 6.2) */
+    { "151.101.1.8", "a@expnone.example.com",
+      "expnone.example.com does not authorize 151.101.1.8 to send mail as a@expnone.example.com" },
+    { "151.101.1.8", "a@exptwo.example.com",
+      "exptwo.example.com does not authorize 151.101.1.8 to send mail as a@exptwo.example.com" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (SwSpfResult) res = NULL;
+      g_autoptr (GError) error = NULL;
+      if (!sw_spf_check_mailfrom (checker, cases[i].ip, "mx.example.net", cases[i].mail_from, &res, &error))
+        g_error ("case %u: %s", i, error->message);
+      if (res->result != SW_AUTH_FAIL || g_strcmp0 (res->explanation, cases[i].explanation) != 0)
+        g_error ("case %u (%s): %s \"%s\", expected fail \"%s\"", i, cases[i].mail_from,
+                 sw_auth_result_to_string (res->result), res->explanation, cases[i].explanation);
+    }
+}
+
+static const char *
+fake_validated_name (gpointer user_data)
+{
+  guint *calls = user_data;
+  (*calls)++;
+  return "mx.example.com";
+}
+
+/* sw_spf_expand_explanation() alone: the examples of RFC 7208 section 7.4 and the rest of
+ * the grammar. */
+static void
+test_expander (void)
+{
+  static const guint8 ip4[4] = { 192, 0, 2, 3 };
+  static const guint8 ip6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xcb, 0x01 };
+  guint p_calls = 0;
+  SwSpfMacroVars v4 = {
+    .sender = "strong-bad@email.example.com",
+    .local_part = "strong-bad",
+    .sender_domain = "email.example.com",
+    .domain = "email.example.com",
+    .helo = "mx.example.org",
+    .receiver = "unknown",
+    .ip = ip4,
+    .ip_len = 4,
+    .now = 1700000000,
+    .get_validated_name = fake_validated_name,
+    .user_data = &p_calls,
+  };
+  SwSpfMacroVars v6 = v4;
+  v6.ip = ip6;
+  v6.ip_len = 16;
+  static const struct {
+    gboolean    ipv6;
+    const char *text;
+    const char *want; /* NULL: refused */
+  } cases[] = {
+    { FALSE, "%{s}", "strong-bad@email.example.com" },
+    { FALSE, "%{o}", "email.example.com" },
+    { FALSE, "%{d}", "email.example.com" },
+    { FALSE, "%{d4}", "email.example.com" },
+    { FALSE, "%{d3}", "email.example.com" },
+    { FALSE, "%{d2}", "example.com" },
+    { FALSE, "%{d1}", "com" },
+    { FALSE, "%{dr}", "com.example.email" },
+    { FALSE, "%{d2r}", "example.email" },
+    { FALSE, "%{l}", "strong-bad" },
+    { FALSE, "%{l-}", "strong.bad" },
+    { FALSE, "%{lr}", "strong-bad" },
+    { FALSE, "%{lr-}", "bad.strong" },
+    { FALSE, "%{l1r-}", "strong" },
+    { FALSE, "%{ir}.%{v}._spf.%{d2}", "3.2.0.192.in-addr._spf.example.com" },
+    { FALSE, "%{lr-}.lp._spf.%{d2}", "bad.strong.lp._spf.example.com" },
+    { FALSE, "%{lr-}.lp.%{ir}.%{v}._spf.%{d2}", "bad.strong.lp.3.2.0.192.in-addr._spf.example.com" },
+    { FALSE, "%{ir}.%{v}.%{l1r-}.lp._spf.%{d2}", "3.2.0.192.in-addr.strong.lp._spf.example.com" },
+    { FALSE, "%{d2}.trusted-domains.example.net", "example.com.trusted-domains.example.net" },
+    { TRUE, "%{ir}.%{v}._spf.%{d2}", "1.0.B.C.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.B.D.0.1.0.0.2.ip6._spf.example.com" },
+    { TRUE, "%{c} %{i1}", "2001:db8::cb01 1" },
+    { FALSE, "%{c} %{v} %{h} %{r} %{t}", "192.0.2.3 in-addr mx.example.org unknown 1700000000" },
+    { FALSE, "%{l+-=}", "strong.bad" },
+    { FALSE, "%{s=}", "strong-bad@email.example.com" }, /* split on '=' only */
+    { FALSE, "%{s@}", NULL },                           /* '@' is no delimiter */
+    /* upper case: URL-escaped with upper-case hex, RFC 3986 unreserved kept */
+    { FALSE, "%{S}", "strong-bad%40email.example.com" },
+    { TRUE, "%{C}", "2001%3Adb8%3A%3Acb01" },
+    { FALSE, "%{D2R}", "example.email" },
+    { FALSE, "a%%b%_c%-d", "a%b c%20d" },
+    { FALSE, "connect from %{p} (%{P})", "connect from mx.example.com (mx.example.com)" },
+    { FALSE, "", "" },
+    { FALSE, "%{z}", NULL },
+    { FALSE, "%{d0}", NULL },
+    { FALSE, "%{d1234}", NULL },
+    { FALSE, "%{d", NULL },
+    { FALSE, "%{dx}", NULL },
+    { FALSE, "%x", NULL },
+    { FALSE, "50%", NULL },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *got = sw_spf_expand_explanation (cases[i].text, cases[i].ipv6 ? &v6 : &v4);
+      if (g_strcmp0 (got, cases[i].want) != 0)
+        g_error ("case %u (%s): got \"%s\", want \"%s\"", i, cases[i].text, got ? got : "(refused)",
+                 cases[i].want ? cases[i].want : "(refused)");
+    }
+  /* %{p} costs DNS lookups: asked only when expanded (twice above). */
+  g_assert_cmpuint (p_calls, ==, 2);
+
+  /* The expansion is capped. */
+  g_autoptr (GString) many = g_string_new (NULL);
+  for (guint i = 0; i < 16; i++)
+    g_string_append (many, "%{S}");
+  g_autofree char *long_local = g_strnfill (200, '&');
+  SwSpfMacroVars big = v4;
+  big.sender = long_local;
+  g_autofree char *capped = sw_spf_expand_explanation (many->str, &big);
+  g_assert_cmpuint (strlen (capped), ==, SW_SPF_MAX_EXPANDED_EXPLANATION);
 }
 
 /* The guard itself, table-driven. */
@@ -400,6 +556,7 @@ main (int argc, char **argv)
   g_test_add_func ("/core/spf/check/cases", test_cases);
   g_test_add_func ("/core/spf/check/non-public-never-queried", test_non_public_never_queried);
   g_test_add_func ("/core/spf/check/explanation", test_explanation);
+  g_test_add_func ("/core/spf/explanation/expander", test_expander);
   g_test_add_func ("/core/spf/guard/records", test_record_guard);
   g_test_add_func ("/core/spf/guard/raw-libspf2-crashes", test_raw_libspf2_crashes);
   g_test_add_func ("/core/spf/threads/shared-checker", test_threads);
