@@ -313,6 +313,40 @@ describe_match (const char *record, const char *ip_text, SwAuthResult result)
   return NULL;
 }
 
+/* When the first terms do not decide: if the only mechanism of the record with the
+ * result's qualifier is its "all" (and no redirect= can have decided), the result came
+ * from that "all". */
+static char *
+describe_by_qualifier (const char *record, SwAuthResult result)
+{
+  if (record == NULL)
+    return NULL;
+  g_auto (GStrv) terms = g_strsplit (record, " ", -1);
+  gboolean all_matches = FALSE;
+  guint same = 0;
+  for (guint i = 1; terms[i] != NULL; i++)
+    {
+      const char *t = terms[i];
+      if (*t == '\0')
+        continue;
+      if (g_ascii_strncasecmp (t, "redirect=", 9) == 0)
+        return NULL;
+      if (strchr (t, '=') != NULL)
+        continue;
+      char q = '+';
+      if (strchr ("+-~?", *t) != NULL)
+        q = *t++;
+      if (q != qualifier_of (result))
+        continue;
+      same++;
+      if (g_ascii_strcasecmp (t, "all") == 0)
+        all_matches = TRUE;
+    }
+  if (all_matches && same == 1)
+    return g_strdup_printf ("not listed: default %call", qualifier_of (result));
+  return NULL;
+}
+
 static char *
 libspf2_error_reason (SPF_response_t *resp)
 {
@@ -393,6 +427,8 @@ translate (SwSpfResult *res, SPF_response_t *resp, const SwSpfCall *call)
     case SPF_REASON_MECH:
       {
         char *what = describe_match (call->record, res->ip, res->result);
+        if (what == NULL)
+          what = describe_by_qualifier (call->record, res->result);
         set_reason (res, what ? what : g_strdup_printf ("matched a mechanism of %s's policy", res->domain));
         break;
       }
