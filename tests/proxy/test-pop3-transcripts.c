@@ -22,6 +22,8 @@
  *   @expect-log x    x must appear in the proxy's logs
  *   @memory-limit n  the proxy's memory_limit
  *   @max-message n   the proxy's message cap (sw_pop3_proxy_set_max_message)
+ *   @dns-down        DNS through libunbound to a loopback UDP socket that never answers
+ *                    (instead of the samples' zone)
  * A failing line is reported with the transcript's name and line number. */
 #include "pop3-private.h"
 #include "sw-resolver.h"
@@ -52,6 +54,7 @@ typedef struct {
   GPtrArray  *expect_logs;
   gsize       memory_limit;
   gsize       max_message;
+  gboolean    dns_down;
 } Transcript;
 
 static void
@@ -92,6 +95,8 @@ transcript_load (const char *name)
         g_ptr_array_add (t->expect_logs, g_strdup (l + 12));
       else if (g_str_has_prefix (l, "@memory-limit "))
         t->memory_limit = g_ascii_strtoull (l + 14, NULL, 10);
+      else if (strcmp (l, "@dns-down") == 0)
+        t->dns_down = TRUE;
       else if (g_str_has_prefix (l, "@max-message "))
         t->max_message = g_ascii_strtoull (l + 13, NULL, 10);
       else
@@ -299,13 +304,35 @@ count_spool_fds (void)
   return n;
 }
 
+/* @dns_socket_out: with @dns_down, the silent DNS "server" (keep it open while the
+ * verifier is used). */
 static SwVerifier *
-make_verifier (void)
+make_verifier (gboolean dns_down, GSocket **dns_socket_out)
 {
-  g_autofree char *zone = g_test_build_filename (G_TEST_DIST, "data", "proxy", "samples", "samples.zone", NULL);
   g_autoptr (GError) error = NULL;
-  g_autoptr (SwResolver) resolver = sw_resolver_new_zone_file (zone, &error);
-  g_assert_no_error (error);
+  g_autoptr (SwResolver) resolver = NULL;
+  if (dns_down)
+    {
+      GSocket *sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &error);
+      g_assert_no_error (error);
+      g_autoptr (GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+      g_autoptr (GSocketAddress) addr = g_inet_socket_address_new (lo, 0);
+      g_assert_true (g_socket_bind (sock, addr, FALSE, &error));
+      g_autoptr (GSocketAddress) local = g_socket_get_local_address (sock, &error);
+      g_assert_no_error (error);
+      g_autofree char *forward
+          = g_strdup_printf ("127.0.0.1:%u", g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local)));
+      SwResolverOptions ro = { .forward = forward, .timeout_ms = 300 };
+      resolver = sw_resolver_new_unbound (&ro, &error);
+      g_assert_no_error (error);
+      *dns_socket_out = sock;
+    }
+  else
+    {
+      g_autofree char *zone = g_test_build_filename (G_TEST_DIST, "data", "proxy", "samples", "samples.zone", NULL);
+      resolver = sw_resolver_new_zone_file (zone, &error);
+      g_assert_no_error (error);
+    }
   SwVerifierConfig vc = { .resolver = resolver, .authserv_id = AUTHSERV_ID };
   SwVerifier *v = sw_verifier_new (&vc, &error);
   g_assert_no_error (error);
@@ -331,7 +358,8 @@ test_transcript (gconstpointer data)
   GThread *thread = g_thread_new ("fake-upstream", server_thread, &srv);
 
   /* the proxy */
-  g_autoptr (SwVerifier) verifier = make_verifier ();
+  g_autoptr (GSocket) dns_socket = NULL;
+  g_autoptr (SwVerifier) verifier = make_verifier (t->dns_down, &dns_socket);
   g_autofree char *spool = g_dir_make_tmp ("sw-proxy-spool-XXXXXX", &error);
   g_assert_no_error (error);
   SwPop3ProxyConfig cfg = {
@@ -445,7 +473,7 @@ test_transcript (gconstpointer data)
 
 static const char *const transcripts[] = {
   "capa", "user-pass", "apop", "auth-sasl", "pipelining", "top", "dot-stuffing",
-  "retr-drop", "big-spooled", "too-big", "line-too-long",
+  "retr-drop", "big-spooled", "too-big", "line-too-long", "dns-down", "malformed",
 };
 
 int
