@@ -16,6 +16,7 @@
  *              '.', stuffed); the client must receive the same stuffed lines (G> n: the
  *              client sees nothing of it)
  *   L: n       the client sends a command line of n bytes
+ *   N: n text  the client sends text CRLF n times at once; the upstream must receive them
  *   CLOSE      the upstream closes the connection
  *   EOF        the client must see the connection closed
  *   @secret x        x must not appear in the proxy's logs (which must log something)
@@ -248,6 +249,22 @@ server_thread (gpointer data)
               return NULL;
             }
         }
+      else if (strcmp (op->op, "N:") == 0)
+        {
+          char *text = NULL;
+          guint64 n = g_ascii_strtoull (op->arg, &text, 10);
+          g_autofree char *want = g_strdup_printf ("%s\r\n", text + 1);
+          for (guint64 k = 0; k < n; k++)
+            {
+              g_autofree char *got = read_line (G_BUFFERED_INPUT_STREAM (in), 64 * 1024);
+              if (got == NULL || strcmp (got, want) != 0)
+                {
+                  g_string_append_printf (srv->errors, "upstream line %u: copy %" G_GUINT64_FORMAT " differs\n",
+                                          op->lineno, k);
+                  return NULL;
+                }
+            }
+        }
       else if (strcmp (op->op, "CLOSE") == 0)
         {
           g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
@@ -396,6 +413,15 @@ test_transcript (gconstpointer data)
           g_autofree char *line = g_strdup_printf ("%s\r\n", op->arg);
           g_assert_true (write_text (out, line, strlen (line)));
         }
+      else if (strcmp (op->op, "N:") == 0)
+        {
+          char *text = NULL;
+          guint64 n = g_ascii_strtoull (op->arg, &text, 10);
+          g_autoptr (GString) all = g_string_new (NULL);
+          for (guint64 k = 0; k < n; k++)
+            g_string_append_printf (all, "%s\r\n", text + 1);
+          g_assert_true (write_text (out, all->str, all->len));
+        }
       else if (strcmp (op->op, "L:") == 0)
         {
           gsize n = g_ascii_strtoull (op->arg, NULL, 10);
@@ -457,7 +483,8 @@ test_transcript (gconstpointer data)
   g_mutex_unlock (&log_lock);
   gboolean sends = FALSE;
   for (guint i = 0; i < t->ops->len; i++)
-    sends = sends || strcmp (g_array_index (t->ops, Op, i).op, "C:") == 0;
+    sends = sends || strcmp (g_array_index (t->ops, Op, i).op, "C:") == 0
+            || strcmp (g_array_index (t->ops, Op, i).op, "N:") == 0;
   if (sends)
     g_assert_true (strstr (logs, "C: ") != NULL); /* commands are logged ... */
   for (guint i = 0; i < t->secrets->len; i++)  /* ... credentials never */
@@ -471,9 +498,75 @@ test_transcript (gconstpointer data)
   g_string_free (srv.errors, TRUE);
 }
 
+/* The decoder fed in every split of the input gives the same content, stops right after
+ * the terminator, and stuffing the content gives the input back. */
+static void
+test_message_splits (void)
+{
+  static const struct {
+    const char *name;
+    const char *wire;    /* dot-stuffed, with the terminator, then the next response */
+    const char *content; /* unstuffed */
+  } cases[] = {
+    { "empty", ".\r\n+OK next", "" },
+    { "plain", "a\r\nb\r\n.\r\n+OK", "a\r\nb\r\n" },
+    { "stuffed", "..\r\n...x\r\n.. .\r\n.\r\n", ".\r\n..x\r\n. .\r\n" },
+    { "dot-in-line", "a.\r\n.b\r\n.\r\n", "a.\r\nb\r\n" },
+    { "bare-lf", "a\n..b\n.\n-ERR", "a\n.b\n" },
+    { "dot-cr-other", "x\r\n.\rz\r\n.\r\n", "x\r\n\rz\r\n" },
+  };
+  for (gsize c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      gsize len = strlen (cases[c].wire);
+      for (gsize split = 0; split <= len; split++)
+        {
+          g_autoptr (SwPop3Message) msg = sw_pop3_message_new (g_get_tmp_dir (), 4, 1024);
+          gsize pos = 0, consumed = 0;
+          gboolean done = FALSE;
+          g_autoptr (GError) error = NULL;
+          /* first @split bytes, then the rest one byte at a time */
+          if (split > 0 && !sw_pop3_message_feed (msg, (const guint8 *) cases[c].wire, split, &consumed, &done, &error))
+            g_error ("case %s split %" G_GSIZE_FORMAT ": %s", cases[c].name, split, error->message);
+          pos = consumed;
+          while (!done && pos < len)
+            {
+              if (!sw_pop3_message_feed (msg, (const guint8 *) cases[c].wire + pos, 1, &consumed, &done, &error))
+                g_error ("case %s split %" G_GSIZE_FORMAT ": %s", cases[c].name, split, error->message);
+              pos += consumed;
+            }
+          if (!done)
+            g_error ("case %s split %" G_GSIZE_FORMAT ": no terminator found", cases[c].name, split);
+          g_autoptr (GBytes) bytes = sw_pop3_message_get_bytes (msg, &error);
+          g_assert_no_error (error);
+          gsize n = 0;
+          const char *data = g_bytes_get_data (bytes, &n);
+          if (n != strlen (cases[c].content) || memcmp (data, cases[c].content, n) != 0)
+            g_error ("case %s split %" G_GSIZE_FORMAT ": content \"%s\"", cases[c].name, split,
+                     g_strescape (n ? g_strndup (data, n) : "", NULL));
+          /* what follows the terminator is left for the next response */
+          const char *rest = cases[c].wire + pos;
+          if (!(g_str_has_prefix (rest, "+OK") || g_str_has_prefix (rest, "-ERR") || *rest == '\0'))
+            g_error ("case %s split %" G_GSIZE_FORMAT ": stopped at \"%s\"", cases[c].name, split, rest);
+          /* spooled beyond 4 bytes, and the spool is an unlinked file */
+          g_assert_cmpint (sw_pop3_message_is_spooled (msg), ==, n > 4);
+          /* stuffing gives the wire form back */
+          GByteArray *out = g_byte_array_new ();
+          gboolean bol = TRUE;
+          sw_pop3_stuff (out, (const guint8 *) data, n, &bol);
+          g_autofree char *wire_back = out->len ? g_strndup ((const char *) out->data, out->len) : g_strdup ("");
+          g_byte_array_unref (out);
+          /* (not for wire forms no RFC 1939 server sends: ".b", ".\rz") */
+          if (strcmp (cases[c].name, "dot-cr-other") != 0 && strcmp (cases[c].name, "dot-in-line") != 0
+              && !g_str_has_prefix (cases[c].wire, wire_back))
+            g_error ("case %s: stuffed back \"%s\"", cases[c].name, g_strescape (wire_back, NULL));
+        }
+    }
+}
+
 static const char *const transcripts[] = {
   "capa", "user-pass", "apop", "auth-sasl", "pipelining", "top", "dot-stuffing",
   "retr-drop", "big-spooled", "too-big", "line-too-long", "dns-down", "malformed",
+  "too-many-pipelined",
 };
 
 int
@@ -482,6 +575,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   log_text = g_string_new (NULL);
   g_log_set_writer_func (capture_writer, NULL, NULL);
+  g_test_add_func ("/proxy/pop3/message/split-feeds", test_message_splits);
   for (gsize i = 0; i < G_N_ELEMENTS (transcripts); i++)
     {
       g_autofree char *path = g_strdup_printf ("/proxy/pop3/transcript/%s", transcripts[i]);
