@@ -4,7 +4,8 @@
 #include "sw-util.h"
 #include <string.h>
 
-typedef struct {
+typedef struct
+{
   gsize max;
 } ReadLineData;
 
@@ -37,15 +38,16 @@ read_line_step (GTask *task)
   gsize avail = 0;
   const char *buf = g_buffered_input_stream_peek_buffer (in, &avail);
   const char *nl = avail > 0 ? memchr (buf, '\n', avail) : NULL;
-  if (nl != NULL && (gsize) (nl - buf) + 1 <= d->max)
+  if (nl != NULL && (gsize)(nl - buf) + 1 <= d->max)
     {
-      gsize n = (gsize) (nl - buf) + 1;
+      gsize n = (gsize)(nl - buf) + 1;
       char *line = g_strndup (buf, n);
       GError *error = NULL;
-      if (g_input_stream_skip (G_INPUT_STREAM (in), n, NULL, &error) != (gssize) n)
+      if (g_input_stream_skip (G_INPUT_STREAM (in), n, NULL, &error) != (gssize)n)
         {
           g_free (line);
-          g_task_return_error (task, error ? error : g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED, "short skip"));
+          g_task_return_error (task,
+                               error ? error : g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED, "short skip"));
         }
       else
         g_task_return_pointer (task, line, g_free);
@@ -103,8 +105,8 @@ sw_pop3_line_for_log (const char *line, gboolean mask)
       gsize kw = strcspn (line, " \r\n");
       if (kw > 16)
         kw = 16;
-      g_autofree char *head = sw_sanitize_for_log (line, (gssize) kw, 16);
+      g_autofree char *head = sw_sanitize_for_log (line, (gssize)kw, 16);
       return g_strdup_printf ("%s%s", head, len > kw ? " ***" : "");
     }
-  return sw_sanitize_for_log (line, (gssize) len, 200);
+  return sw_sanitize_for_log (line, (gssize)len, 200);
 }

@@ -12,26 +12,28 @@
 #include <string.h>
 #include <unistd.h>
 
-typedef enum {
+typedef enum
+{
   DECODE_LINE_START, /* at the start of a line */
   DECODE_MID,        /* inside a line */
   DECODE_DOT,        /* a '.' at the start of a line */
   DECODE_DOT_CR,     /* ".\r" at the start of a line */
 } DecodeState;
 
-struct _SwPop3Message {
-  char        *spool_dir;
-  gsize        memory_limit;
-  gsize        max_size;
-  DecodeState  state;
-  gboolean     discard;
-  gboolean     done;
-  gsize        size;
-  GByteArray  *memory;  /* until spooled */
-  int          fd;      /* spool file (unlinked), -1 until spooled */
-  GChecksum   *sha256;
-  char        *hash;
-  GBytes      *bytes;
+struct _SwPop3Message
+{
+  char *spool_dir;
+  gsize memory_limit;
+  gsize max_size;
+  DecodeState state;
+  gboolean discard;
+  gboolean done;
+  gsize size;
+  GByteArray *memory; /* until spooled */
+  int fd;             /* spool file (unlinked), -1 until spooled */
+  GChecksum *sha256;
+  char *hash;
+  GBytes *bytes;
 };
 
 SwPop3Message *
@@ -79,7 +81,7 @@ write_all (int fd, const guint8 *data, gsize len, GError **error)
           return FALSE;
         }
       data += n;
-      len -= (gsize) n;
+      len -= (gsize)n;
     }
   return TRUE;
 }
@@ -104,8 +106,8 @@ start_spool (SwPop3Message *msg, GError **error)
       return FALSE;
     }
   g_unlink (path);
-  g_debug ("message over %" G_GSIZE_FORMAT " bytes: spooled to disk (unlinked file in %s)",
-           msg->memory_limit, msg->spool_dir);
+  g_debug ("message over %" G_GSIZE_FORMAT " bytes: spooled to disk (unlinked file in %s)", msg->memory_limit,
+           msg->spool_dir);
   msg->fd = fd;
   if (!write_all (fd, msg->memory->data, msg->memory->len, error))
     return FALSE;
@@ -124,13 +126,13 @@ emit (SwPop3Message *msg, const guint8 *data, gsize len, GError **error)
                    msg->max_size);
       return FALSE;
     }
-  g_checksum_update (msg->sha256, data, (gssize) len);
+  g_checksum_update (msg->sha256, data, (gssize)len);
   msg->size += len;
   if (msg->fd < 0 && msg->size > msg->memory_limit && !start_spool (msg, error))
     return FALSE;
   if (msg->fd >= 0)
     return write_all (msg->fd, data, len, error);
-  g_byte_array_append (msg->memory, data, (guint) len);
+  g_byte_array_append (msg->memory, data, (guint)len);
   return TRUE;
 }
 
@@ -183,7 +185,7 @@ sw_pop3_message_feed (SwPop3Message *msg, const guint8 *data, gsize len, gsize *
                 i = len;
                 continue;
               }
-            i = (gsize) (nl - data) + 1;
+            i = (gsize)(nl - data) + 1;
             msg->state = DECODE_LINE_START;
             continue;
           }
@@ -206,7 +208,7 @@ sw_pop3_message_feed (SwPop3Message *msg, const guint8 *data, gsize len, gsize *
           if (c == '\n')
             goto terminated;
           /* ".\r" then something else: content "\r" (the dot was stuffing) */
-          if (!emit (msg, (const guint8 *) "\r", 1, error))
+          if (!emit (msg, (const guint8 *)"\r", 1, error))
             goto fail;
           msg->state = DECODE_MID;
           run = i;
@@ -276,10 +278,10 @@ sw_pop3_stuff (GByteArray *out, const guint8 *data, gsize len, gboolean *at_line
   while (i < len)
     {
       if (*at_line_start && data[i] == '.')
-        g_byte_array_append (out, (const guint8 *) ".", 1);
+        g_byte_array_append (out, (const guint8 *)".", 1);
       const guint8 *nl = memchr (data + i, '\n', len - i);
-      gsize end = nl ? (gsize) (nl - data) + 1 : len;
-      g_byte_array_append (out, data + i, (guint) (end - i));
+      gsize end = nl ? (gsize)(nl - data) + 1 : len;
+      g_byte_array_append (out, data + i, (guint)(end - i));
       *at_line_start = nl != NULL;
       i = end;
     }
@@ -299,7 +301,7 @@ sw_pop3_header_block_length (const guint8 *data, gsize len)
       const guint8 *nl = memchr (data + i, '\n', len - i);
       if (nl == NULL)
         return len;
-      i = (gsize) (nl - data) + 1;
+      i = (gsize)(nl - data) + 1;
     }
   return len;
 }

@@ -4,17 +4,18 @@
 G_BEGIN_DECLS
 
 /* The proxy's copy of its configuration, shared read-only by its sessions. */
-typedef struct {
-  char         *account;
-  char         *upstream_host;
-  guint16       upstream_port;
-  SwTlsMode     tls_mode;
-  GTlsDatabase *tls_database;   /* owned ref or NULL */
-  SwVerifier   *verifier;       /* borrowed */
-  SwStore      *store;          /* borrowed, may be NULL */
-  char         *spool_dir;
-  gsize         memory_limit;
-  gsize         max_message;    /* SW_POP3_MAX_MESSAGE; tests may lower it */
+typedef struct
+{
+  char *account;
+  char *upstream_host;
+  guint16 upstream_port;
+  SwTlsMode tls_mode;
+  GTlsDatabase *tls_database; /* owned ref or NULL */
+  SwVerifier *verifier;       /* borrowed */
+  SwStore *store;             /* borrowed, may be NULL */
+  char *spool_dir;
+  gsize memory_limit;
+  gsize max_message; /* SW_POP3_MAX_MESSAGE; tests may lower it */
 } SwPop3Settings;
 
 /* Lowers the message cap (SW_POP3_MAX_MESSAGE) of a proxy not started yet: for the test of
@@ -28,8 +29,8 @@ void sw_pop3_proxy_set_max_message (SwPop3Proxy *proxy, gsize max_message);
  * (transfer full). Errors: G_IO_ERROR_CONNECTION_CLOSED at end of stream (a partial line
  * is an error too), G_IO_ERROR_MESSAGE_TOO_LARGE over @max. Runs in the caller's
  * thread-default context; one read at a time per stream. */
-void  sw_pop3_read_line_async (GBufferedInputStream *in, gsize max, GCancellable *cancellable,
-                               GAsyncReadyCallback callback, gpointer user_data);
+void sw_pop3_read_line_async (GBufferedInputStream *in, gsize max, GCancellable *cancellable,
+                              GAsyncReadyCallback callback, gpointer user_data);
 char *sw_pop3_read_line_finish (GBufferedInputStream *in, GAsyncResult *result, GError **error);
 
 /* TRUE if @line starts with the POP3 keyword @keyword (case-insensitive) followed by a
@@ -48,7 +49,7 @@ typedef struct _SwPop3Message SwPop3Message;
  * @memory_limit bytes, then into a spool file in @spool_dir (created with mode 0600 and
  * unlinked at once, so it never outlives the process). At most @max_size bytes. */
 SwPop3Message *sw_pop3_message_new (const char *spool_dir, gsize memory_limit, gsize max_size);
-void           sw_pop3_message_free (SwPop3Message *msg);
+void sw_pop3_message_free (SwPop3Message *msg);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SwPop3Message, sw_pop3_message_free)
 
 /* Feeds @len bytes as received (dot-stuffed). *@consumed gets how many were taken: all of
@@ -57,8 +58,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SwPop3Message, sw_pop3_message_free)
  * size cap (G_IO_ERROR_MESSAGE_TOO_LARGE; *consumed still counts the bytes read, keep
  * feeding with sw_pop3_message_discard set to drain it) or the spool file cannot be
  * written. */
-gboolean sw_pop3_message_feed (SwPop3Message *msg, const guint8 *data, gsize len,
-                               gsize *consumed, gboolean *done, GError **error);
+gboolean sw_pop3_message_feed (SwPop3Message *msg, const guint8 *data, gsize len, gsize *consumed,
+                               gboolean *done, GError **error);
 
 /* After an error: drop the content and only look for the terminator from now on. */
 void sw_pop3_message_discard (SwPop3Message *msg);
@@ -69,7 +70,7 @@ gboolean sw_pop3_message_is_spooled (SwPop3Message *msg);
 
 /* The unstuffed content (transfer full): memory, or the spool file mapped. Call after
  * *done. Hex SHA-256 of it: sw_pop3_message_get_hash (transfer none). */
-GBytes     *sw_pop3_message_get_bytes (SwPop3Message *msg, GError **error);
+GBytes *sw_pop3_message_get_bytes (SwPop3Message *msg, GError **error);
 const char *sw_pop3_message_get_hash (SwPop3Message *msg);
 
 /* Appends @len bytes of @data dot-stuffed to @out; *@at_line_start carries the state
@@ -82,11 +83,12 @@ gsize sw_pop3_header_block_length (const guint8 *data, gsize len);
 
 /* ---- pop3-upstream.c: the connection to the real server ---- */
 
-typedef struct {
-  GIOStream            *stream;   /* TLS or plain */
+typedef struct
+{
+  GIOStream *stream; /* TLS or plain */
   GBufferedInputStream *in;
-  GOutputStream        *out;      /* borrowed from stream */
-  char                 *greeting; /* the server's greeting line, with its CRLF */
+  GOutputStream *out; /* borrowed from stream */
+  char *greeting;     /* the server's greeting line, with its CRLF */
 } SwPop3Upstream;
 void sw_pop3_upstream_free (SwPop3Upstream *up);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SwPop3Upstream, sw_pop3_upstream_free)
@@ -95,8 +97,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SwPop3Upstream, sw_pop3_upstream_free)
  * verified against settings->tls_database or the system's CAs; STLS refused is an error,
  * never plain text), and reads the greeting. Errors are SW_POP3_PROXY_ERROR with a
  * message naming the cause. */
-void            sw_pop3_upstream_connect_async (const SwPop3Settings *settings, GCancellable *cancellable,
-                                                GAsyncReadyCallback callback, gpointer user_data);
+void sw_pop3_upstream_connect_async (const SwPop3Settings *settings, GCancellable *cancellable,
+                                     GAsyncReadyCallback callback, gpointer user_data);
 SwPop3Upstream *sw_pop3_upstream_connect_finish (GAsyncResult *result, GError **error);
 
 /* TRUE if @host is "localhost" or a loopback address literal. */
@@ -113,8 +115,8 @@ typedef void (*SwPop3SessionDone) (SwPop3Session *session, gpointer user_data);
  * it any more); the session pointer passed to @freed must not be dereferenced. */
 SwPop3Session *sw_pop3_session_new (const SwPop3Settings *settings, GSocketConnection *client,
                                     SwPop3SessionDone closed, SwPop3SessionDone freed, gpointer user_data);
-void           sw_pop3_session_close (SwPop3Session *session);
+void sw_pop3_session_close (SwPop3Session *session);
 SwPop3Session *sw_pop3_session_ref (SwPop3Session *session);
-void           sw_pop3_session_unref (SwPop3Session *session);
+void sw_pop3_session_unref (SwPop3Session *session);
 
 G_END_DECLS

@@ -7,23 +7,24 @@
 #include "pop3-private.h"
 #include "sw-limits.h"
 
-G_DEFINE_QUARK (sw-pop3-proxy-error-quark, sw_pop3_proxy_error)
+G_DEFINE_QUARK (sw - pop3 - proxy - error - quark, sw_pop3_proxy_error)
 
-struct _SwPop3Proxy {
-  SwPop3Settings  settings;
-  GMainContext   *context;
-  GMainLoop      *loop;
-  GThread        *thread;
-  GSocketService *service;   /* owned by the proxy thread */
-  GPtrArray      *sessions;  /* SwPop3Session*, open ones */
-  guint           live;      /* sessions not freed yet */
-  gboolean        stopping;
+struct _SwPop3Proxy
+{
+  SwPop3Settings settings;
+  GMainContext *context;
+  GMainLoop *loop;
+  GThread *thread;
+  GSocketService *service; /* owned by the proxy thread */
+  GPtrArray *sessions;     /* SwPop3Session*, open ones */
+  guint live;              /* sessions not freed yet */
+  gboolean stopping;
   /* start handshake between the caller and the proxy thread */
-  GMutex          lock;
-  GCond           cond;
-  gboolean        start_done;
-  GError         *start_error;
-  guint16         port;
+  GMutex lock;
+  GCond cond;
+  gboolean start_done;
+  GError *start_error;
+  guint16 port;
 };
 
 SwPop3Proxy *
@@ -44,7 +45,8 @@ sw_pop3_proxy_new (const SwPop3ProxyConfig *config, GError **error)
                    config->account, config->upstream_host);
       return NULL;
     }
-  if (config->tls_mode != SW_TLS_NONE && config->tls_mode != SW_TLS_IMPLICIT && config->tls_mode != SW_TLS_STARTTLS)
+  if (config->tls_mode != SW_TLS_NONE && config->tls_mode != SW_TLS_IMPLICIT
+      && config->tls_mode != SW_TLS_STARTTLS)
     {
       g_set_error (error, SW_POP3_PROXY_ERROR, SW_POP3_PROXY_ERROR_CONFIG, "account %s: unknown TLS mode",
                    config->account);
@@ -62,7 +64,7 @@ sw_pop3_proxy_new (const SwPop3ProxyConfig *config, GError **error)
   st->spool_dir = g_strdup (config->spool_dir ? config->spool_dir : g_get_tmp_dir ());
   st->memory_limit = config->memory_limit ? config->memory_limit : SW_POP3_DEFAULT_MEMORY_LIMIT;
   st->max_message = SW_POP3_MAX_MESSAGE;
-  proxy->sessions = g_ptr_array_new_with_free_func ((GDestroyNotify) sw_pop3_session_unref);
+  proxy->sessions = g_ptr_array_new_with_free_func ((GDestroyNotify)sw_pop3_session_unref);
   g_mutex_init (&proxy->lock);
   g_cond_init (&proxy->cond);
   return proxy;
@@ -198,7 +200,8 @@ sw_pop3_proxy_start (SwPop3Proxy *proxy, guint16 port, guint16 *bound_port_out, 
       return FALSE;
     }
   g_message ("POP3 proxy for %s listening on 127.0.0.1 and ::1 port %u, upstream %s:%u (%s)",
-             proxy->settings.account, proxy->port, proxy->settings.upstream_host, proxy->settings.upstream_port,
+             proxy->settings.account, proxy->port, proxy->settings.upstream_host,
+             proxy->settings.upstream_port,
              proxy->settings.tls_mode == SW_TLS_IMPLICIT   ? "implicit TLS"
              : proxy->settings.tls_mode == SW_TLS_STARTTLS ? "STLS"
                                                            : "plain, loopback");
@@ -214,7 +217,7 @@ stop_in_thread (gpointer data)
   proxy->stopping = TRUE;
   g_socket_service_stop (proxy->service);
   /* closing removes the session from the array (in an idle callback) */
-  g_autoptr (GPtrArray) open = g_ptr_array_new_with_free_func ((GDestroyNotify) sw_pop3_session_unref);
+  g_autoptr (GPtrArray) open = g_ptr_array_new_with_free_func ((GDestroyNotify)sw_pop3_session_unref);
   for (guint i = 0; i < proxy->sessions->len; i++)
     g_ptr_array_add (open, sw_pop3_session_ref (proxy->sessions->pdata[i]));
   for (guint i = 0; i < open->len; i++)

@@ -15,22 +15,24 @@
 #include "sw-store.h"
 G_BEGIN_DECLS
 
-typedef enum {
+typedef enum
+{
   SW_TLS_IMPLICIT,
   SW_TLS_STARTTLS,
   SW_TLS_NONE /* only to a loopback upstream */
 } SwTlsMode;
 
-typedef struct {
-  const char   *account;        /* name, for the store and logs */
-  const char   *upstream_host;
-  guint16       upstream_port;
-  SwTlsMode     tls_mode;
-  GTlsDatabase *tls_database;   /* NULL: the system's CAs; tests pass their own CA */
-  SwVerifier   *verifier;       /* shared, thread-safe */
-  SwStore      *store;          /* may be NULL */
-  const char   *spool_dir;      /* where messages over the memory limit are spooled; NULL: g_get_tmp_dir() */
-  gsize         memory_limit;   /* bytes held in memory per message before spooling; 0: default 1 MiB */
+typedef struct
+{
+  const char *account; /* name, for the store and logs */
+  const char *upstream_host;
+  guint16 upstream_port;
+  SwTlsMode tls_mode;
+  GTlsDatabase *tls_database; /* NULL: the system's CAs; tests pass their own CA */
+  SwVerifier *verifier;       /* shared, thread-safe */
+  SwStore *store;             /* may be NULL */
+  const char *spool_dir;      /* where messages over the memory limit are spooled; NULL: g_get_tmp_dir() */
+  gsize memory_limit;         /* bytes held in memory per message before spooling; 0: default 1 MiB */
 } SwPop3ProxyConfig;
 
 typedef struct _SwPop3Proxy SwPop3Proxy;
@@ -39,13 +41,14 @@ typedef struct _SwPop3Proxy SwPop3Proxy;
 GQuark sw_pop3_proxy_error_quark (void);
 
 /* Codes of SW_POP3_PROXY_ERROR; never renumbered. */
-typedef enum {
-  SW_POP3_PROXY_ERROR_CONFIG = 1,    /* invalid configuration (e.g. plain text to a remote host) */
-  SW_POP3_PROXY_ERROR_REFUSED,       /* the upstream refused or could not be reached */
-  SW_POP3_PROXY_ERROR_CERTIFICATE,   /* the upstream's certificate is not trusted */
-  SW_POP3_PROXY_ERROR_HOST_NAME,     /* the upstream's certificate is for another host name */
-  SW_POP3_PROXY_ERROR_STLS,          /* the upstream refused STLS */
-  SW_POP3_PROXY_ERROR_PROTOCOL,      /* the upstream spoke something that is not POP3 */
+typedef enum
+{
+  SW_POP3_PROXY_ERROR_CONFIG = 1,  /* invalid configuration (e.g. plain text to a remote host) */
+  SW_POP3_PROXY_ERROR_REFUSED,     /* the upstream refused or could not be reached */
+  SW_POP3_PROXY_ERROR_CERTIFICATE, /* the upstream's certificate is not trusted */
+  SW_POP3_PROXY_ERROR_HOST_NAME,   /* the upstream's certificate is for another host name */
+  SW_POP3_PROXY_ERROR_STLS,        /* the upstream refused STLS */
+  SW_POP3_PROXY_ERROR_PROTOCOL,    /* the upstream spoke something that is not POP3 */
 } SwPop3ProxyError;
 
 /* Creates a proxy for @config (copied; the verifier's owner keeps it alive until

@@ -17,7 +17,8 @@
 #include <errno.h>
 #include <string.h>
 
-typedef enum {
+typedef enum
+{
   SW_POP3_STATE_CONNECTING,    /* waiting for the upstream connection and greeting */
   SW_POP3_STATE_AUTHORIZATION, /* RFC 1939 AUTHORIZATION: not logged in yet */
   SW_POP3_STATE_SASL,          /* inside AUTH: client lines are SASL responses */
@@ -32,26 +33,46 @@ static const char *const state_names[] = {
 };
 G_STATIC_ASSERT (G_N_ELEMENTS (state_names) == SW_POP3_STATE_COUNT);
 
-typedef enum {
-  CMD_USER, CMD_PASS, CMD_APOP, CMD_AUTH, CMD_CAPA, CMD_STAT, CMD_LIST, CMD_UIDL, CMD_RETR,
-  CMD_TOP, CMD_DELE, CMD_RSET, CMD_NOOP, CMD_QUIT, CMD_STLS, CMD_SASL_DATA, CMD_OTHER, CMD_COUNT
+typedef enum
+{
+  CMD_USER,
+  CMD_PASS,
+  CMD_APOP,
+  CMD_AUTH,
+  CMD_CAPA,
+  CMD_STAT,
+  CMD_LIST,
+  CMD_UIDL,
+  CMD_RETR,
+  CMD_TOP,
+  CMD_DELE,
+  CMD_RSET,
+  CMD_NOOP,
+  CMD_QUIT,
+  CMD_STLS,
+  CMD_SASL_DATA,
+  CMD_OTHER,
+  CMD_COUNT
 } Command;
 
-static const struct {
+static const struct
+{
   const char *keyword;
-  gboolean    secret; /* arguments never logged */
+  gboolean secret; /* arguments never logged */
 } commands[] = {
-  { "USER", TRUE }, { "PASS", TRUE }, { "APOP", TRUE }, { "AUTH", TRUE },  { "CAPA", FALSE }, { "STAT", FALSE },
-  { "LIST", FALSE }, { "UIDL", FALSE }, { "RETR", FALSE }, { "TOP", FALSE }, { "DELE", FALSE }, { "RSET", FALSE },
-  { "NOOP", FALSE }, { "QUIT", FALSE }, { "STLS", FALSE }, { "", TRUE }, { "", TRUE },
+  { "USER", TRUE },  { "PASS", TRUE },  { "APOP", TRUE },  { "AUTH", TRUE },  { "CAPA", FALSE },
+  { "STAT", FALSE }, { "LIST", FALSE }, { "UIDL", FALSE }, { "RETR", FALSE }, { "TOP", FALSE },
+  { "DELE", FALSE }, { "RSET", FALSE }, { "NOOP", FALSE }, { "QUIT", FALSE }, { "STLS", FALSE },
+  { "", TRUE },      { "", TRUE },
 };
 G_STATIC_ASSERT (G_N_ELEMENTS (commands) == CMD_COUNT);
 
-typedef struct {
-  Command  cmd;
+typedef struct
+{
+  Command cmd;
   gboolean has_arg;
-  guint    msgno;      /* RETR/TOP/LIST/UIDL n */
-  char    *local;      /* a reply we give ourselves (STLS), or NULL */
+  guint msgno; /* RETR/TOP/LIST/UIDL n */
+  char *local; /* a reply we give ourselves (STLS), or NULL */
 } Pending;
 
 static void
@@ -63,36 +84,38 @@ pending_free (Pending *p)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Pending, pending_free)
 
 /* The body of a held message on its way to the client, in chunks. */
-typedef struct {
-  GBytes   *content;
-  gsize     pos;
-  gboolean  at_line_start;
-  gboolean  ended_with_nl;
+typedef struct
+{
+  GBytes *content;
+  gsize pos;
+  gboolean at_line_start;
+  gboolean ended_with_nl;
 } Sending;
 
-struct _SwPop3Session {
-  gint                  ref_count;
+struct _SwPop3Session
+{
+  gint ref_count;
   const SwPop3Settings *settings;
-  SwPop3State           state;
-  GCancellable         *cancellable;
-  GSocketConnection    *client;
+  SwPop3State state;
+  GCancellable *cancellable;
+  GSocketConnection *client;
   GBufferedInputStream *client_in;
-  GOutputStream        *client_out;
-  SwPop3Upstream       *upstream;
-  GQueue                pending;        /* Pending*, head = the reply being read */
-  gboolean              client_reading; /* a client line read is under way */
-  gboolean              client_paused;  /* AUTH: wait for the reply before reading on */
-  gboolean              reply_busy;     /* the reply side is working on the head */
-  guint                 reply_lines;    /* lines of the current multi-line reply */
-  char                 *held_status;    /* RETR/TOP status line, sent with the message */
-  SwPop3Message        *message;
-  gboolean              message_too_big;
-  Sending              *sending;
-  GHashTable           *uidls;          /* msgno -> UIDL, learnt from UIDL replies */
-  SwPop3SessionDone     closed_cb;
-  SwPop3SessionDone     freed_cb;
-  gpointer              cb_data;
-  guint                 id;
+  GOutputStream *client_out;
+  SwPop3Upstream *upstream;
+  GQueue pending;          /* Pending*, head = the reply being read */
+  gboolean client_reading; /* a client line read is under way */
+  gboolean client_paused;  /* AUTH: wait for the reply before reading on */
+  gboolean reply_busy;     /* the reply side is working on the head */
+  guint reply_lines;       /* lines of the current multi-line reply */
+  char *held_status;       /* RETR/TOP status line, sent with the message */
+  SwPop3Message *message;
+  gboolean message_too_big;
+  Sending *sending;
+  GHashTable *uidls; /* msgno -> UIDL, learnt from UIDL replies */
+  SwPop3SessionDone closed_cb;
+  SwPop3SessionDone freed_cb;
+  gpointer cb_data;
+  guint id;
 };
 
 static void client_read_next (SwPop3Session *s);
@@ -115,7 +138,7 @@ sw_pop3_session_unref (SwPop3Session *s)
     return;
   SwPop3SessionDone freed = s->freed_cb;
   gpointer data = s->cb_data;
-  g_queue_clear_full (&s->pending, (GDestroyNotify) pending_free);
+  g_queue_clear_full (&s->pending, (GDestroyNotify)pending_free);
   g_clear_object (&s->cancellable);
   g_clear_object (&s->client_in);
   g_clear_object (&s->client);
@@ -159,7 +182,7 @@ sw_pop3_session_close (SwPop3Session *s)
     g_io_stream_close_async (s->upstream->stream, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
   /* in the proxy thread's context (g_idle_add would use the global default context) */
   g_autoptr (GSource) idle = g_idle_source_new ();
-  g_source_set_callback (idle, closed_idle, sw_pop3_session_ref (s), (GDestroyNotify) sw_pop3_session_unref);
+  g_source_set_callback (idle, closed_idle, sw_pop3_session_ref (s), (GDestroyNotify)sw_pop3_session_unref);
   g_source_attach (idle, g_main_context_get_thread_default ());
 }
 
@@ -167,11 +190,12 @@ sw_pop3_session_close (SwPop3Session *s)
 
 typedef void (*WriteDone) (SwPop3Session *s);
 
-typedef struct {
+typedef struct
+{
   SwPop3Session *s;
-  GBytes        *bytes;
-  WriteDone      then;
-  gboolean       to_client;
+  GBytes *bytes;
+  WriteDone then;
+  gboolean to_client;
 } WriteData;
 
 static void
@@ -184,10 +208,11 @@ write_done (GObject *source, GAsyncResult *res, gpointer user_data)
     {
       if (s->state != SW_POP3_STATE_CLOSED)
         {
-          g_info ("%s#%u: %s write failed: %s", s->settings->account, s->id, w->to_client ? "client" : "upstream",
-                  error->message);
+          g_info ("%s#%u: %s write failed: %s", s->settings->account, s->id,
+                  w->to_client ? "client" : "upstream", error->message);
           /* the client cannot read an -ERR if writing to it failed */
-          session_fail (s, w->to_client ? NULL : "-ERR [SYS/TEMP] Spoofwatch: lost the connection to the server\r\n");
+          session_fail (
+              s, w->to_client ? NULL : "-ERR [SYS/TEMP] Spoofwatch: lost the connection to the server\r\n");
         }
     }
   else if (s->state != SW_POP3_STATE_CLOSED && w->then != NULL)
@@ -207,8 +232,8 @@ write_bytes (SwPop3Session *s, gboolean to_client, GBytes *bytes, WriteDone then
   w->to_client = to_client;
   gsize len = 0;
   const void *data = g_bytes_get_data (bytes, &len);
-  g_output_stream_write_all_async (to_client ? s->client_out : s->upstream->out, data, len, G_PRIORITY_DEFAULT,
-                                   s->cancellable, write_done, w);
+  g_output_stream_write_all_async (to_client ? s->client_out : s->upstream->out, data, len,
+                                   G_PRIORITY_DEFAULT, s->cancellable, write_done, w);
 }
 
 static void
@@ -247,7 +272,7 @@ parse_command (const char *line)
 {
   for (int c = 0; c < CMD_SASL_DATA; c++)
     if (sw_pop3_line_has_keyword (line, commands[c].keyword))
-      return (Command) c;
+      return (Command)c;
   return CMD_OTHER;
 }
 
@@ -303,13 +328,14 @@ handle_client_line (SwPop3Session *s, const char *line)
             g_autofree char *word = g_strndup (arg, strcspn (arg, " \r\n"));
             guint64 n = 0;
             if (g_ascii_string_to_unsigned (word, 10, 1, G_MAXUINT, &n, NULL))
-              p->msgno = (guint) n;
+              p->msgno = (guint)n;
           }
         switch (cmd)
           {
           case CMD_STLS:
             /* the client talks plain text to us on loopback; the upstream link is secured by us */
-            p->local = g_strdup ("-ERR Spoofwatch secures the server connection itself; STLS is not offered\r\n");
+            p->local
+                = g_strdup ("-ERR Spoofwatch secures the server connection itself; STLS is not offered\r\n");
             break;
           case CMD_AUTH:
             if (p->has_arg)
@@ -423,7 +449,7 @@ add_allowance (const char *line, gsize prefix_len, gboolean stat)
   guint64 add = (stat ? first : 1) * SW_POP3_SIZE_ALLOWANCE;
   if (size > G_MAXUINT64 - add)
     return g_strdup (line);
-  return g_strdup_printf ("%.*s%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT "%s", (int) (p - line), line, first,
+  return g_strdup_printf ("%.*s%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT "%s", (int)(p - line), line, first,
                           size + add, end);
 }
 
@@ -438,7 +464,7 @@ learn_uidl (SwPop3Session *s, const char *text)
   gsize len = strcspn (uid, " \r\n");
   if (len == 0 || len > 70) /* RFC 1939: 1 to 70 characters */
     return;
-  g_hash_table_insert (s->uidls, GUINT_TO_POINTER ((guint) n), g_strndup (uid, len));
+  g_hash_table_insert (s->uidls, GUINT_TO_POINTER ((guint)n), g_strndup (uid, len));
 }
 
 static void multi_line_read (GObject *source, GAsyncResult *res, gpointer user_data);
@@ -496,17 +522,18 @@ multi_line_read (GObject *source, GAsyncResult *res, gpointer user_data)
 
 /* ---- held messages (RETR/TOP) ---- */
 
-typedef struct {
+typedef struct
+{
   const SwPop3Settings *settings;
-  GBytes               *content;
-  char                 *hash;
-  char                 *uidl;
-  gboolean              top;
+  GBytes *content;
+  char *hash;
+  char *uidl;
+  gboolean top;
   /* results */
-  GBytes               *head;        /* our header lines + the original header block, forged fields removed */
-  gsize                 body_offset; /* where the original body starts in content */
-  SwVerdict             verdict;
-  gboolean              from_store;
+  GBytes *head;      /* our header lines + the original header block, forged fields removed */
+  gsize body_offset; /* where the original body starts in content */
+  SwVerdict verdict;
+  gboolean from_store;
 } VerifyJob;
 
 static void
@@ -536,8 +563,8 @@ apply_stored (GBytes *head, const char *ours, const char *authserv_id)
       if (len >= plen && memcmp (data, prefix, plen) == 0)
         {
           GByteArray *out = g_byte_array_new ();
-          g_byte_array_append (out, (const guint8 *) ours, (guint) strlen (ours));
-          g_byte_array_append (out, (const guint8 *) data + plen, (guint) (len - plen));
+          g_byte_array_append (out, (const guint8 *)ours, (guint)strlen (ours));
+          g_byte_array_append (out, (const guint8 *)data + plen, (guint)(len - plen));
           return g_byte_array_free_to_bytes (out);
         }
     }
@@ -588,7 +615,8 @@ verify_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
       g_autoptr (GError) error = NULL;
       if (!sw_verifier_verify (st->verifier, j->content, NULL, &result, &error))
         {
-          g_message ("%s: verification could not run, delivering with temperror: %s", st->account, error->message);
+          g_message ("%s: verification could not run, delivering with temperror: %s", st->account,
+                     error->message);
           result = sw_verify_result_new_error (SW_VERDICT_TEMPERROR, error->message);
         }
     }
@@ -602,7 +630,7 @@ verify_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
       g_autofree char *added = sw_verify_format_headers (result, authserv_id, "\r\n");
       g_autofree char *json = sw_verify_result_to_json (result, NULL, -1, FALSE);
       SwStoreRecord rec = {
-        .account = (char *) st->account,
+        .account = (char *)st->account,
         .message_id = result->message_id,
         .uidl = j->uidl,
         .message_hash = j->hash,
@@ -650,7 +678,7 @@ send_body_chunk (SwPop3Session *s)
       return;
     }
   gsize n = MIN (SEND_CHUNK, size - snd->pos);
-  GByteArray *out = g_byte_array_sized_new ((guint) n + 64);
+  GByteArray *out = g_byte_array_sized_new ((guint)n + 64);
   sw_pop3_stuff (out, data + snd->pos, n, &snd->at_line_start);
   snd->pos += n;
   snd->ended_with_nl = data[snd->pos - 1] == '\n';
@@ -668,12 +696,13 @@ verified (GObject *source, GAsyncResult *res, gpointer user_data)
               sw_verdict_to_string (j->verdict), j->from_store ? " (stored verdict)" : "");
       gsize hlen = 0;
       const guint8 *hdata = g_bytes_get_data (j->head, &hlen);
-      GByteArray *out = g_byte_array_sized_new ((guint) (hlen + strlen (s->held_status) + 64));
-      g_byte_array_append (out, (const guint8 *) s->held_status, (guint) strlen (s->held_status));
+      GByteArray *out = g_byte_array_sized_new ((guint)(hlen + strlen (s->held_status) + 64));
+      g_byte_array_append (out, (const guint8 *)s->held_status, (guint)strlen (s->held_status));
       gboolean at_line_start = TRUE;
       sw_pop3_stuff (out, hdata, hlen, &at_line_start);
       Sending *snd = g_new0 (Sending, 1);
-      snd->content = g_bytes_new_from_bytes (j->content, j->body_offset, g_bytes_get_size (j->content) - j->body_offset);
+      snd->content = g_bytes_new_from_bytes (j->content, j->body_offset,
+                                             g_bytes_get_size (j->content) - j->body_offset);
       snd->at_line_start = at_line_start;
       snd->ended_with_nl = hlen == 0 || hdata[hlen - 1] == '\n';
       sending_set (s, snd);
@@ -690,9 +719,10 @@ message_complete (SwPop3Session *s)
   Pending *head = g_queue_peek_head (&s->pending);
   if (s->message_too_big)
     {
-      g_autofree char *text = g_strdup_printf ("-ERR [SYS/PERM] Spoofwatch: message over %" G_GSIZE_FORMAT
-                                               " bytes, not delivered through the proxy; it stays on the server\r\n",
-                                               s->settings->max_message);
+      g_autofree char *text
+          = g_strdup_printf ("-ERR [SYS/PERM] Spoofwatch: message over %" G_GSIZE_FORMAT
+                             " bytes, not delivered through the proxy; it stays on the server\r\n",
+                             s->settings->max_message);
       g_clear_pointer (&s->held_status, g_free);
       g_clear_pointer (&s->message, sw_pop3_message_free);
       write_client (s, text, reply_done);
@@ -714,7 +744,7 @@ message_complete (SwPop3Session *s)
   const char *uidl = g_hash_table_lookup (s->uidls, GUINT_TO_POINTER (head->msgno));
   j->uidl = g_strdup (uidl);
   g_autoptr (GTask) task = g_task_new (NULL, NULL, verified, sw_pop3_session_ref (s));
-  g_task_set_task_data (task, j, (GDestroyNotify) verify_job_free);
+  g_task_set_task_data (task, j, (GDestroyNotify)verify_job_free);
   g_task_run_in_thread (task, verify_thread);
 }
 
@@ -766,11 +796,12 @@ message_data_step (SwPop3Session *s)
               session_fail (s, "-ERR [SYS/TEMP] Spoofwatch: cannot hold the message (spool file)\r\n");
               return;
             }
-          g_message ("%s#%u: %s: not delivered through the proxy", s->settings->account, s->id, error->message);
+          g_message ("%s#%u: %s: not delivered through the proxy", s->settings->account, s->id,
+                     error->message);
           s->message_too_big = TRUE;
           sw_pop3_message_discard (s->message);
         }
-      if (consumed > 0 && g_input_stream_skip (G_INPUT_STREAM (in), consumed, NULL, NULL) != (gssize) consumed)
+      if (consumed > 0 && g_input_stream_skip (G_INPUT_STREAM (in), consumed, NULL, NULL) != (gssize)consumed)
         {
           session_fail (s, "-ERR [SYS/TEMP] Spoofwatch: read error\r\n");
           return;
@@ -851,7 +882,8 @@ handle_status (SwPop3Session *s, Pending *head, const char *line)
       if (!ok)
         break;
       s->held_status = g_strdup (line);
-      s->message = sw_pop3_message_new (s->settings->spool_dir, s->settings->memory_limit, s->settings->max_message);
+      s->message
+          = sw_pop3_message_new (s->settings->spool_dir, s->settings->memory_limit, s->settings->max_message);
       s->message_too_big = FALSE;
       if (g_buffered_input_stream_get_buffer_size (s->upstream->in) < 64 * 1024)
         g_buffered_input_stream_set_buffer_size (s->upstream->in, 64 * 1024);
@@ -881,7 +913,8 @@ handle_status (SwPop3Session *s, Pending *head, const char *line)
       break;
     }
 
-  gboolean multi = ok && ((head->cmd == CMD_LIST || head->cmd == CMD_UIDL || head->cmd == CMD_AUTH) && !head->has_arg);
+  gboolean multi
+      = ok && ((head->cmd == CMD_LIST || head->cmd == CMD_UIDL || head->cmd == CMD_AUTH) && !head->has_arg);
   multi = multi || (ok && head->cmd == CMD_CAPA);
   if (multi)
     {
@@ -970,8 +1003,8 @@ sw_pop3_session_new (const SwPop3Settings *settings, GSocketConnection *client, 
   s->state = SW_POP3_STATE_CONNECTING;
   s->cancellable = g_cancellable_new ();
   s->client = g_object_ref (client);
-  s->client_in = G_BUFFERED_INPUT_STREAM (
-      g_buffered_input_stream_new_sized (g_io_stream_get_input_stream (G_IO_STREAM (client)), SW_POP3_MAX_LINE));
+  s->client_in = G_BUFFERED_INPUT_STREAM (g_buffered_input_stream_new_sized (
+      g_io_stream_get_input_stream (G_IO_STREAM (client)), SW_POP3_MAX_LINE));
   g_filter_input_stream_set_close_base_stream (G_FILTER_INPUT_STREAM (s->client_in), FALSE);
   s->client_out = g_io_stream_get_output_stream (G_IO_STREAM (client));
   g_queue_init (&s->pending);

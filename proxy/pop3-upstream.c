@@ -10,13 +10,14 @@
 #include "sw-util.h"
 #include <string.h>
 
-typedef struct {
+typedef struct
+{
   const SwPop3Settings *settings;
-  GSocketConnection    *socket;
-  GIOStream            *stream;
+  GSocketConnection *socket;
+  GIOStream *stream;
   GBufferedInputStream *in;
-  char                 *greeting;
-  GTlsCertificateFlags  cert_errors;
+  char *greeting;
+  GTlsCertificateFlags cert_errors;
 } ConnectData;
 
 static void
@@ -56,17 +57,18 @@ set_stream (ConnectData *d, GIOStream *stream)
 {
   g_clear_object (&d->in);
   g_set_object (&d->stream, stream);
-  d->in = G_BUFFERED_INPUT_STREAM (g_buffered_input_stream_new_sized (g_io_stream_get_input_stream (stream),
-                                                                      SW_POP3_MAX_LINE));
+  d->in = G_BUFFERED_INPUT_STREAM (
+      g_buffered_input_stream_new_sized (g_io_stream_get_input_stream (stream), SW_POP3_MAX_LINE));
   g_filter_input_stream_set_close_base_stream (G_FILTER_INPUT_STREAM (d->in), FALSE);
 }
 
 static char *
 describe_cert_errors (GTlsCertificateFlags flags)
 {
-  static const struct {
+  static const struct
+  {
     GTlsCertificateFlags flag;
-    const char          *text;
+    const char *text;
   } names[] = {
     { G_TLS_CERTIFICATE_UNKNOWN_CA, "not signed by a trusted authority" },
     { G_TLS_CERTIFICATE_BAD_IDENTITY, "issued for another host name" },
@@ -86,7 +88,8 @@ describe_cert_errors (GTlsCertificateFlags flags)
 }
 
 static gboolean
-on_accept_certificate (GTlsConnection *conn, GTlsCertificate *cert, GTlsCertificateFlags errors, gpointer user_data)
+on_accept_certificate (GTlsConnection *conn, GTlsCertificate *cert, GTlsCertificateFlags errors,
+                       gpointer user_data)
 {
   ConnectData *d = user_data;
   d->cert_errors |= errors;
@@ -106,7 +109,7 @@ return_upstream (GTask *task)
   up->in = g_steal_pointer (&d->in);
   up->out = g_io_stream_get_output_stream (up->stream);
   up->greeting = g_steal_pointer (&d->greeting);
-  g_task_return_pointer (task, up, (GDestroyNotify) sw_pop3_upstream_free);
+  g_task_return_pointer (task, up, (GDestroyNotify)sw_pop3_upstream_free);
 }
 
 static void
@@ -123,7 +126,8 @@ handshake_done (GObject *source, GAsyncResult *res, gpointer user_data)
           g_autofree char *why = describe_cert_errors (d->cert_errors);
           gboolean only_name = d->cert_errors == G_TLS_CERTIFICATE_BAD_IDENTITY;
           g_task_return_new_error (task, SW_POP3_PROXY_ERROR,
-                                   only_name ? SW_POP3_PROXY_ERROR_HOST_NAME : SW_POP3_PROXY_ERROR_CERTIFICATE,
+                                   only_name ? SW_POP3_PROXY_ERROR_HOST_NAME
+                                             : SW_POP3_PROXY_ERROR_CERTIFICATE,
                                    only_name ? "host name mismatch: the certificate of %s is %s"
                                              : "certificate of %s not trusted: %s",
                                    host, why);
@@ -140,8 +144,7 @@ handshake_done (GObject *source, GAsyncResult *res, gpointer user_data)
       return;
     }
   GCancellable *cancel = g_task_get_cancellable (task);
-  sw_pop3_read_line_async (d->in, SW_POP3_MAX_LINE, cancel, greeting_read,
-                           g_steal_pointer (&task));
+  sw_pop3_read_line_async (d->in, SW_POP3_MAX_LINE, cancel, greeting_read, g_steal_pointer (&task));
 }
 
 static void
@@ -192,8 +195,7 @@ greeting_read (GObject *source, GAsyncResult *res, gpointer user_data)
       static const char stls[] = "STLS\r\n";
       GCancellable *cancel = g_task_get_cancellable (task);
       g_output_stream_write_all_async (g_io_stream_get_output_stream (d->stream), stls, sizeof stls - 1,
-                                       G_PRIORITY_DEFAULT, cancel, stls_written,
-                                       g_steal_pointer (&task));
+                                       G_PRIORITY_DEFAULT, cancel, stls_written, g_steal_pointer (&task));
       return;
     }
   return_upstream (task);
@@ -212,8 +214,7 @@ stls_written (GObject *source, GAsyncResult *res, gpointer user_data)
       return;
     }
   GCancellable *cancel = g_task_get_cancellable (task);
-  sw_pop3_read_line_async (d->in, SW_POP3_MAX_LINE, cancel, stls_reply_read,
-                           g_steal_pointer (&task));
+  sw_pop3_read_line_async (d->in, SW_POP3_MAX_LINE, cancel, stls_reply_read, g_steal_pointer (&task));
 }
 
 static void
@@ -274,7 +275,8 @@ connected (GObject *source, GAsyncResult *res, gpointer user_data)
       {
         g_autoptr (GSocketAddress) remote = g_socket_connection_get_remote_address (d->socket, NULL);
         if (!G_IS_INET_SOCKET_ADDRESS (remote)
-            || !g_inet_address_get_is_loopback (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote))))
+            || !g_inet_address_get_is_loopback (
+                g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote))))
           {
             g_task_return_new_error (task, SW_POP3_PROXY_ERROR, SW_POP3_PROXY_ERROR_CONFIG,
                                      "plain text is only allowed to a loopback upstream; %s is not one",
@@ -288,8 +290,7 @@ connected (GObject *source, GAsyncResult *res, gpointer user_data)
       g_assert_not_reached ();
     }
   GCancellable *cancel = g_task_get_cancellable (task);
-  sw_pop3_read_line_async (d->in, SW_POP3_MAX_LINE, cancel, greeting_read,
-                           g_steal_pointer (&task));
+  sw_pop3_read_line_async (d->in, SW_POP3_MAX_LINE, cancel, greeting_read, g_steal_pointer (&task));
 }
 
 void
@@ -300,11 +301,11 @@ sw_pop3_upstream_connect_async (const SwPop3Settings *settings, GCancellable *ca
   g_task_set_source_tag (task, sw_pop3_upstream_connect_async);
   ConnectData *d = g_new0 (ConnectData, 1);
   d->settings = settings;
-  g_task_set_task_data (task, d, (GDestroyNotify) connect_data_free);
+  g_task_set_task_data (task, d, (GDestroyNotify)connect_data_free);
   g_autoptr (GSocketClient) client = g_socket_client_new ();
   g_socket_client_set_timeout (client, 30);
-  g_socket_client_connect_to_host_async (client, settings->upstream_host, settings->upstream_port, cancellable,
-                                         connected, task);
+  g_socket_client_connect_to_host_async (client, settings->upstream_host, settings->upstream_port,
+                                         cancellable, connected, task);
 }
 
 SwPop3Upstream *

@@ -52,7 +52,8 @@ main (int argc, char **argv)
   if (!g_option_context_parse (oc, &argc, &argv, &error) || host == NULL || zone == NULL || upstream_port <= 0
       || upstream_port > 65535 || port < 0 || port > 65535 || memory_limit < 0)
     {
-      g_printerr ("pop3-proxy-driver: %s\n", error ? error->message : "--upstream-host, --upstream-port and --zone are required");
+      g_printerr ("pop3-proxy-driver: %s\n",
+                  error ? error->message : "--upstream-host, --upstream-port and --zone are required");
       return 2;
     }
   SwTlsMode mode = SW_TLS_IMPLICIT;
@@ -104,17 +105,17 @@ main (int argc, char **argv)
   SwPop3ProxyConfig cfg = {
     .account = account ? account : "test",
     .upstream_host = host,
-    .upstream_port = (guint16) upstream_port,
+    .upstream_port = (guint16)upstream_port,
     .tls_mode = mode,
     .tls_database = db,
     .verifier = verifier,
     .store = store,
     .spool_dir = spool,
-    .memory_limit = (gsize) memory_limit,
+    .memory_limit = (gsize)memory_limit,
   };
   g_autoptr (SwPop3Proxy) proxy = sw_pop3_proxy_new (&cfg, &error);
   guint16 bound = 0;
-  if (proxy == NULL || !sw_pop3_proxy_start (proxy, (guint16) port, &bound, &error))
+  if (proxy == NULL || !sw_pop3_proxy_start (proxy, (guint16)port, &bound, &error))
     {
       g_printerr ("pop3-proxy-driver: %s\n", error->message);
       return 1;

@@ -36,8 +36,9 @@
 #define AUTHSERV_ID "spoofwatch.test"
 #define IO_TIMEOUT_S 20
 
-typedef struct {
-  char  op[8];
+typedef struct
+{
+  char op[8];
   char *arg;
   guint lineno;
 } Op;
@@ -48,14 +49,15 @@ op_clear (Op *op)
   g_free (op->arg);
 }
 
-typedef struct {
-  char       *name;
-  GArray     *ops; /* Op */
-  GPtrArray  *secrets;
-  GPtrArray  *expect_logs;
-  gsize       memory_limit;
-  gsize       max_message;
-  gboolean    dns_down;
+typedef struct
+{
+  char *name;
+  GArray *ops; /* Op */
+  GPtrArray *secrets;
+  GPtrArray *expect_logs;
+  gsize memory_limit;
+  gsize max_message;
+  gboolean dns_down;
 } Transcript;
 
 static void
@@ -81,7 +83,7 @@ transcript_load (const char *name)
   Transcript *t = g_new0 (Transcript, 1);
   t->name = g_strdup (name);
   t->ops = g_array_new (FALSE, TRUE, sizeof (Op));
-  g_array_set_clear_func (t->ops, (GDestroyNotify) op_clear);
+  g_array_set_clear_func (t->ops, (GDestroyNotify)op_clear);
   t->secrets = g_ptr_array_new_with_free_func (g_free);
   t->expect_logs = g_ptr_array_new_with_free_func (g_free);
   g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
@@ -126,8 +128,8 @@ capture_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, g
   for (gsize i = 0; i < n_fields; i++)
     if (strcmp (fields[i].key, "MESSAGE") == 0)
       {
-        g_string_append_len (log_text, fields[i].value, fields[i].length < 0 ? (gssize) strlen (fields[i].value)
-                                                                             : fields[i].length);
+        g_string_append_len (log_text, fields[i].value,
+                             fields[i].length < 0 ? (gssize)strlen (fields[i].value) : fields[i].length);
         g_string_append_c (log_text, '\n');
       }
   g_mutex_unlock (&log_lock);
@@ -149,9 +151,9 @@ read_line (GBufferedInputStream *in, gsize max)
       const char *nl = memchr (buf, '\n', avail);
       if (nl != NULL)
         {
-          gsize n = (gsize) (nl - buf) + 1;
+          gsize n = (gsize)(nl - buf) + 1;
           char *line = g_strndup (buf, n);
-          g_assert_cmpint (g_input_stream_skip (G_INPUT_STREAM (in), n, NULL, NULL), ==, (gssize) n);
+          g_assert_cmpint (g_input_stream_skip (G_INPUT_STREAM (in), n, NULL, NULL), ==, (gssize)n);
           return line;
         }
       if (avail >= max)
@@ -176,7 +178,8 @@ generate_body (gsize size)
   GString *raw = g_string_new (NULL);
   for (guint i = 0; raw->len < size; i++)
     {
-      g_string_append_printf (raw, "%sline %07u of the generated body, long enough to matter xxxxxxxxxxxxxxxx\r\n",
+      g_string_append_printf (raw,
+                              "%sline %07u of the generated body, long enough to matter xxxxxxxxxxxxxxxx\r\n",
                               i % 10 == 0 ? "." : "", i);
     }
   g_string_truncate (raw, size - 2);
@@ -197,10 +200,11 @@ generate_body (gsize size)
 
 /* ---- the fake upstream ---- */
 
-typedef struct {
-  Transcript     *t;
+typedef struct
+{
+  Transcript *t;
   GSocketListener *listener;
-  GString        *errors;
+  GString *errors;
 } Server;
 
 static gpointer
@@ -215,7 +219,8 @@ server_thread (gpointer data)
       return NULL;
     }
   g_socket_set_timeout (g_socket_connection_get_socket (conn), IO_TIMEOUT_S);
-  g_autoptr (GInputStream) in = g_buffered_input_stream_new (g_io_stream_get_input_stream (G_IO_STREAM (conn)));
+  g_autoptr (GInputStream) in
+      = g_buffered_input_stream_new (g_io_stream_get_input_stream (G_IO_STREAM (conn)));
   GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (conn));
   for (guint i = 0; i < srv->t->ops->len; i++)
     {
@@ -244,8 +249,8 @@ server_thread (gpointer data)
           g_autofree char *got = read_line (G_BUFFERED_INPUT_STREAM (in), 64 * 1024);
           if (got == NULL || strcmp (got, want) != 0)
             {
-              g_string_append_printf (srv->errors, "upstream line %u: expected \"%s\", got \"%s\"\n", op->lineno,
-                                      op->arg, got ? g_strescape (got, NULL) : "(end of stream)");
+              g_string_append_printf (srv->errors, "upstream line %u: expected \"%s\", got \"%s\"\n",
+                                      op->lineno, op->arg, got ? g_strescape (got, NULL) : "(end of stream)");
               return NULL;
             }
         }
@@ -259,8 +264,8 @@ server_thread (gpointer data)
               g_autofree char *got = read_line (G_BUFFERED_INPUT_STREAM (in), 64 * 1024);
               if (got == NULL || strcmp (got, want) != 0)
                 {
-                  g_string_append_printf (srv->errors, "upstream line %u: copy %" G_GUINT64_FORMAT " differs\n",
-                                          op->lineno, k);
+                  g_string_append_printf (
+                      srv->errors, "upstream line %u: copy %" G_GUINT64_FORMAT " differs\n", op->lineno, k);
                   return NULL;
                 }
             }
@@ -330,7 +335,8 @@ make_verifier (gboolean dns_down, GSocket **dns_socket_out)
   g_autoptr (SwResolver) resolver = NULL;
   if (dns_down)
     {
-      GSocket *sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &error);
+      GSocket *sock
+          = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &error);
       g_assert_no_error (error);
       g_autoptr (GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
       g_autoptr (GSocketAddress) addr = g_inet_socket_address_new (lo, 0);
@@ -346,7 +352,8 @@ make_verifier (gboolean dns_down, GSocket **dns_socket_out)
     }
   else
     {
-      g_autofree char *zone = g_test_build_filename (G_TEST_DIST, "data", "proxy", "samples", "samples.zone", NULL);
+      g_autofree char *zone
+          = g_test_build_filename (G_TEST_DIST, "data", "proxy", "samples", "samples.zone", NULL);
       resolver = sw_resolver_new_zone_file (zone, &error);
       g_assert_no_error (error);
     }
@@ -401,7 +408,8 @@ test_transcript (gconstpointer data)
   g_autoptr (GSocketConnection) conn = g_socket_client_connect_to_host (sc, "127.0.0.1", port, NULL, &error);
   g_assert_no_error (error);
   g_socket_set_timeout (g_socket_connection_get_socket (conn), IO_TIMEOUT_S);
-  g_autoptr (GInputStream) in_s = g_buffered_input_stream_new (g_io_stream_get_input_stream (G_IO_STREAM (conn)));
+  g_autoptr (GInputStream) in_s
+      = g_buffered_input_stream_new (g_io_stream_get_input_stream (G_IO_STREAM (conn)));
   GBufferedInputStream *in = G_BUFFERED_INPUT_STREAM (in_s);
   GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (conn));
 
@@ -436,8 +444,9 @@ test_transcript (gconstpointer data)
           g_autofree char *want = g_strdup_printf ("%s\r\n", op->arg);
           gboolean prefix = strcmp (op->op, "R^") == 0;
           if (got == NULL || (prefix ? !g_str_has_prefix (got, op->arg) : strcmp (got, want) != 0))
-            g_error ("%s line %u: client expected \"%s\"%s, got \"%s\"\nupstream: %s", t->name, op->lineno, op->arg,
-                     prefix ? "..." : "", got ? g_strescape (got, NULL) : "(end of stream)", srv.errors->str);
+            g_error ("%s line %u: client expected \"%s\"%s, got \"%s\"\nupstream: %s", t->name, op->lineno,
+                     op->arg, prefix ? "..." : "", got ? g_strescape (got, NULL) : "(end of stream)",
+                     srv.errors->str);
         }
       else if (strcmp (op->op, "H:") == 0)
         check_header_block (t, op, in);
@@ -450,7 +459,8 @@ test_transcript (gconstpointer data)
           g_assert_true (g_input_stream_read_all (G_INPUT_STREAM (in), got, len, &n, NULL, NULL));
           got[n] = '\0';
           if (n != len || memcmp (got, body, len) != 0)
-            g_error ("%s line %u: the generated body differs (%" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " bytes)",
+            g_error ("%s line %u: the generated body differs (%" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT
+                     " bytes)",
                      t->name, op->lineno, n, len);
         }
       else if (strcmp (op->op, "EOF") == 0)
@@ -487,12 +497,12 @@ test_transcript (gconstpointer data)
             || strcmp (g_array_index (t->ops, Op, i).op, "N:") == 0;
   if (sends)
     g_assert_true (strstr (logs, "C: ") != NULL); /* commands are logged ... */
-  for (guint i = 0; i < t->secrets->len; i++)  /* ... credentials never */
+  for (guint i = 0; i < t->secrets->len; i++)     /* ... credentials never */
     if (strstr (logs, t->secrets->pdata[i]) != NULL)
-      g_error ("%s: the secret \"%s\" appears in the logs:\n%s", t->name, (char *) t->secrets->pdata[i], logs);
+      g_error ("%s: the secret \"%s\" appears in the logs:\n%s", t->name, (char *)t->secrets->pdata[i], logs);
   for (guint i = 0; i < t->expect_logs->len; i++)
     if (strstr (logs, t->expect_logs->pdata[i]) == NULL)
-      g_error ("%s: the logs lack \"%s\":\n%s", t->name, (char *) t->expect_logs->pdata[i], logs);
+      g_error ("%s: the logs lack \"%s\":\n%s", t->name, (char *)t->expect_logs->pdata[i], logs);
 
   g_object_unref (srv.listener);
   g_string_free (srv.errors, TRUE);
@@ -503,7 +513,8 @@ test_transcript (gconstpointer data)
 static void
 test_message_splits (void)
 {
-  static const struct {
+  static const struct
+  {
     const char *name;
     const char *wire;    /* dot-stuffed, with the terminator, then the next response */
     const char *content; /* unstuffed */
@@ -525,12 +536,14 @@ test_message_splits (void)
           gboolean done = FALSE;
           g_autoptr (GError) error = NULL;
           /* first @split bytes, then the rest one byte at a time */
-          if (split > 0 && !sw_pop3_message_feed (msg, (const guint8 *) cases[c].wire, split, &consumed, &done, &error))
+          if (split > 0
+              && !sw_pop3_message_feed (msg, (const guint8 *)cases[c].wire, split, &consumed, &done, &error))
             g_error ("case %s split %" G_GSIZE_FORMAT ": %s", cases[c].name, split, error->message);
           pos = consumed;
           while (!done && pos < len)
             {
-              if (!sw_pop3_message_feed (msg, (const guint8 *) cases[c].wire + pos, 1, &consumed, &done, &error))
+              if (!sw_pop3_message_feed (msg, (const guint8 *)cases[c].wire + pos, 1, &consumed, &done,
+                                         &error))
                 g_error ("case %s split %" G_GSIZE_FORMAT ": %s", cases[c].name, split, error->message);
               pos += consumed;
             }
@@ -552,8 +565,9 @@ test_message_splits (void)
           /* stuffing gives the wire form back */
           GByteArray *out = g_byte_array_new ();
           gboolean bol = TRUE;
-          sw_pop3_stuff (out, (const guint8 *) data, n, &bol);
-          g_autofree char *wire_back = out->len ? g_strndup ((const char *) out->data, out->len) : g_strdup ("");
+          sw_pop3_stuff (out, (const guint8 *)data, n, &bol);
+          g_autofree char *wire_back
+              = out->len ? g_strndup ((const char *)out->data, out->len) : g_strdup ("");
           g_byte_array_unref (out);
           /* (not for wire forms no RFC 1939 server sends: ".b", ".\rz") */
           if (strcmp (cases[c].name, "dot-cr-other") != 0 && strcmp (cases[c].name, "dot-in-line") != 0
@@ -564,9 +578,8 @@ test_message_splits (void)
 }
 
 static const char *const transcripts[] = {
-  "capa", "user-pass", "apop", "auth-sasl", "pipelining", "top", "dot-stuffing",
-  "retr-drop", "big-spooled", "too-big", "line-too-long", "dns-down", "malformed",
-  "too-many-pipelined",
+  "capa",      "user-pass",   "apop",    "auth-sasl",     "pipelining", "top",       "dot-stuffing",
+  "retr-drop", "big-spooled", "too-big", "line-too-long", "dns-down",   "malformed", "too-many-pipelined",
 };
 
 int
