@@ -110,6 +110,7 @@ struct _SwPop3Session
   char *held_status;       /* RETR/TOP status line, sent with the message */
   SwPop3Message *message;
   gboolean message_too_big;
+  gboolean failing; /* session_fail(): only its -ERR is still written */
   Sending *sending;
   GHashTable *uidls; /* msgno -> UIDL, learnt from UIDL replies */
   SwPop3SessionDone closed_cb;
@@ -123,6 +124,7 @@ static void sending_set (SwPop3Session *s, Sending *snd);
 static void reply_next (SwPop3Session *s);
 static void reply_done (SwPop3Session *s);
 static void session_fail (SwPop3Session *s, const char *client_text);
+static void close_after_write (SwPop3Session *s);
 
 SwPop3Session *
 sw_pop3_session_ref (SwPop3Session *s)
@@ -159,6 +161,13 @@ set_state (SwPop3Session *s, SwPop3State state)
     return;
   g_debug ("%s#%u: %s -> %s", s->settings->account, s->id, state_names[s->state], state_names[state]);
   s->state = state;
+}
+
+/* TRUE when callbacks must not go on: closed, or closing after an -ERR. */
+static gboolean
+session_stopped (SwPop3Session *s)
+{
+  return s->state == SW_POP3_STATE_CLOSED || s->failing;
 }
 
 static gboolean
@@ -215,7 +224,8 @@ write_done (GObject *source, GAsyncResult *res, gpointer user_data)
               s, w->to_client ? NULL : "-ERR [SYS/TEMP] Spoofwatch: lost the connection to the server\r\n");
         }
     }
-  else if (s->state != SW_POP3_STATE_CLOSED && w->then != NULL)
+  else if (s->state != SW_POP3_STATE_CLOSED && w->then != NULL
+           && (!s->failing || w->then == close_after_write))
     w->then (s);
   g_bytes_unref (w->bytes);
   sw_pop3_session_unref (s);
@@ -253,12 +263,13 @@ session_fail (SwPop3Session *s, const char *client_text)
 {
   if (s->state == SW_POP3_STATE_CLOSED)
     return;
-  if (client_text == NULL)
+  if (client_text == NULL || s->failing)
     {
       sw_pop3_session_close (s);
       return;
     }
   /* stop both sides, tell the client, then close */
+  s->failing = TRUE;
   s->client_paused = TRUE;
   s->reply_busy = TRUE;
   set_state (s, SW_POP3_STATE_QUIT);
@@ -378,7 +389,7 @@ client_line_read (GObject *source, GAsyncResult *res, gpointer user_data)
   g_autoptr (GError) error = NULL;
   g_autofree char *line = sw_pop3_read_line_finish (G_BUFFERED_INPUT_STREAM (source), res, &error);
   s->client_reading = FALSE;
-  if (s->state == SW_POP3_STATE_CLOSED || s->state == SW_POP3_STATE_QUIT)
+  if (session_stopped (s) || s->state == SW_POP3_STATE_QUIT)
     ;
   else if (line == NULL)
     {
@@ -483,7 +494,7 @@ multi_line_read (GObject *source, GAsyncResult *res, gpointer user_data)
   g_autoptr (GError) error = NULL;
   g_autofree char *line = sw_pop3_read_line_finish (G_BUFFERED_INPUT_STREAM (source), res, &error);
   Pending *head = g_queue_peek_head (&s->pending);
-  if (s->state == SW_POP3_STATE_CLOSED)
+  if (session_stopped (s))
     ;
   else if (line == NULL)
     session_fail (s, NULL); /* the client already has the +OK of a list: closing is all we can do */
@@ -690,7 +701,7 @@ verified (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   SwPop3Session *s = user_data;
   VerifyJob *j = g_task_get_task_data (G_TASK (res));
-  if (s->state != SW_POP3_STATE_CLOSED)
+  if (!session_stopped (s))
     {
       g_info ("%s#%u: message %s: %s%s", s->settings->account, s->id, j->uidl ? j->uidl : j->hash,
               sw_verdict_to_string (j->verdict), j->from_store ? " (stored verdict)" : "");
@@ -756,7 +767,7 @@ message_filled (GObject *source, GAsyncResult *res, gpointer user_data)
   SwPop3Session *s = user_data;
   g_autoptr (GError) error = NULL;
   gssize n = g_buffered_input_stream_fill_finish (G_BUFFERED_INPUT_STREAM (source), res, &error);
-  if (s->state == SW_POP3_STATE_CLOSED)
+  if (session_stopped (s))
     ;
   else if (n <= 0)
     {
@@ -931,7 +942,7 @@ reply_status_read (GObject *source, GAsyncResult *res, gpointer user_data)
   SwPop3Session *s = user_data;
   g_autoptr (GError) error = NULL;
   g_autofree char *line = sw_pop3_read_line_finish (G_BUFFERED_INPUT_STREAM (source), res, &error);
-  if (s->state == SW_POP3_STATE_CLOSED)
+  if (session_stopped (s))
     ;
   else if (line == NULL)
     {
@@ -948,7 +959,7 @@ reply_status_read (GObject *source, GAsyncResult *res, gpointer user_data)
 static void
 reply_next (SwPop3Session *s)
 {
-  if (s->state == SW_POP3_STATE_CLOSED || s->reply_busy)
+  if (session_stopped (s) || s->reply_busy)
     return;
   Pending *head = g_queue_peek_head (&s->pending);
   if (head == NULL)
