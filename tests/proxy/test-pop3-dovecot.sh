@@ -9,7 +9,8 @@
 # Checks: every message arrives; the original headers and body are byte-identical to what
 #   Dovecot holds; our X-Spoofwatch-Verdict equals expected.tsv; the forged fields are
 #   gone; a second download gets the same headers from the verdict store; a certificate
-#   for another host name and an untrusted certificate give -ERR naming the cause.
+#   for another host name, an untrusted certificate and a refused connection give -ERR
+#   naming the cause.
 # Dovecot and the proxies are stopped on every exit path.
 set -u
 driver=$1
@@ -158,6 +159,8 @@ start_proxy stls --upstream-host localhost --upstream-port "$pop3_port" --tls st
 start_proxy wrongname --upstream-host 127.0.0.1 --upstream-port "$pop3s_port" --tls implicit --ca "$tmp/ca.pem"
 start_proxy untrusted --upstream-host localhost --upstream-port "$pop3s_port" --tls implicit
 start_proxy stlsname --upstream-host 127.0.0.1 --upstream-port "$pop3_port" --tls starttls --ca "$tmp/ca.pem"
+closed_port=$(free_port) # nothing listens there
+start_proxy refused --upstream-host localhost --upstream-port "$closed_port" --tls implicit --ca "$tmp/ca.pem"
 
 # check_message CLIENT N FILE: FILE (CRLF) must be our header block + expected/N.eml
 check_message() {
@@ -289,6 +292,7 @@ print(s.makefile("rb").readline().decode().strip())' "$port")
 expect_err wrongname "host name mismatch"
 expect_err untrusted "not trusted"
 expect_err stlsname "host name mismatch"
+expect_err refused "cannot connect to localhost port $closed_port"
 
 # --- logs: commands are logged, the password never ---
 grep -q "C: PASS \*\*\*" "$tmp/proxy-implicit.out" || fail "PASS is not logged (masked)"

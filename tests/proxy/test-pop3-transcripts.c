@@ -23,6 +23,8 @@
  *   @expect-log x    x must appear in the proxy's logs
  *   @memory-limit n  the proxy's memory_limit
  *   @max-message n   the proxy's message cap (sw_pop3_proxy_set_max_message)
+ *   @starttls        the proxy uses STLS to the upstream (instead of plain text)
+ *   U: text    the upstream must receive text CRLF, which the client did not send
  *   @dns-down        DNS through libunbound to a loopback UDP socket that never answers
  *                    (instead of the samples' zone)
  * A failing line is reported with the transcript's name and line number. */
@@ -58,6 +60,7 @@ typedef struct
   gsize memory_limit;
   gsize max_message;
   gboolean dns_down;
+  gboolean starttls;
 } Transcript;
 
 static void
@@ -98,6 +101,8 @@ transcript_load (const char *name)
         g_ptr_array_add (t->expect_logs, g_strdup (l + 12));
       else if (g_str_has_prefix (l, "@memory-limit "))
         t->memory_limit = g_ascii_strtoull (l + 14, NULL, 10);
+      else if (strcmp (l, "@starttls") == 0)
+        t->starttls = TRUE;
       else if (strcmp (l, "@dns-down") == 0)
         t->dns_down = TRUE;
       else if (g_str_has_prefix (l, "@max-message "))
@@ -243,7 +248,7 @@ server_thread (gpointer data)
               return NULL;
             }
         }
-      else if (strcmp (op->op, "C:") == 0)
+      else if (strcmp (op->op, "C:") == 0 || strcmp (op->op, "U:") == 0)
         {
           g_autofree char *want = g_strdup_printf ("%s\r\n", op->arg);
           g_autofree char *got = read_line (G_BUFFERED_INPUT_STREAM (in), 64 * 1024);
@@ -390,7 +395,7 @@ test_transcript (gconstpointer data)
     .account = "test",
     .upstream_host = "127.0.0.1",
     .upstream_port = up_port,
-    .tls_mode = SW_TLS_NONE,
+    .tls_mode = t->starttls ? SW_TLS_STARTTLS : SW_TLS_NONE,
     .verifier = verifier,
     .spool_dir = spool,
     .memory_limit = t->memory_limit,
@@ -469,7 +474,8 @@ test_transcript (gconstpointer data)
           if (got != NULL)
             g_error ("%s line %u: expected the connection closed, got \"%s\"", t->name, op->lineno, got);
         }
-      else if (strcmp (op->op, "S>") == 0 || strcmp (op->op, "G>") == 0 || strcmp (op->op, "CLOSE") == 0)
+      else if (strcmp (op->op, "S>") == 0 || strcmp (op->op, "G>") == 0 || strcmp (op->op, "CLOSE") == 0
+               || strcmp (op->op, "U:") == 0)
         ;
       else
         g_error ("%s line %u: unknown op %s", t->name, op->lineno, op->op);
@@ -578,8 +584,9 @@ test_message_splits (void)
 }
 
 static const char *const transcripts[] = {
-  "capa",      "user-pass",   "apop",    "auth-sasl",     "pipelining", "top",       "dot-stuffing",
-  "retr-drop", "big-spooled", "too-big", "line-too-long", "dns-down",   "malformed", "too-many-pipelined",
+  "capa",          "user-pass",    "apop",      "auth-sasl",          "pipelining",
+  "top",           "dot-stuffing", "retr-drop", "big-spooled",        "too-big",
+  "line-too-long", "dns-down",     "malformed", "too-many-pipelined", "stls-refused",
 };
 
 int
