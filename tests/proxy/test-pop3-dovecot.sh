@@ -202,6 +202,11 @@ for i in $(seq "$total"); do
   cmp -s "$tmp/curl-implicit-$i.eml" "$tmp/curl-again-$i.eml" || fail "message $i: a second download differs"
 done
 # (GLib writes info and debug lines to stdout: proxy-NAME.out, the rest to proxy-NAME.log)
+# the proxy listens on ::1 too (same port), when the host has IPv6 loopback
+if /usr/bin/python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
+  curl -s --max-time 20 "pop3://[::1]:$port_implicit/1" -u "$user:$pass" -o "$tmp/curl-v6.eml" || fail "curl to [::1]: exit $?"
+  cmp -s "$tmp/curl-implicit-1.eml" "$tmp/curl-v6.eml" || fail "message 1 through [::1] differs"
+fi
 grep -q "(stored verdict)" "$tmp/proxy-implicit.out" || fail "the second download did not use the verdict store"
 
 # --- Python's poplib: UIDL, LIST, TOP, RETR ---
