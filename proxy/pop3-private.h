@@ -16,6 +16,8 @@ typedef struct
   char *spool_dir;
   gsize memory_limit;
   gsize max_message; /* SW_POP3_MAX_MESSAGE; tests may lower it */
+  void (*on_verdict) (gint64 record_id, gpointer user_data); /* may be NULL */
+  gpointer on_verdict_data;
 } SwPop3Settings;
 
 /* Lowers the message cap (SW_POP3_MAX_MESSAGE) of a proxy not started yet: for the test of

@@ -64,6 +64,8 @@ sw_pop3_proxy_new (const SwPop3ProxyConfig *config, GError **error)
   st->spool_dir = g_strdup (config->spool_dir ? config->spool_dir : g_get_tmp_dir ());
   st->memory_limit = config->memory_limit ? config->memory_limit : SW_POP3_DEFAULT_MEMORY_LIMIT;
   st->max_message = SW_POP3_MAX_MESSAGE;
+  st->on_verdict = config->on_verdict;
+  st->on_verdict_data = config->on_verdict_data;
   proxy->sessions = g_ptr_array_new_with_free_func ((GDestroyNotify)sw_pop3_session_unref);
   g_mutex_init (&proxy->lock);
   g_cond_init (&proxy->cond);

@@ -33,6 +33,11 @@ typedef struct
   SwStore *store;             /* may be NULL */
   const char *spool_dir;      /* where messages over the memory limit are spooled; NULL: g_get_tmp_dir() */
   gsize memory_limit;         /* bytes held in memory per message before spooling; 0: default 1 MiB */
+  /* Called from a proxy worker thread after a new verdict was stored (sw_store_put()
+   * succeeded; not for a verdict read back from the store) with the record's id. May be
+   * NULL. Must be thread-safe and must not block (the GUI posts it to its main loop). */
+  void (*on_verdict) (gint64 record_id, gpointer user_data);
+  gpointer on_verdict_data;
 } SwPop3ProxyConfig;
 
 typedef struct _SwPop3Proxy SwPop3Proxy;

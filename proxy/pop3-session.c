@@ -656,8 +656,11 @@ verify_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
         .added_headers = added,
       };
       g_autoptr (GError) error = NULL;
-      if (!sw_store_put (st->store, &rec, NULL, &error))
+      gint64 id = 0;
+      if (!sw_store_put (st->store, &rec, &id, &error))
         g_message ("%s: cannot store the verdict: %s", st->account, error->message);
+      else if (st->on_verdict != NULL)
+        st->on_verdict (id, st->on_verdict_data);
     }
 #endif
 }
