@@ -28,8 +28,8 @@ int
 main (int argc, char **argv)
 {
   g_autofree char *account = NULL, *host = NULL, *tls = NULL, *ca = NULL, *zone = NULL, *authserv_id = NULL;
-  g_autofree char *store_path = NULL, *spool = NULL;
-  int upstream_port = 0, port = 0, memory_limit = 0;
+  g_autofree char *store_path = NULL, *spool = NULL, *dns_server = NULL;
+  int upstream_port = 0, port = 0, memory_limit = 0, dns_timeout = 0;
   gboolean watch_stdin = FALSE;
   GOptionEntry entries[] = {
     { "account", 0, 0, G_OPTION_ARG_STRING, &account, "account name", "NAME" },
@@ -38,6 +38,8 @@ main (int argc, char **argv)
     { "tls", 0, 0, G_OPTION_ARG_STRING, &tls, "implicit, starttls or none", "MODE" },
     { "ca", 0, 0, G_OPTION_ARG_FILENAME, &ca, "trust only this CA file (default: the system's CAs)", "PEM" },
     { "zone", 0, 0, G_OPTION_ARG_FILENAME, &zone, "answer DNS from this zone file", "FILE" },
+    { "dns-server", 0, 0, G_OPTION_ARG_STRING, &dns_server, "or: libunbound forwarding to this server", "IP:PORT" },
+    { "dns-timeout", 0, 0, G_OPTION_ARG_INT, &dns_timeout, "timeout of one DNS query with --dns-server", "MS" },
     { "authserv-id", 0, 0, G_OPTION_ARG_STRING, &authserv_id, "our authserv-id", "ID" },
     { "store", 0, 0, G_OPTION_ARG_FILENAME, &store_path, "verdict store", "FILE" },
     { "spool-dir", 0, 0, G_OPTION_ARG_FILENAME, &spool, "spool folder", "DIR" },
@@ -49,11 +51,11 @@ main (int argc, char **argv)
   g_autoptr (GOptionContext) oc = g_option_context_new ("- run one POP3 proxy (tests)");
   g_option_context_add_main_entries (oc, entries, NULL);
   g_autoptr (GError) error = NULL;
-  if (!g_option_context_parse (oc, &argc, &argv, &error) || host == NULL || zone == NULL || upstream_port <= 0
+  if (!g_option_context_parse (oc, &argc, &argv, &error) || host == NULL || (zone == NULL) == (dns_server == NULL) || upstream_port <= 0
       || upstream_port > 65535 || port < 0 || port > 65535 || memory_limit < 0)
     {
       g_printerr ("pop3-proxy-driver: %s\n",
-                  error ? error->message : "--upstream-host, --upstream-port and --zone are required");
+                  error ? error->message : "--upstream-host, --upstream-port and one of --zone or --dns-server are required");
       return 2;
     }
   SwTlsMode mode = SW_TLS_IMPLICIT;
@@ -69,7 +71,9 @@ main (int argc, char **argv)
       return 2;
     }
 
-  g_autoptr (SwResolver) resolver = sw_resolver_new_zone_file (zone, &error);
+  SwResolverOptions dns_options = { .forward = dns_server, .timeout_ms = (guint) MAX (dns_timeout, 0) };
+  g_autoptr (SwResolver) resolver = zone ? sw_resolver_new_zone_file (zone, &error)
+                                         : sw_resolver_new_unbound (&dns_options, &error);
   if (resolver == NULL)
     {
       g_printerr ("pop3-proxy-driver: %s\n", error->message);

@@ -137,11 +137,12 @@ for _ in $(seq 100); do
 done
 
 # --- proxies ---
-# start_proxy NAME ARGS...: sets port_NAME
+# start_proxy NAME ARGS...: sets port_NAME; DNS from ${dns_args[@]}
+dns_args=(--zone "$data/samples.zone")
 start_proxy() {
   local name=$1; shift
   local out=$tmp/proxy-$name.out
-  G_MESSAGES_DEBUG=sw-proxy "$driver" --zone "$data/samples.zone" --authserv-id "$id" --spool-dir "$tmp/spool" "$@" \
+  G_MESSAGES_DEBUG=sw-proxy "$driver" "${dns_args[@]}" --authserv-id "$id" --spool-dir "$tmp/spool" "$@" \
     >"$out" 2>"$tmp/proxy-$name.log" &
   pids+=($!)
   for _ in $(seq 100); do
@@ -165,8 +166,8 @@ start_proxy refused --upstream-host localhost --upstream-port "$closed_port" --t
 # check_message CLIENT N FILE: FILE (CRLF) must be our header block + expected/N.eml
 check_message() {
   local client=$1 i=$2 got=$3
-  local verdict
-  verdict=$(cat "$tmp/expected/$i.verdict")
+  local verdict=${4:-}
+  [ -n "$verdict" ] || verdict=$(cat "$tmp/expected/$i.verdict")
   /usr/bin/python3 - "$got" "$tmp/expected/$i.eml" "$verdict" "$id" <<'PY' || fail "$client message $i"
 import sys
 got = open(sys.argv[1], 'rb').read()
@@ -279,6 +280,33 @@ if not got[:len(got) - len(want)].endswith(b'\nX-Spoofwatch-Verdict: ' + sys.arg
     sys.exit("our verdict is not %s right above the message" % sys.argv[3])
 PY
 done
+
+# --- a real DNS server: NSD on loopback serves the samples' zones, the proxy's libunbound
+# forwards to it; then NSD stops: every message is still delivered, byte for byte, with
+# temperror ---
+source "$src/tests/integration/nsd-fixture.sh"
+/usr/bin/python3 "$src/tests/tools/split-zone.py" "$data/samples.zone" "$tmp/zones" \
+  citibank.com citigroup.com pphosted.com example example.net || fail "split-zone"
+if sw_nsd_start "$tmp/zones"; then
+  dns_args=(--dns-server "$SW_NSD_FORWARD")
+  start_proxy nsd --upstream-host localhost --upstream-port "$pop3s_port" --tls implicit --ca "$tmp/ca.pem"
+  for i in $(seq "$total"); do
+    curl -s --max-time 20 "pop3://127.0.0.1:$port_nsd/$i" -u "$user:$pass" -o "$tmp/curl-nsd-$i.eml" \
+      || fail "curl (NSD) message $i: exit $?"
+    check_message "curl (NSD)" "$i" "$tmp/curl-nsd-$i.eml"
+  done
+  sw_nsd_stop
+  dns_args=(--dns-server "$SW_NSD_FORWARD" --dns-timeout 300)
+  start_proxy dnsdown --upstream-host localhost --upstream-port "$pop3s_port" --tls implicit --ca "$tmp/ca.pem"
+  for i in $(seq "$total"); do
+    curl -s --max-time 60 "pop3://127.0.0.1:$port_dnsdown/$i" -u "$user:$pass" -o "$tmp/curl-dnsdown-$i.eml" \
+      || fail "curl (DNS down) message $i: exit $?"
+    check_message "curl (DNS down)" "$i" "$tmp/curl-dnsdown-$i.eml" temperror
+  done
+else
+  fail "NSD did not start"
+fi
+dns_args=(--zone "$data/samples.zone")
 
 # --- TLS failures: -ERR naming the cause, never a plain-text fallback ---
 expect_err() {
