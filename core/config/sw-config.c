@@ -23,13 +23,16 @@ struct _SwConfig
   GPtrArray *accounts; /* SwAccount* */
   char *authserv_id;
   gboolean demo;
+  guint popup_verdicts; /* SW_CONFIG_VERDICT_BIT set */
+  gboolean first_run_done;
   gboolean modified;
 };
 
 static const char *const tls_mode_names[] = { "implicit", "starttls", "none" };
 G_STATIC_ASSERT (G_N_ELEMENTS (tls_mode_names) == SW_TLS_MODE_CONFIG_COUNT);
 
-static const char *const general_keys[] = { "authserv-id", "demo", NULL };
+static const char *const general_keys[] = { "authserv-id", "demo", "popup-verdicts", "first-run-done", NULL };
+#define ALL_VERDICT_BITS ((1u << SW_VERDICT_COUNT) - 1)
 static const char *const account_keys[]
     = { "protocol", "listen-port",    "upstream-host", "upstream-port",
         "tls",      "provider-hosts", "trusted-hops",  "trusted-authserv-ids",
@@ -504,6 +507,34 @@ load_general (const Loader *l, SwConfig *config, GError **error)
                             "demo: use true or false");
       config->demo = demo;
     }
+  if (g_key_file_has_key (l->kf, GROUP_GENERAL, "first-run-done", NULL))
+    {
+      g_autoptr (GError) local = NULL;
+      gboolean done = g_key_file_get_boolean (l->kf, GROUP_GENERAL, "first-run-done", &local);
+      if (local != NULL)
+        return loader_fail (l, GROUP_GENERAL, "first-run-done", SW_CONFIG_ERROR_INVALID, error,
+                            "first-run-done: use true or false");
+      config->first_run_done = done;
+    }
+  if (g_key_file_has_key (l->kf, GROUP_GENERAL, "popup-verdicts", NULL))
+    {
+      g_auto (GStrv) words = read_list (l, GROUP_GENERAL, "popup-verdicts");
+      guint bits = 0;
+      for (guint i = 0; words != NULL && words[i] != NULL; i++)
+        {
+          SwVerdict v;
+          if (!sw_verdict_from_string (words[i], &v))
+            {
+              g_autofree char *shown = sw_sanitize_for_log (words[i], -1, 40);
+              return loader_fail (l, GROUP_GENERAL, "popup-verdicts", SW_CONFIG_ERROR_INVALID, error,
+                                  "popup-verdicts: unknown verdict \"%s\" (use pass, none, fail-none, "
+                                  "quarantine, reject, temperror, permerror)",
+                                  shown);
+            }
+          bits |= SW_CONFIG_VERDICT_BIT (v);
+        }
+      config->popup_verdicts = bits;
+    }
   return TRUE;
 }
 
@@ -514,6 +545,7 @@ config_alloc (void)
   c->keyfile = g_key_file_new ();
   c->accounts = g_ptr_array_new_with_free_func ((GDestroyNotify)sw_account_free);
   c->demo = TRUE;
+  c->popup_verdicts = SW_CONFIG_DEFAULT_POPUP_VERDICTS;
   return c;
 }
 
@@ -620,6 +652,16 @@ sync_keyfile (SwConfig *config)
   GKeyFile *kf = config->keyfile;
   g_key_file_set_string (kf, GROUP_GENERAL, "authserv-id", config->authserv_id);
   g_key_file_set_boolean (kf, GROUP_GENERAL, "demo", config->demo);
+  const char *words[SW_VERDICT_COUNT + 1] = { NULL };
+  gsize n = 0;
+  for (int v = 0; v < SW_VERDICT_COUNT; v++)
+    if (config->popup_verdicts & SW_CONFIG_VERDICT_BIT (v))
+      words[n++] = sw_verdict_to_string ((SwVerdict)v);
+  g_key_file_set_string_list (kf, GROUP_GENERAL, "popup-verdicts", words, n);
+  if (config->first_run_done)
+    g_key_file_set_boolean (kf, GROUP_GENERAL, "first-run-done", TRUE);
+  else if (g_key_file_has_key (kf, GROUP_GENERAL, "first-run-done", NULL))
+    g_key_file_remove_key (kf, GROUP_GENERAL, "first-run-done", NULL);
 
   g_auto (GStrv) groups = g_key_file_get_groups (kf, NULL);
   for (guint i = 0; groups[i] != NULL; i++)
@@ -774,4 +816,107 @@ sw_config_set_demo (SwConfig *config, gboolean demo)
   if (config->demo != demo)
     config->modified = TRUE;
   config->demo = demo;
+}
+
+/* Conflicts of @account with the accounts other than the one at @skip (-1: none). */
+static gboolean
+check_conflicts (SwConfig *config, const SwAccount *account, int skip, GError **error)
+{
+  for (guint i = 0; i < config->accounts->len; i++)
+    {
+      if ((int)i == skip)
+        continue;
+      const SwAccount *other = g_ptr_array_index (config->accounts, i);
+      if (strcmp (other->name, account->name) == 0)
+        {
+          g_set_error (error, SW_CONFIG_ERROR, SW_CONFIG_ERROR_INVALID,
+                       "an account named \"%s\" exists already", account->name);
+          return FALSE;
+        }
+      if (other->listen_port == account->listen_port)
+        {
+          g_set_error (error, SW_CONFIG_ERROR, SW_CONFIG_ERROR_INVALID,
+                       "account \"%s\": listen-port: %u is already the port of account \"%s\"", account->name,
+                       account->listen_port, other->name);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static int
+account_index (SwConfig *config, const char *name)
+{
+  for (guint i = 0; i < config->accounts->len; i++)
+    if (strcmp (((const SwAccount *)g_ptr_array_index (config->accounts, i))->name, name) == 0)
+      return (int)i;
+  return -1;
+}
+
+gboolean
+sw_config_replace_account (SwConfig *config, const char *old_name, const SwAccount *account, GError **error)
+{
+  g_return_val_if_fail (config != NULL && old_name != NULL && account != NULL, FALSE);
+  int at = account_index (config, old_name);
+  if (at < 0)
+    {
+      g_set_error (error, SW_CONFIG_ERROR, SW_CONFIG_ERROR_INVALID, "there is no account named \"%s\"",
+                   old_name);
+      return FALSE;
+    }
+  if (!sw_account_validate (account, error) || !check_conflicts (config, account, at, error))
+    return FALSE;
+  SwAccount *copy = sw_account_copy (account);
+  char *lower = g_ascii_strdown (copy->protocol, -1);
+  g_free (copy->protocol);
+  copy->protocol = lower;
+  sw_account_free (config->accounts->pdata[at]);
+  config->accounts->pdata[at] = copy;
+  config->modified = TRUE;
+  return TRUE;
+}
+
+gboolean
+sw_config_remove_account (SwConfig *config, const char *name)
+{
+  g_return_val_if_fail (config != NULL && name != NULL, FALSE);
+  int at = account_index (config, name);
+  if (at < 0)
+    return FALSE;
+  g_ptr_array_remove_index (config->accounts, (guint)at);
+  config->modified = TRUE;
+  return TRUE;
+}
+
+guint
+sw_config_get_popup_verdicts (SwConfig *config)
+{
+  g_return_val_if_fail (config != NULL, 0);
+  return config->popup_verdicts;
+}
+
+void
+sw_config_set_popup_verdicts (SwConfig *config, guint verdict_bits)
+{
+  g_return_if_fail (config != NULL);
+  verdict_bits &= ALL_VERDICT_BITS;
+  if (config->popup_verdicts != verdict_bits)
+    config->modified = TRUE;
+  config->popup_verdicts = verdict_bits;
+}
+
+gboolean
+sw_config_get_first_run_done (SwConfig *config)
+{
+  g_return_val_if_fail (config != NULL, FALSE);
+  return config->first_run_done;
+}
+
+void
+sw_config_set_first_run_done (SwConfig *config, gboolean done)
+{
+  g_return_if_fail (config != NULL);
+  if (config->first_run_done != done)
+    config->modified = TRUE;
+  config->first_run_done = done;
 }

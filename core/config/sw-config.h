@@ -122,6 +122,31 @@ const char *sw_config_get_authserv_id (SwConfig *config);
 gboolean sw_config_get_demo (SwConfig *config);
 void sw_config_set_demo (SwConfig *config, gboolean demo);
 
+/* Replaces the account named @old_name by a copy of @account (which may carry another
+ * name), keeping its position in the file. FALSE + SW_CONFIG_ERROR_INVALID when @account
+ * is invalid, when no account is named @old_name, or when @account's name or listen port
+ * is used by another account. */
+gboolean sw_config_replace_account (SwConfig *config, const char *old_name, const SwAccount *account,
+                                    GError **error) G_GNUC_WARN_UNUSED_RESULT;
+
+/* Removes the account named @name. Returns FALSE when there is none. */
+gboolean sw_config_remove_account (SwConfig *config, const char *name);
+
+/* [general] popup-verdicts: the verdicts that raise a desktop pop-up, as a bit set of
+ * SW_CONFIG_VERDICT_BIT (verdict). Default: quarantine and reject. In the file a list of
+ * verdict words ("quarantine;reject;"); an empty list means no pop-ups. */
+#define SW_CONFIG_VERDICT_BIT(verdict) (1u << (guint)(verdict))
+#define SW_CONFIG_DEFAULT_POPUP_VERDICTS \
+  (SW_CONFIG_VERDICT_BIT (SW_VERDICT_QUARANTINE) | SW_CONFIG_VERDICT_BIT (SW_VERDICT_REJECT))
+guint sw_config_get_popup_verdicts (SwConfig *config);
+/* Bits beyond SW_VERDICT_COUNT are ignored. */
+void sw_config_set_popup_verdicts (SwConfig *config, guint verdict_bits);
+
+/* [general] first-run-done: TRUE once the user has passed the first-run screen (default
+ * FALSE). */
+gboolean sw_config_get_first_run_done (SwConfig *config);
+void sw_config_set_first_run_done (SwConfig *config, gboolean done);
+
 #define SW_CONFIG_ERROR (sw_config_error_quark ())
 GQuark sw_config_error_quark (void);
 /* Codes of SW_CONFIG_ERROR; never renumbered. */
