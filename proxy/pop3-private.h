@@ -18,6 +18,7 @@ typedef struct
   gsize max_message; /* SW_POP3_MAX_MESSAGE; tests may lower it */
   void (*on_verdict) (gint64 record_id, gpointer user_data); /* may be NULL */
   gpointer on_verdict_data;
+  gint paused; /* atomic: TRUE while protection is paused (sw_pop3_proxy_set_paused()) */
 } SwPop3Settings;
 
 /* Lowers the message cap (SW_POP3_MAX_MESSAGE) of a proxy not started yet: for the test of

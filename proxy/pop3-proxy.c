@@ -243,6 +243,20 @@ sw_pop3_proxy_stop (SwPop3Proxy *proxy)
 }
 
 void
+sw_pop3_proxy_set_paused (SwPop3Proxy *proxy, gboolean paused)
+{
+  g_return_if_fail (proxy != NULL);
+  g_atomic_int_set (&proxy->settings.paused, paused ? TRUE : FALSE);
+}
+
+gboolean
+sw_pop3_proxy_get_paused (SwPop3Proxy *proxy)
+{
+  g_return_val_if_fail (proxy != NULL, FALSE);
+  return g_atomic_int_get (&proxy->settings.paused);
+}
+
+void
 sw_pop3_proxy_free (SwPop3Proxy *proxy)
 {
   if (proxy == NULL)

@@ -75,6 +75,15 @@ gboolean sw_pop3_proxy_start (SwPop3Proxy *proxy, guint16 port, guint16 *bound_p
  * proxy thread. Idempotent. Call from the owner's thread. */
 void sw_pop3_proxy_stop (SwPop3Proxy *proxy);
 
+/* Pauses (@paused TRUE) or resumes protection. While paused, messages downloaded through
+ * the proxy are not verified: they are delivered as the server sent them, forged
+ * Spoofwatch fields removed, with a temperror verdict "not verified: protection paused"
+ * that is not stored (the next download after resuming verifies the message); a verdict
+ * already stored is still applied. Sessions open at the time follow the new state from
+ * their next message. Thread-safe (an atomic flag); callable before or after start. */
+void sw_pop3_proxy_set_paused (SwPop3Proxy *proxy, gboolean paused);
+gboolean sw_pop3_proxy_get_paused (SwPop3Proxy *proxy);
+
 /* Stops (if needed) and frees @proxy. NULL is allowed. */
 void sw_pop3_proxy_free (SwPop3Proxy *proxy);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SwPop3Proxy, sw_pop3_proxy_free)

@@ -621,6 +621,8 @@ verify_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
     result = sw_verify_result_new_error (SW_VERDICT_TEMPERROR,
                                          "not verified yet: TOP shows part of the message; "
                                          "it is verified when downloaded with RETR");
+  else if (g_atomic_int_get (&st->paused))
+    result = sw_verify_result_new_error (SW_VERDICT_TEMPERROR, "not verified: protection paused");
   else
     {
       g_autoptr (GError) error = NULL;
