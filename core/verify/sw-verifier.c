@@ -141,6 +141,29 @@ sw_verifier_get_authserv_id (SwVerifier *v)
   return v->authserv_id;
 }
 
+SwResolver *
+sw_verifier_get_resolver (SwVerifier *v)
+{
+  g_return_val_if_fail (v != NULL, NULL);
+  return v->resolver;
+}
+
+SwDmarcMode
+sw_verifier_get_dmarc_mode (SwVerifier *v)
+{
+  g_return_val_if_fail (v != NULL, SW_DMARC_MODE_RFC9989);
+  return v->dmarc_mode;
+}
+
+void
+sw_verifier_get_envelope_hints (SwVerifier *v, SwEnvelopeHints *hints_out)
+{
+  g_return_if_fail (v != NULL && hints_out != NULL);
+  hints_out->provider_hosts = (const char *const *) v->provider_hosts;
+  hints_out->trusted_hops = v->trusted_hops;
+  hints_out->upstream_host = v->upstream_host;
+}
+
 /* Severity of a per-domain verdict when a message has several author domains: the worst
  * one decides. */
 static int
@@ -438,11 +461,8 @@ sw_verifier_verify (SwVerifier            *v,
     }
   else
     {
-      SwEnvelopeHints hints = {
-        .provider_hosts = (const char *const *) v->provider_hosts,
-        .trusted_hops = v->trusted_hops,
-        .upstream_host = v->upstream_host,
-      };
+      SwEnvelopeHints hints;
+      sw_verifier_get_envelope_hints (v, &hints);
       r->envelope = sw_envelope_reconstruct (msg, &hints);
     }
 

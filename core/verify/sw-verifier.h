@@ -76,6 +76,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SwVerifier, sw_verifier_free)
 /* The authserv-id this verifier writes. Transfer none. */
 const char *sw_verifier_get_authserv_id (SwVerifier *verifier);
 
+/* What sw-prefetch.c needs to ask the same DNS questions as sw_verifier_verify().
+ * The resolver (transfer none, valid while @verifier lives), the DMARC mode, and the
+ * envelope hints (@hints_out's pointers are borrowed from @verifier). Thread-safe. */
+SwResolver *sw_verifier_get_resolver (SwVerifier *verifier);
+SwDmarcMode sw_verifier_get_dmarc_mode (SwVerifier *verifier);
+void        sw_verifier_get_envelope_hints (SwVerifier *verifier, SwEnvelopeHints *hints_out);
+
 /* Verifies @message (raw bytes as the client receives them). @known may be NULL.
  * Always produces a result for any input (bad input is a verdict: permerror); returns
  * FALSE + GError only when verification could not run at all (then callers deliver the

@@ -1,0 +1,29 @@
+/* sw-prefetch.h: warming the DNS cache for a message whose body is still arriving.
+ *
+ * The POP3 proxy holds a message until the terminating dot; its header block arrives
+ * first. sw_verifier_prefetch() asks the DNS questions verification will ask first, so
+ * that libunbound's cache holds the answers when sw_verifier_verify() runs on the whole
+ * message: the SPF record (TXT) of the MAIL FROM domain (of the HELO name for the null
+ * sender) and of the HELO name, _dmarc TXT of each author domain and of the names of its
+ * tree walk (RFC 9989; in RFC 7489 mode the registrable domain), and the key
+ * (s._domainkey.d TXT) of each DKIM-Signature. The envelope is reconstructed with the
+ * verifier's own hints, so the names are the ones verification uses. The answers are
+ * dropped; DNS trouble is ignored (verification meets it again and decides). */
+#pragma once
+#include "sw-verifier.h"
+G_BEGIN_DECLS
+
+/* Issues the queries described above through @verifier's resolver, several at once, and
+ * returns when all have been answered (or timed out). @header_block is the header block
+ * of a message (the body may be absent; at most SW_MAX_HEADER_BLOCK bytes are parsed).
+ * At most SW_MAX_DNS_QUERIES_PER_MESSAGE distinct names are queried, DKIM keys for at most
+ * SW_DKIM_MAX_SIGNATURES signatures, SW_DMARC_MAX_TREE_WALK names per author domain.
+ * Thread-safe: any thread may call it at any time while @verifier lives. */
+void sw_verifier_prefetch (SwVerifier *verifier, GBytes *header_block);
+
+/* The names sw_verifier_prefetch() would query for @header_block, in order, each as
+ * "NAME TYPE" (e.g. "_dmarc.example.com TXT"), without querying. Transfer full
+ * (char*, freed by the array). Thread-safe. */
+GPtrArray *sw_verifier_prefetch_names (SwVerifier *verifier, GBytes *header_block);
+
+G_END_DECLS
