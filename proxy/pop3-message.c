@@ -6,6 +6,7 @@
  * beyond it, and stuff them again on the way out. The spool file is unlinked as soon as
  * it is created, so no copy of the user's mail outlives the session, even after a crash. */
 #include "pop3-private.h"
+#include "sw-limits.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
@@ -19,6 +20,14 @@ typedef enum
   DECODE_DOT,        /* a '.' at the start of a line */
   DECODE_DOT_CR,     /* ".\r" at the start of a line */
 } DecodeState;
+
+typedef enum
+{
+  HEADER_LINE_START, /* at the start of a header line */
+  HEADER_CR,         /* "\r" at the start of a line */
+  HEADER_MID,        /* inside a line */
+  HEADER_COMPLETE,   /* the empty line has arrived */
+} HeaderScan;
 
 struct _SwPop3Message
 {
@@ -34,6 +43,9 @@ struct _SwPop3Message
   GChecksum *sha256;
   char *hash;
   GBytes *bytes;
+  /* the header block, copied as it arrives, for the DNS prefetch */
+  GByteArray *header; /* NULL once taken or given up */
+  HeaderScan header_scan;
 };
 
 SwPop3Message *
@@ -47,6 +59,8 @@ sw_pop3_message_new (const char *spool_dir, gsize memory_limit, gsize max_size)
   msg->memory = g_byte_array_new ();
   msg->fd = -1;
   msg->sha256 = g_checksum_new (G_CHECKSUM_SHA256);
+  msg->header = g_byte_array_new ();
+  msg->header_scan = HEADER_LINE_START;
   return msg;
 }
 
@@ -58,6 +72,7 @@ sw_pop3_message_free (SwPop3Message *msg)
   g_free (msg->spool_dir);
   g_clear_pointer (&msg->memory, g_byte_array_unref);
   g_clear_pointer (&msg->bytes, g_bytes_unref);
+  g_clear_pointer (&msg->header, g_byte_array_unref);
   if (msg->fd >= 0)
     close (msg->fd);
   g_checksum_free (msg->sha256);
@@ -115,6 +130,39 @@ start_spool (SwPop3Message *msg, GError **error)
   return TRUE;
 }
 
+/* Copies the header block as it arrives (same rule as sw_pop3_header_block_length():
+ * an empty line, CRLF or LF, ends it). Gives up over SW_MAX_HEADER_BLOCK. */
+static void
+scan_header (SwPop3Message *msg, const guint8 *data, gsize len)
+{
+  gsize i = 0;
+  for (; i < len && msg->header_scan != HEADER_COMPLETE; i++)
+    {
+      guint8 c = data[i];
+      switch (msg->header_scan)
+        {
+        case HEADER_LINE_START:
+          msg->header_scan = c == '\n' ? HEADER_COMPLETE : c == '\r' ? HEADER_CR : HEADER_MID;
+          break;
+        case HEADER_CR:
+          msg->header_scan = c == '\n' ? HEADER_COMPLETE : HEADER_MID;
+          break;
+        case HEADER_MID:
+          if (c == '\n')
+            msg->header_scan = HEADER_LINE_START;
+          break;
+        case HEADER_COMPLETE:
+          break;
+        }
+    }
+  if (i > SW_MAX_HEADER_BLOCK - msg->header->len)
+    {
+      g_clear_pointer (&msg->header, g_byte_array_unref);
+      return;
+    }
+  g_byte_array_append (msg->header, data, (guint)i);
+}
+
 static gboolean
 emit (SwPop3Message *msg, const guint8 *data, gsize len, GError **error)
 {
@@ -127,6 +175,8 @@ emit (SwPop3Message *msg, const guint8 *data, gsize len, GError **error)
       return FALSE;
     }
   g_checksum_update (msg->sha256, data, (gssize)len);
+  if (msg->header != NULL && msg->header_scan != HEADER_COMPLETE)
+    scan_header (msg, data, len);
   msg->size += len;
   if (msg->fd < 0 && msg->size > msg->memory_limit && !start_spool (msg, error))
     return FALSE;
@@ -140,6 +190,7 @@ void
 sw_pop3_message_discard (SwPop3Message *msg)
 {
   msg->discard = TRUE;
+  g_clear_pointer (&msg->header, g_byte_array_unref);
   g_clear_pointer (&msg->memory, g_byte_array_unref);
   msg->memory = g_byte_array_new ();
   if (msg->fd >= 0)
@@ -263,6 +314,14 @@ sw_pop3_message_get_bytes (SwPop3Message *msg, GError **error)
         }
     }
   return g_bytes_ref (msg->bytes);
+}
+
+GBytes *
+sw_pop3_message_take_header_block (SwPop3Message *msg)
+{
+  if (msg->header == NULL || msg->header_scan != HEADER_COMPLETE)
+    return NULL;
+  return g_byte_array_free_to_bytes (g_steal_pointer (&msg->header));
 }
 
 const char *

@@ -15,7 +15,7 @@ typedef struct
   SwStore *store;             /* borrowed, may be NULL */
   char *spool_dir;
   gsize memory_limit;
-  gsize max_message; /* SW_POP3_MAX_MESSAGE; tests may lower it */
+  gsize max_message;                                         /* SW_POP3_MAX_MESSAGE; tests may lower it */
   void (*on_verdict) (gint64 record_id, gpointer user_data); /* may be NULL */
   gpointer on_verdict_data;
   gint paused; /* atomic: TRUE while protection is paused (sw_pop3_proxy_set_paused()) */
@@ -76,6 +76,12 @@ gboolean sw_pop3_message_is_spooled (SwPop3Message *msg);
 GBytes *sw_pop3_message_get_bytes (SwPop3Message *msg, GError **error);
 const char *sw_pop3_message_get_hash (SwPop3Message *msg);
 
+/* The header block (unstuffed, through the empty line that ends it) once it has arrived:
+ * the first call after that returns it (transfer full), every other call NULL, as do
+ * calls before it is complete, after sw_pop3_message_discard(), or when it is over
+ * SW_MAX_HEADER_BLOCK bytes. For the DNS prefetch (sw_verifier_prefetch). */
+GBytes *sw_pop3_message_take_header_block (SwPop3Message *msg);
+
 /* Appends @len bytes of @data dot-stuffed to @out; *@at_line_start carries the state
  * between calls (start with TRUE). */
 void sw_pop3_stuff (GByteArray *out, const guint8 *data, gsize len, gboolean *at_line_start);
@@ -107,9 +113,19 @@ SwPop3Upstream *sw_pop3_upstream_connect_finish (GAsyncResult *result, GError **
 /* TRUE if @host is "localhost" or a loopback address literal. */
 gboolean sw_pop3_host_is_loopback (const char *host);
 
-/* ---- pop3-session.c: one client connection ---- */
+/* ---- pop3-prefetch.c: DNS prefetch from a held message's header block ---- */
 
 typedef struct _SwPop3Session SwPop3Session;
+
+/* Runs sw_verifier_prefetch (settings->verifier, @header_block) in GIO's worker pool,
+ * unless the store holds a verdict for @uidl (may be NULL). Holds a reference on
+ * @session until done (call in the proxy thread). Never blocks. */
+void sw_pop3_prefetch_start (const SwPop3Settings *settings, SwPop3Session *session, GBytes *header_block,
+                             const char *uidl, GCancellable *cancellable);
+/* Prefetches run to the end in this process (a debug counter for tests). Thread-safe. */
+guint sw_pop3_prefetch_get_count (void);
+
+/* ---- pop3-session.c: one client connection ---- */
 typedef void (*SwPop3SessionDone) (SwPop3Session *session, gpointer user_data);
 
 /* Starts a session on @client (referenced) in the thread-default context and returns it

@@ -822,6 +822,13 @@ message_data_step (SwPop3Session *s)
           session_fail (s, "-ERR [SYS/TEMP] Spoofwatch: read error\r\n");
           return;
         }
+      /* the header block is in and the body still coming: warm the DNS cache meanwhile */
+      g_autoptr (GBytes) header_block = sw_pop3_message_take_header_block (s->message);
+      Pending *held = g_queue_peek_head (&s->pending);
+      if (header_block != NULL && !done && held != NULL && held->cmd == CMD_RETR)
+        sw_pop3_prefetch_start (s->settings, s, header_block,
+                                g_hash_table_lookup (s->uidls, GUINT_TO_POINTER (held->msgno)),
+                                s->cancellable);
       if (done)
         {
           message_complete (s);

@@ -27,6 +27,7 @@
  *   U: text    the upstream must receive text CRLF, which the client did not send
  *   @dns-down        DNS through libunbound to a loopback UDP socket that never answers
  *                    (instead of the samples' zone)
+ *   @expect-prefetch n  the DNS prefetch (header block in, body still coming) ran n times
  * A failing line is reported with the transcript's name and line number. */
 #include "pop3-private.h"
 #include "sw-resolver.h"
@@ -61,6 +62,7 @@ typedef struct
   gsize max_message;
   gboolean dns_down;
   gboolean starttls;
+  gint expect_prefetch; /* -1: not checked */
 } Transcript;
 
 static void
@@ -89,6 +91,7 @@ transcript_load (const char *name)
   g_array_set_clear_func (t->ops, (GDestroyNotify)op_clear);
   t->secrets = g_ptr_array_new_with_free_func (g_free);
   t->expect_logs = g_ptr_array_new_with_free_func (g_free);
+  t->expect_prefetch = -1;
   g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
   for (guint i = 0; lines[i] != NULL; i++)
     {
@@ -105,6 +108,8 @@ transcript_load (const char *name)
         t->starttls = TRUE;
       else if (strcmp (l, "@dns-down") == 0)
         t->dns_down = TRUE;
+      else if (g_str_has_prefix (l, "@expect-prefetch "))
+        t->expect_prefetch = (gint)g_ascii_strtoull (l + 17, NULL, 10);
       else if (g_str_has_prefix (l, "@max-message "))
         t->max_message = g_ascii_strtoull (l + 13, NULL, 10);
       else
@@ -378,6 +383,7 @@ test_transcript (gconstpointer data)
   g_mutex_lock (&log_lock);
   g_string_truncate (log_text, 0);
   g_mutex_unlock (&log_lock);
+  guint prefetches_before = sw_pop3_prefetch_get_count ();
 
   /* fake upstream */
   Server srv = { .t = t, .listener = g_socket_listener_new (), .errors = g_string_new (NULL) };
@@ -486,6 +492,9 @@ test_transcript (gconstpointer data)
     g_error ("%s: %s", t->name, srv.errors->str);
 
   sw_pop3_proxy_stop (proxy);
+  /* stop waited for the sessions, and so for their prefetches */
+  if (t->expect_prefetch >= 0)
+    g_assert_cmpuint (sw_pop3_prefetch_get_count () - prefetches_before, ==, (guint)t->expect_prefetch);
 
   /* the spool: nothing left in the folder, no spool file open */
   g_autoptr (GDir) dir = g_dir_open (spool, 0, &error);
