@@ -2,6 +2,8 @@
 /* pop3-io.c: bounded line reading and masked logging of POP3 lines. */
 #include "pop3-private.h"
 #include "sw-util.h"
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 
 typedef struct
@@ -109,4 +111,13 @@ sw_pop3_line_for_log (const char *line, gboolean mask)
       return g_strdup_printf ("%s%s", head, len > kw ? " ***" : "");
     }
   return sw_sanitize_for_log (line, (gssize)len, 200);
+}
+
+void
+sw_pop3_socket_set_nodelay (GSocket *socket)
+{
+  g_autoptr (GError) error = NULL;
+  if (g_socket_get_family (socket) != G_SOCKET_FAMILY_UNIX
+      && !g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, 1, &error))
+    g_debug ("TCP_NODELAY: %s", error->message);
 }

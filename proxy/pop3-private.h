@@ -36,6 +36,11 @@ void sw_pop3_read_line_async (GBufferedInputStream *in, gsize max, GCancellable 
                               GAsyncReadyCallback callback, gpointer user_data);
 char *sw_pop3_read_line_finish (GBufferedInputStream *in, GAsyncResult *result, GError **error);
 
+/* Turns off Nagle's algorithm on @socket (TCP): each reply goes out whole at once, so a
+ * short write (a status line, a message's last bytes) never waits ~40 ms for the peer's
+ * delayed ACK. Failure is only logged. */
+void sw_pop3_socket_set_nodelay (GSocket *socket);
+
 /* TRUE if @line starts with the POP3 keyword @keyword (case-insensitive) followed by a
  * space, CR, LF or the end. */
 gboolean sw_pop3_line_has_keyword (const char *line, const char *keyword);

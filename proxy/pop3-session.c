@@ -680,25 +680,36 @@ sending_set (SwPop3Session *s, Sending *snd)
   s->sending = snd;
 }
 
-static void
-send_body_chunk (SwPop3Session *s)
+/* Appends the next chunk of the body (at most SEND_CHUNK bytes) to @out, stuffed, and the
+ * terminating dot when the body is done: one write carries a small message whole, so no
+ * tiny last segment waits for the client's delayed ACK (Nagle). TRUE when done. */
+static gboolean
+append_body_chunk (SwPop3Session *s, GByteArray *out)
 {
   Sending *snd = s->sending;
   gsize size = 0;
   const guint8 *data = g_bytes_get_data (snd->content, &size);
-  if (snd->pos >= size)
-    {
-      const char *end = snd->ended_with_nl ? ".\r\n" : "\r\n.\r\n";
-      sending_set (s, NULL);
-      write_client (s, end, reply_done);
-      return;
-    }
   gsize n = MIN (SEND_CHUNK, size - snd->pos);
-  GByteArray *out = g_byte_array_sized_new ((guint)n + 64);
-  sw_pop3_stuff (out, data + snd->pos, n, &snd->at_line_start);
-  snd->pos += n;
-  snd->ended_with_nl = data[snd->pos - 1] == '\n';
-  write_bytes (s, TRUE, g_byte_array_free_to_bytes (out), send_body_chunk);
+  if (n > 0)
+    {
+      sw_pop3_stuff (out, data + snd->pos, n, &snd->at_line_start);
+      snd->pos += n;
+      snd->ended_with_nl = data[snd->pos - 1] == '\n';
+    }
+  if (snd->pos < size)
+    return FALSE;
+  const char *end = snd->ended_with_nl ? ".\r\n" : "\r\n.\r\n";
+  g_byte_array_append (out, (const guint8 *)end, (guint)strlen (end));
+  sending_set (s, NULL);
+  return TRUE;
+}
+
+static void
+send_body_chunk (SwPop3Session *s)
+{
+  GByteArray *out = g_byte_array_sized_new (SEND_CHUNK + SEND_CHUNK / 8);
+  gboolean done = append_body_chunk (s, out);
+  write_bytes (s, TRUE, g_byte_array_free_to_bytes (out), done ? reply_done : send_body_chunk);
 }
 
 static void
@@ -724,7 +735,8 @@ verified (GObject *source, GAsyncResult *res, gpointer user_data)
       sending_set (s, snd);
       g_clear_pointer (&s->held_status, g_free);
       g_clear_pointer (&s->message, sw_pop3_message_free);
-      write_bytes (s, TRUE, g_byte_array_free_to_bytes (out), send_body_chunk);
+      gboolean done = append_body_chunk (s, out);
+      write_bytes (s, TRUE, g_byte_array_free_to_bytes (out), done ? reply_done : send_body_chunk);
     }
   sw_pop3_session_unref (s);
 }
@@ -1030,6 +1042,7 @@ sw_pop3_session_new (const SwPop3Settings *settings, GSocketConnection *client, 
       g_io_stream_get_input_stream (G_IO_STREAM (client)), SW_POP3_MAX_LINE));
   g_filter_input_stream_set_close_base_stream (G_FILTER_INPUT_STREAM (s->client_in), FALSE);
   s->client_out = g_io_stream_get_output_stream (G_IO_STREAM (client));
+  sw_pop3_socket_set_nodelay (g_socket_connection_get_socket (client));
   g_queue_init (&s->pending);
   s->uidls = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   s->closed_cb = closed;

@@ -263,6 +263,7 @@ connected (GObject *source, GAsyncResult *res, gpointer user_data)
     }
   /* connect timeout done; a session may then idle as long as RFC 1939's autologout (10 min) */
   g_socket_set_timeout (g_socket_connection_get_socket (d->socket), 11 * 60);
+  sw_pop3_socket_set_nodelay (g_socket_connection_get_socket (d->socket));
   switch (d->settings->tls_mode)
     {
     case SW_TLS_IMPLICIT:
