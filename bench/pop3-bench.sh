@@ -1,0 +1,213 @@
+#!/bin/bash
+# pop3-bench.sh: the POP3 proxy benchmark of issue 3 (docs/benchmarks.md, "POP3 proxy").
+#
+# Usage: bench/pop3-bench.sh BUILD_DIR [--count N] [--rounds R] [--big-mb M] [--smoke]
+#   Needs BUILD_DIR/bench/gen-corpus and BUILD_DIR/tests/pop3-proxy-driver (cmake --build
+#   BUILD_DIR --target gen-corpus pop3-proxy-driver), dovecot (dovecot-core dovecot-pop3d),
+#   nsd, /usr/bin/python3.
+#
+# A local Dovecot (temporary config, random loopback port, plain text: the proxy is what
+# is measured, not TLS) holds N messages of gen-corpus's corpus (default 1000, about 20 kB
+# each, 300 sender domains); NSD serves the corpus's zone on loopback. Python's poplib
+# downloads all of them directly from Dovecot and through the proxy (pop3-proxy-driver,
+# libunbound forwarding to NSD, no verdict store so that every message is verified), in
+# the same run, alternating, R rounds each (the median is reported):
+#   warm   the proxy's DNS cache already holds every answer (one untimed download first)
+#   20ms   a fresh proxy (empty cache) whose DNS server answers every query after 20 ms
+#          (bench/pop3-delay-dns.py in front of NSD); each round starts a fresh proxy
+# Then the proxy's peak memory (VmHWM) while a client downloads one M MB message (50).
+# Prints the figures and the ratios proxy/direct; exits 1 if a download fails or a
+# message count is wrong (never because a target is missed: see --smoke).
+# --smoke: 20 messages, 1 round, a 5 MB message; fails only on errors (for CTest).
+set -u
+build=${1:?usage: pop3-bench.sh BUILD_DIR [--count N] [--rounds R] [--big-mb M] [--smoke]}
+shift
+count=1000 rounds=3 big_mb=50
+while [ $# -gt 0 ]; do
+  case $1 in
+    --count) count=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
+    --big-mb) big_mb=$2; shift 2 ;;
+    --smoke) count=20 rounds=1 big_mb=5; shift ;;
+    *) echo "pop3-bench: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(cd "$here/.." && pwd)
+gen=$build/bench/gen-corpus
+driver=$build/tests/pop3-proxy-driver
+for f in "$gen" "$driver"; do
+  [ -x "$f" ] || { echo "pop3-bench: $f is missing (cmake --build $build --target gen-corpus pop3-proxy-driver)" >&2; exit 1; }
+done
+for tool in dovecot nsd /usr/bin/python3; do
+  command -v "$tool" >/dev/null || { echo "pop3-bench: $tool is not installed" >&2; exit 1; }
+done
+
+tmp=$(mktemp -d /tmp/sw-pop3-bench.XXXXXX)
+pids=()
+source "$src/tests/integration/nsd-fixture.sh"
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+  if [ -f "$tmp/dovecot.conf" ]; then
+    dovecot -c "$tmp/dovecot.conf" stop >/dev/null 2>&1
+    for _ in $(seq 50); do [ -e "$tmp/run/master.pid" ] || break; sleep 0.1; done
+  fi
+  sw_nsd_stop >/dev/null 2>&1
+  [ -n "${KEEP_TMP:-}" ] || rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+die() { echo "pop3-bench: $*" >&2; exit 1; }
+free_port() {
+  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# --- corpus, zone, NSD ---
+"$gen" --out "$tmp/corpus" --count "$count" --domains 300 --size 20000 --keys "$here/keys" >/dev/null \
+  || die "gen-corpus failed"
+/usr/bin/python3 "$here/pop3-zone.py" "$tmp/corpus/zone.txt" "$tmp/zones" >/dev/null || die "zone split failed"
+sw_nsd_start "$tmp/zones" || die "NSD did not start"
+
+# --- mailboxes: "bench" holds the corpus, "big" one large message ---
+for u in bench big; do mkdir -p "$tmp/home/$u/Maildir/cur" "$tmp/home/$u/Maildir/new" "$tmp/home/$u/Maildir/tmp"; done
+mkdir -p "$tmp/run" "$tmp/state" "$tmp/spool"
+n=0
+for f in "$tmp/corpus/msg"/*.eml; do
+  n=$((n + 1))
+  tr -d '\r' <"$f" >"$tmp/home/bench/Maildir/cur/$((1700000000 + n)).M$n.bench:2,"
+done
+/usr/bin/python3 - "$tmp/corpus/msg/000001.eml" "$big_mb" "$tmp/home/big/Maildir/cur/1700000000.M1.big:2," <<'PY'
+import sys
+head = open(sys.argv[1], 'rb').read().replace(b'\r\n', b'\n').split(b'\n\n', 1)[0]
+line = (b'x' * 75 + b'\n')
+n = int(sys.argv[2]) * 1024 * 1024 // len(line)
+with open(sys.argv[3], 'wb') as f:
+    f.write(head + b'\n\n')
+    for _ in range(n):
+        f.write(line)
+PY
+
+# --- Dovecot, plain text on loopback ---
+if [ "$(id -u)" = 0 ]; then
+  mail_user=nobody; login_user=dovenull; internal_user=dovecot
+  chown -R nobody "$tmp/home"
+  chmod 755 "$tmp"
+else
+  mail_user=$(id -un); login_user=$mail_user; internal_user=$mail_user
+fi
+mail_uid=$(id -u "$mail_user"); mail_gid=$(id -g "$mail_user")
+printf 'bench:{PLAIN}bench-pass::::::\nbig:{PLAIN}bench-pass::::::\n' >"$tmp/passwd"
+pop3_port=$(free_port)
+cat >"$tmp/dovecot.conf" <<CONF
+base_dir = $tmp/run
+state_dir = $tmp/state
+instance_name = sw-bench-$$
+log_path = $tmp/dovecot.log
+protocols = pop3
+listen = 127.0.0.1
+default_login_user = $login_user
+default_internal_user = $internal_user
+default_internal_group = $(id -gn "$internal_user")
+first_valid_uid = $mail_uid
+last_valid_uid = $mail_uid
+auth_mechanisms = plain
+disable_plaintext_auth = no
+ssl = no
+mail_location = maildir:$tmp/home/%u/Maildir
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u $tmp/passwd
+}
+userdb {
+  driver = static
+  args = uid=$mail_uid gid=$mail_gid home=$tmp/home/%u
+}
+service pop3-login {
+  inet_listener pop3 {
+    address = 127.0.0.1
+    port = $pop3_port
+  }
+  chroot =
+}
+service anvil {
+  chroot =
+}
+CONF
+dovecot -c "$tmp/dovecot.conf" || { cat "$tmp/dovecot.log" 2>/dev/null; die "dovecot did not start"; }
+for _ in $(seq 100); do
+  (exec 3<>/dev/tcp/127.0.0.1/$pop3_port) 2>/dev/null && break
+  sleep 0.1
+done
+
+# start_proxy DNS_FORWARD: sets proxy_port and proxy_pid
+start_proxy() {
+  local out=$tmp/proxy.$RANDOM.out
+  "$driver" --dns-server "$1" --dns-timeout 3000 --upstream-host 127.0.0.1 --upstream-port "$pop3_port" \
+    --tls none --spool-dir "$tmp/spool" >"$out" 2>>"$tmp/proxy.log" &
+  proxy_pid=$!
+  pids+=("$proxy_pid")
+  proxy_port=
+  for _ in $(seq 100); do
+    proxy_port=$(sed -n 's/^PORT //p' "$out" 2>/dev/null)
+    [ -n "$proxy_port" ] && break
+    sleep 0.05
+  done
+  [ -n "$proxy_port" ] || { cat "$tmp/proxy.log"; die "the proxy did not start"; }
+}
+stop_proxy() {
+  kill "$proxy_pid" 2>/dev/null
+  wait "$proxy_pid" 2>/dev/null
+}
+# download PORT [USER]: prints seconds
+download() {
+  local r
+  r=$(/usr/bin/python3 "$here/pop3-client.py" "$1" "${2:-bench}" bench-pass "${3:-$count}") \
+    || die "download through port $1 failed"
+  echo "${r%% *}"
+}
+median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+# --- warm: one proxy, its cache filled by an untimed download ---
+start_proxy "$SW_NSD_FORWARD"
+download "$proxy_port" >/dev/null
+direct=() proxied=()
+for _ in $(seq "$rounds"); do
+  direct+=("$(download "$pop3_port")")
+  proxied+=("$(download "$proxy_port")")
+done
+stop_proxy
+d_warm=$(median "${direct[@]}") p_warm=$(median "${proxied[@]}")
+
+# --- 20 ms: a DNS server answering after 20 ms; a fresh proxy (empty cache) per round ---
+coproc DELAY { exec /usr/bin/python3 "$here/pop3-delay-dns.py" "$SW_NSD_PORT" 20; }
+pids+=("$DELAY_PID")
+read -r -t 10 _ delay_port <&"${DELAY[0]}" || die "the delaying DNS forwarder did not start"
+direct=() proxied=()
+for _ in $(seq "$rounds"); do
+  direct+=("$(download "$pop3_port")")
+  start_proxy "127.0.0.1:$delay_port"
+  proxied+=("$(download "$proxy_port")")
+  stop_proxy
+done
+d_slow=$(median "${direct[@]}") p_slow=$(median "${proxied[@]}")
+
+# --- peak memory while a client downloads one big message ---
+start_proxy "$SW_NSD_FORWARD"
+before_kb=$(awk '/^VmHWM/ { print $2 }' "/proc/$proxy_pid/status")
+big_s=$(download "$proxy_port" big 1)
+peak_kb=$(awk '/^VmHWM/ { print $2 }' "/proc/$proxy_pid/status")
+stop_proxy
+
+/usr/bin/python3 - "$count" "$rounds" "$d_warm" "$p_warm" "$d_slow" "$p_slow" "$big_mb" "$big_s" "$before_kb" "$peak_kb" <<'PY'
+import sys
+count, rounds = int(sys.argv[1]), int(sys.argv[2])
+dw, pw, ds, ps = map(float, sys.argv[3:7])
+big_mb, big_s, before_kb, peak_kb = int(sys.argv[7]), float(sys.argv[8]), int(sys.argv[9]), int(sys.argv[10])
+print("POP3 proxy benchmark: %d messages, median of %d rounds (poplib, plain text on loopback)" % (count, rounds))
+print("  warm DNS cache : direct %.3f s, proxy %.3f s, ratio %.2f (target <= 1.10)" % (dw, pw, pw / dw))
+print("  DNS after 20 ms: direct %.3f s, proxy %.3f s, ratio %.2f (target <= 1.5)" % (ds, ps, ps / ds))
+print("  per message    : direct %.2f ms, proxy %.2f ms (warm), %.2f ms (20 ms DNS)"
+      % (dw / count * 1e3, pw / count * 1e3, ps / count * 1e3))
+print("  %d MB message  : %.2f s through the proxy; proxy VmHWM %.1f MB (%.1f MB before; target < 64 MB)"
+      % (big_mb, big_s, peak_kb / 1024, before_kb / 1024))
+PY

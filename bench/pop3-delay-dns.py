@@ -1,0 +1,73 @@
+#!/usr/bin/python3
+"""pop3-delay-dns.py: a DNS forwarder on 127.0.0.1 that answers every query (UDP and TCP)
+after a fixed delay, by forwarding it to an upstream server: the "DNS server answering
+after 20 ms" of the POP3 benchmark.
+
+Usage: pop3-delay-dns.py UPSTREAM_PORT DELAY_MS    (prints "PORT n" once listening;
+stops when stdin closes)"""
+import asyncio
+import socket
+import sys
+
+upstream = ("127.0.0.1", int(sys.argv[1]))
+delay = int(sys.argv[2]) / 1000.0
+
+
+class Udp(asyncio.DatagramProtocol):
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def datagram_received(self, data, addr):
+        asyncio.get_running_loop().create_task(self.answer(data, addr))
+
+    async def answer(self, data, addr):
+        await asyncio.sleep(delay)
+        loop = asyncio.get_running_loop()
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setblocking(False)
+        try:
+            await loop.sock_connect(s, upstream)
+            await loop.sock_sendall(s, data)
+            reply = await asyncio.wait_for(loop.sock_recv(s, 65535), 5)
+            self.transport.sendto(reply, addr)
+        except (OSError, asyncio.TimeoutError):
+            pass
+        finally:
+            s.close()
+
+
+async def tcp_client(reader, writer):
+    try:
+        while True:
+            head = await reader.readexactly(2)
+            query = await reader.readexactly(int.from_bytes(head, "big"))
+            await asyncio.sleep(delay)
+            r, w = await asyncio.open_connection(*upstream)
+            w.write(head + query)
+            await w.drain()
+            rhead = await r.readexactly(2)
+            reply = await r.readexactly(int.from_bytes(rhead, "big"))
+            w.close()
+            writer.write(rhead + reply)
+            await writer.drain()
+    except (asyncio.IncompleteReadError, OSError):
+        pass
+    finally:
+        writer.close()
+
+
+async def main():
+    loop = asyncio.get_running_loop()
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("127.0.0.1", 0))
+    port = udp.getsockname()[1]
+    await loop.create_datagram_endpoint(Udp, sock=udp)
+    await asyncio.start_server(tcp_client, "127.0.0.1", port)
+    print("PORT", port, flush=True)
+    stdin_closed = loop.create_future()
+    loop.add_reader(sys.stdin.fileno(),
+                    lambda: stdin_closed.done() or (sys.stdin.buffer.read1(4096) or stdin_closed.set_result(None)))
+    await stdin_closed
+
+
+asyncio.run(main())
