@@ -1,8 +1,10 @@
 #define G_LOG_DOMAIN "sw-app"
 
-/* The headless daemon: one SwPop3Proxy per account (or the demo account), one shared
- * SwStore, one libunbound resolver shared by the accounts' verifiers (each account has
- * its own envelope hints, hence its own verifier). */
+/* The daemon: one SwPop3Proxy per account (or the demo account), one shared SwStore, one
+ * libunbound resolver shared by the accounts' verifiers (each account has its own envelope
+ * hints, hence its own verifier). sw_app_run_headless() runs it until a signal; the GUI
+ * path (main.c) opens it, starts the proxies with the window's verdict callback, and
+ * stops it when the window application ends. */
 
 #include <errno.h>
 #include <glib-unix.h>
@@ -41,7 +43,7 @@ running_account_free (RunningAccount *r)
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RunningAccount, running_account_free)
 
-typedef struct
+struct _SwAppDaemon
 {
   const SwAppOptions *options;
   char *config_path;
@@ -56,11 +58,13 @@ typedef struct
   gboolean demo_port_fallback;
   GPtrArray *running; /* RunningAccount* */
   GMainLoop *loop;
-  int signal_received;
-} Daemon;
+  SwAppVerdictFunc on_verdict;
+  gpointer on_verdict_data;
+};
+typedef struct _SwAppDaemon Daemon;
 
 static void
-daemon_clear (Daemon *d)
+daemon_clear (SwAppDaemon *d)
 {
   /* Order: proxies (joined), then what they use. */
   g_clear_pointer (&d->running, g_ptr_array_unref);
@@ -146,6 +150,8 @@ start_account (Daemon *d, const SwAccount *a, SwResolver *resolver, guint16 port
     .tls_mode = tls_mode_from_config (a->tls),
     .verifier = r->verifier,
     .store = d->store,
+    .on_verdict = d->on_verdict,
+    .on_verdict_data = d->on_verdict_data,
   };
   r->proxy = sw_pop3_proxy_new (&pc, error);
   if (r->proxy == NULL)
@@ -220,10 +226,10 @@ start_accounts (Daemon *d, GError **error)
 }
 
 /* What it listens on and what it trusts, on one screen. */
-static void
-print_screen (Daemon *d)
+void
+sw_app_daemon_print_screen (SwAppDaemon *d, const char *mode)
 {
-  g_print ("spoofwatch %s, headless (no window)\n", SW_VERSION);
+  g_print ("spoofwatch %s, %s\n", SW_VERSION, mode);
   g_print ("  config       %s\n", d->config_path);
   g_print ("  verdicts     %s\n", d->store_path);
   g_print ("  authserv-id  %s (our Authentication-Results; any claiming it are removed)\n",
@@ -251,7 +257,7 @@ print_screen (Daemon *d)
       if (d->demo_port_fallback)
         g_print ("    (port %u was busy: this run uses %u)\n", SW_APP_DEMO_PORT, r->port);
     }
-  g_print ("Ready. Stop with Ctrl-C.\n");
+  g_print (d->loop != NULL ? "Ready. Stop with Ctrl-C.\n" : "Ready. Stop with Quit in the window or the tray, or Ctrl-C.\n");
   fflush (stdout);
 }
 
@@ -263,75 +269,135 @@ on_signal (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-int
-sw_app_run_headless (const SwAppOptions *options)
+SwAppDaemon *
+sw_app_daemon_open (const SwAppOptions *options)
 {
-  Daemon d = { .options = options };
-  d.running = g_ptr_array_new_with_free_func ((GDestroyNotify)running_account_free);
-  d.config_path = options->config_path ? g_strdup (options->config_path) : sw_config_default_path ();
-  d.store_path = options->store_path ? g_strdup (options->store_path) : sw_store_default_path ();
+  g_autoptr (SwAppDaemon) d = g_new0 (SwAppDaemon, 1);
+  d->options = options;
+  d->running = g_ptr_array_new_with_free_func ((GDestroyNotify)running_account_free);
+  d->config_path = options->config_path ? g_strdup (options->config_path) : sw_config_default_path ();
+  d->store_path = options->store_path ? g_strdup (options->store_path) : sw_store_default_path ();
   g_autoptr (GError) error = NULL;
-  int status = 1;
 
-  d.config = sw_config_load (d.config_path, &error);
-  if (d.config == NULL && g_error_matches (error, SW_CONFIG_ERROR, SW_CONFIG_ERROR_NOT_FOUND))
+  d->config = sw_config_load (d->config_path, &error);
+  if (d->config == NULL && g_error_matches (error, SW_CONFIG_ERROR, SW_CONFIG_ERROR_NOT_FOUND))
     {
       g_clear_error (&error);
-      d.config = sw_config_new ();
+      d->config = sw_config_new ();
     }
-  if (d.config == NULL)
+  if (d->config == NULL)
     {
       g_printerr ("spoofwatch: %s\n", error->message);
-      goto out;
+      return NULL;
     }
   /* The authserv-id must stay the same from run to run: keep a new one at once. */
-  if (sw_config_is_modified (d.config) && !sw_config_save (d.config, d.config_path, &error))
+  if (sw_config_is_modified (d->config) && !sw_config_save (d->config, d->config_path, &error))
     {
-      g_printerr ("spoofwatch: cannot write %s: %s\n", d.config_path, error->message);
-      goto out;
+      g_printerr ("spoofwatch: cannot write %s: %s\n", d->config_path, error->message);
+      return NULL;
     }
 
-  d.store = sw_store_open (d.store_path, &error);
-  if (d.store == NULL)
+  d->store = sw_store_open (d->store_path, &error);
+  if (d->store == NULL)
     {
-      g_printerr ("spoofwatch: verdict store %s: %s\n", d.store_path, error->message);
-      goto out;
+      g_printerr ("spoofwatch: verdict store %s: %s\n", d->store_path, error->message);
+      return NULL;
     }
+  return g_steal_pointer (&d);
+}
 
-  if (!start_accounts (&d, &error))
+gboolean
+sw_app_daemon_start (SwAppDaemon *d, SwAppVerdictFunc on_verdict, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  d->on_verdict = on_verdict;
+  d->on_verdict_data = user_data;
+  if (!start_accounts (d, &error))
     {
       g_printerr ("spoofwatch: %s\n", error->message);
-      goto out;
+      return FALSE;
     }
-  if (d.running->len == 0)
+  if (d->running->len == 0)
     {
-      if (options->no_demo || !sw_config_get_demo (d.config))
+      if (d->options->no_demo || !sw_config_get_demo (d->config))
         {
           g_printerr (
               "spoofwatch: no account configured and the demo is off ([general] demo=false in %s):\n"
               "  add an account with spoofwatch --add-account NAME --upstream HOST:PORT --tls implicit\n",
-              d.config_path);
-          goto out;
+              d->config_path);
+          return FALSE;
         }
-      if (!start_demo (&d, &error))
+      if (!start_demo (d, &error))
         {
           g_printerr ("spoofwatch: demo mailbox: %s\n", error->message);
-          goto out;
+          return FALSE;
         }
     }
+  return TRUE;
+}
 
-  d.loop = g_main_loop_new (NULL, FALSE);
-  guint sigint = g_unix_signal_add (SIGINT, on_signal, &d);
-  guint sigterm = g_unix_signal_add (SIGTERM, on_signal, &d);
-  print_screen (&d);
-  g_main_loop_run (d.loop);
+SwStore *
+sw_app_daemon_get_store (SwAppDaemon *d)
+{
+  return d->store;
+}
+
+SwConfig *
+sw_app_daemon_get_config (SwAppDaemon *d)
+{
+  return d->config;
+}
+
+const char *
+sw_app_daemon_get_config_path (SwAppDaemon *d)
+{
+  return d->config_path;
+}
+
+guint16
+sw_app_daemon_get_demo_port (SwAppDaemon *d)
+{
+  if (d->demo_server == NULL || d->running->len == 0)
+    return 0;
+  const RunningAccount *r = g_ptr_array_index (d->running, 0);
+  return r->port;
+}
+
+void
+sw_app_daemon_set_paused (SwAppDaemon *d, gboolean paused)
+{
+  for (guint i = 0; i < d->running->len; i++)
+    {
+      const RunningAccount *r = g_ptr_array_index (d->running, i);
+      sw_pop3_proxy_set_paused (r->proxy, paused);
+    }
+}
+
+void
+sw_app_daemon_free (SwAppDaemon *d)
+{
+  if (d == NULL)
+    return;
+  daemon_clear (d);
+  g_free (d);
+}
+
+int
+sw_app_run_headless (const SwAppOptions *options)
+{
+  g_autoptr (SwAppDaemon) d = sw_app_daemon_open (options);
+  if (d == NULL)
+    return 1;
+  d->loop = g_main_loop_new (NULL, FALSE);
+  if (!sw_app_daemon_start (d, NULL, NULL))
+    return 1;
+  guint sigint = g_unix_signal_add (SIGINT, on_signal, d);
+  guint sigterm = g_unix_signal_add (SIGTERM, on_signal, d);
+  sw_app_daemon_print_screen (d, "headless (no window)");
+  g_main_loop_run (d->loop);
   g_source_remove (sigint);
   g_source_remove (sigterm);
   g_print ("Stopping.\n");
   fflush (stdout);
-  status = 0;
-
-out:
-  daemon_clear (&d);
-  return status;
+  return 0;
 }

@@ -1,13 +1,101 @@
 #define G_LOG_DOMAIN "sw-app"
 
-/* spoofwatch: the Spoofwatch program. Today headless: the POP3 proxies of the configured
- * accounts (or the demo mailbox), and --add-account; the GTK tray joins this process in
- * a later version. */
+/* spoofwatch: the Spoofwatch program. The POP3 proxies of the configured accounts (or the
+ * demo mailbox) run in their own threads; without --headless the GTK application (window,
+ * tray, pop-ups) runs in the main thread of the same process. --add-account edits the
+ * configuration. */
 
+#include <glib-unix.h>
+#include <glib/gi18n.h>
 #include <locale.h>
 #include <stdio.h>
 
 #include "app-private.h"
+#ifdef SW_HAVE_GUI
+#include "sw-gui-app.h"
+#endif
+
+/* The translations: from the build tree when this program runs from it, else installed. */
+static void
+i18n_init (void)
+{
+  const char *dir = SW_LOCALEDIR;
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  if (exe != NULL && g_str_has_prefix (exe, SW_BUILD_DIR "/"))
+    dir = SW_BUILD_DIR "/locale";
+  bindtextdomain (GETTEXT_PACKAGE, dir);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+}
+
+#ifdef SW_HAVE_GUI
+static void
+gui_on_verdict (gint64 record_id, gpointer user_data)
+{
+  sw_gui_app_notify_verdict (user_data, record_id); /* from a proxy thread */
+}
+
+static void
+gui_on_paused (GObject *object, GParamSpec *pspec, gpointer user_data)
+{
+  sw_app_daemon_set_paused (user_data, sw_gui_app_get_paused (SW_GUI_APP (object)));
+}
+
+static gboolean
+gui_on_signal (gpointer user_data)
+{
+  g_application_quit (user_data);
+  return G_SOURCE_CONTINUE;
+}
+
+/* The proxies, then the window application until Quit or a signal; the proxies stop
+ * (threads joined) before the application is freed. */
+static int
+run_gui (const SwAppOptions *o)
+{
+  if (!gtk_init_check (NULL, NULL))
+    {
+      g_printerr (_("spoofwatch: cannot open the display (%s): run spoofwatch --headless to protect your mail "
+                    "without a window\n"),
+                  g_getenv ("DISPLAY") ? g_getenv ("DISPLAY") : _("DISPLAY is not set"));
+      return 1;
+    }
+  SwAppDaemon *d = sw_app_daemon_open (o);
+  if (d == NULL)
+    return 1;
+  SwGuiApp *app = sw_gui_app_new (sw_app_daemon_get_store (d), sw_app_daemon_get_config (d),
+                                  sw_app_daemon_get_config_path (d));
+  sw_gui_app_set_show_window_on_start (app, !o->hidden);
+  g_autoptr (GError) error = NULL;
+  int status = 1;
+  if (!g_application_register (G_APPLICATION (app), NULL, &error))
+    g_printerr ("spoofwatch: %s\n", error->message);
+  else if (g_application_get_is_remote (G_APPLICATION (app)))
+    {
+      /* Another spoofwatch runs the proxies already: show its window. */
+      g_print (_("Spoofwatch is already running: showing its window.\n"));
+      g_application_activate (G_APPLICATION (app));
+      status = 0;
+    }
+  else if (sw_app_daemon_start (d, gui_on_verdict, app))
+    {
+      sw_gui_app_set_demo_port (app, sw_app_daemon_get_demo_port (d));
+      g_signal_connect (app, "notify::paused", G_CALLBACK (gui_on_paused), d);
+      guint sigint = g_unix_signal_add (SIGINT, gui_on_signal, app);
+      guint sigterm = g_unix_signal_add (SIGTERM, gui_on_signal, app);
+      sw_app_daemon_print_screen (d, "with window");
+      status = g_application_run (G_APPLICATION (app), 0, NULL);
+      g_source_remove (sigint);
+      g_source_remove (sigterm);
+      g_print ("Stopping.\n");
+      fflush (stdout);
+    }
+  g_signal_handlers_disconnect_by_func (app, gui_on_paused, d);
+  sw_app_daemon_free (d); /* joins the proxy threads: no gui_on_verdict after this */
+  g_object_unref (app);
+  return status;
+}
+#endif
 
 static void
 options_clear (SwAppOptions *o)
@@ -27,10 +115,12 @@ int
 main (int argc, char **argv)
 {
   setlocale (LC_ALL, "");
+  i18n_init ();
   SwAppOptions o = { .demo_port = -1, .listen_port = -1 };
   gboolean version = FALSE;
   const GOptionEntry entries[] = {
     { "headless", 0, 0, G_OPTION_ARG_NONE, &o.headless, "Run without any window", NULL },
+    { "hidden", 0, 0, G_OPTION_ARG_NONE, &o.hidden, "Start with the tray icon only (no window)", NULL },
     { "config", 0, 0, G_OPTION_ARG_FILENAME, &o.config_path,
       "Configuration file (default: $XDG_CONFIG_HOME/spoofwatch/spoofwatch.conf)", "FILE" },
     { "store", 0, 0, G_OPTION_ARG_FILENAME, &o.store_path,
@@ -97,11 +187,16 @@ main (int argc, char **argv)
       g_printerr ("spoofwatch: --demo-port %d: use 0 to 65535\n", o.demo_port);
       status = 2;
     }
+  else if (o.headless)
+    status = sw_app_run_headless (&o);
   else
     {
-      if (!o.headless)
-        g_printerr ("spoofwatch: this version has no window yet; running headless (--headless)\n");
+#ifdef SW_HAVE_GUI
+      status = run_gui (&o);
+#else
+      g_printerr ("spoofwatch: this build has no window (GTK 3 was missing); running headless (--headless)\n");
       status = sw_app_run_headless (&o);
+#endif
     }
   options_clear (&o);
   return status;
