@@ -16,25 +16,49 @@ void
 sw_dkim_message_init (SwDkimMessage *msg, const guint8 *raw, gsize len)
 {
   memset (msg, 0, sizeof *msg);
-  msg->data = g_byte_array_sized_new (len + len / 32 + 2);
   msg->fields = g_array_new (FALSE, FALSE, sizeof (SwDkimField));
 
-  for (gsize i = 0; i < len;)
+  gboolean bare_lf = FALSE;
+  for (const guint8 *p = raw, *end = raw + len; p < end;)
     {
-      const guint8 *nl = memchr (raw + i, '\n', len - i);
-      gsize end = nl ? (gsize)(nl - raw) : len;
-      g_byte_array_append (msg->data, raw + i, end - i);
+      const guint8 *nl = memchr (p, '\n', (gsize)(end - p));
       if (nl == NULL)
         break;
-      if (end == i || raw[end - 1] != '\r')
-        g_byte_array_append (msg->data, (const guint8 *)"\r\n", 2);
-      else
-        g_byte_array_append (msg->data, (const guint8 *)"\n", 1);
-      i = end + 1;
+      if (nl == raw || nl[-1] != '\r')
+        {
+          bare_lf = TRUE;
+          break;
+        }
+      p = nl + 1;
     }
 
-  const guint8 *d = msg->data->data;
-  gsize n = msg->data->len;
+  if (!bare_lf)
+    {
+      msg->buf = raw;
+      msg->len = len;
+    }
+  else
+    {
+      msg->data = g_byte_array_sized_new (len + len / 32 + 2);
+      for (gsize i = 0; i < len;)
+        {
+          const guint8 *nl = memchr (raw + i, '\n', len - i);
+          gsize end = nl ? (gsize)(nl - raw) : len;
+          g_byte_array_append (msg->data, raw + i, end - i);
+          if (nl == NULL)
+            break;
+          if (end == i || raw[end - 1] != '\r')
+            g_byte_array_append (msg->data, (const guint8 *)"\r\n", 2);
+          else
+            g_byte_array_append (msg->data, (const guint8 *)"\n", 1);
+          i = end + 1;
+        }
+      msg->buf = msg->data->data;
+      msg->len = msg->data->len;
+    }
+
+  const guint8 *d = msg->buf;
+  gsize n = msg->len;
   gsize pos = 0;
   msg->body_offset = n;
   while (pos < n)
@@ -98,7 +122,7 @@ gboolean
 sw_dkim_field_has_name (const SwDkimMessage *msg, const SwDkimField *field, const char *name)
 {
   gsize nlen = strlen (name);
-  const char *text = (const char *)msg->data->data + field->offset;
+  const char *text = (const char *)msg->buf + field->offset;
   if (field->len <= nlen || g_ascii_strncasecmp (text, name, nlen) != 0)
     return FALSE;
   /* RFC 5322 allows white space before the colon in obsolete syntax */

@@ -14,7 +14,11 @@ typedef struct
 
 typedef struct
 {
-  GByteArray *data;    /* the message with every line ending made CRLF */
+  const guint8 *buf;   /* the message with every line ending CRLF: the caller's bytes when
+                          they already are (no copy: a 50 MB message is not duplicated),
+                          else @data */
+  gsize len;           /* octets at @buf */
+  GByteArray *data;    /* the normalised copy, or NULL when @buf is the caller's bytes */
   GArray *fields;      /* SwDkimField, in order */
   gsize body_offset;   /* first octet of the body in @data (== data->len if none) */
   gboolean over_limit; /* the header block broke SW_MAX_HEADER_BLOCK, _FIELDS or _FIELD:
@@ -23,7 +27,8 @@ typedef struct
 } SwDkimMessage;
 
 /* Normalises line endings (a bare LF becomes CRLF; CR and NUL are kept) and splits the
- * header block into fields. Never fails. Free with sw_dkim_message_clear(). */
+ * header block into fields. Never fails. @raw must outlive @msg (it is used in place when
+ * it needs no normalisation). Free with sw_dkim_message_clear(). */
 void sw_dkim_message_init (SwDkimMessage *msg, const guint8 *raw, gsize len);
 void sw_dkim_message_clear (SwDkimMessage *msg);
 

@@ -210,7 +210,7 @@ safe_text (const char *text)
 static const char *
 field_value (const Job *job, const SwDkimField *f, gsize *len_out)
 {
-  const char *text = (const char *)job->msg.data->data + f->offset;
+  const char *text = (const char *)job->msg.buf + f->offset;
   const char *colon = memchr (text, ':', f->len);
   g_assert (colon != NULL); /* sw_dkim_field_has_name() saw it */
   *len_out = f->len - (gsize)(colon + 1 - text);
@@ -603,8 +603,8 @@ get_body_hash (const Job *job, GArray *cache, SwDkimCanon canon, SwDkimHash hash
         return e;
     }
   BodyHash e = { canon, hash, limit, FALSE, { { 0 }, 0, 0, 0 } };
-  const guint8 *data = job->msg.data->data;
-  e.ok = sw_dkim_body_hash (data + job->msg.body_offset, job->msg.data->len - job->msg.body_offset, canon,
+  const guint8 *data = job->msg.buf;
+  e.ok = sw_dkim_body_hash (data + job->msg.body_offset, job->msg.len - job->msg.body_offset, canon,
                             hash, limit, &e.h);
   g_array_append_val (cache, e);
   return &g_array_index (cache, BodyHash, cache->len - 1);
@@ -717,7 +717,7 @@ run_library (Job *job, SwDkimResults *r, gboolean library_body, gboolean *redo, 
   for (guint i = 0; i < job->msg.fields->len; i++)
     {
       const SwDkimField *f = &g_array_index (job->msg.fields, SwDkimField, i);
-      status = dkim_header (dkim, job->msg.data->data + f->offset, f->len);
+      status = dkim_header (dkim, job->msg.buf + f->offset, f->len);
       /* a malformed field (no colon...) is left out, as dkim_chunk() does with BADSIGHANDLES */
       if (status != DKIM_STAT_OK && status != DKIM_STAT_SYNTAX)
         break;
@@ -771,9 +771,9 @@ run_library (Job *job, SwDkimResults *r, gboolean library_body, gboolean *redo, 
     }
   else
     {
-      gsize body_len = job->msg.data->len - job->msg.body_offset;
+      gsize body_len = job->msg.len - job->msg.body_offset;
       if (body_len > 0)
-        status = dkim_body (dkim, job->msg.data->data + job->msg.body_offset, body_len);
+        status = dkim_body (dkim, job->msg.buf + job->msg.body_offset, body_len);
       if (status == DKIM_STAT_OK)
         {
           _Bool testkey = FALSE;

@@ -45,7 +45,7 @@ body_of (const char *message, gsize len)
   SwDkimMessage msg;
   sw_dkim_message_init (&msg, (const guint8 *)message, len);
   GByteArray *b = g_byte_array_new ();
-  g_byte_array_append (b, msg.data->data + msg.body_offset, (guint)(msg.data->len - msg.body_offset));
+  g_byte_array_append (b, msg.buf + msg.body_offset, (guint)(msg.len - msg.body_offset));
   sw_dkim_message_clear (&msg);
   return b;
 }

@@ -256,12 +256,12 @@ test_unit_split (void)
       if (cases[i].first_field)
         {
           const SwDkimField *f = &g_array_index (m.fields, SwDkimField, 0);
-          g_autofree char *first = g_strndup ((const char *)m.data->data + f->offset, f->len);
+          g_autofree char *first = g_strndup ((const char *)m.buf + f->offset, f->len);
           if (strcmp (first, cases[i].first_field) != 0)
             g_error ("split %s: first field \"%s\"", cases[i].name, first);
         }
       g_autofree char *body
-          = g_strndup ((const char *)m.data->data + m.body_offset, m.data->len - m.body_offset);
+          = g_strndup ((const char *)m.buf + m.body_offset, m.len - m.body_offset);
       if (strcmp (body, cases[i].body) != 0)
         g_error ("split %s: body \"%s\"", cases[i].name, body);
       g_assert_false (m.over_limit);
