@@ -132,6 +132,9 @@ test_dump (GSimpleAction *action, GVariant *param, gpointer user_data)
   const char *path = g_variant_get_string (param, NULL);
   GString *out = g_string_new (NULL);
   SwGuiWindow *w = app->window;
+  GdkWindow *gw = w ? gtk_widget_get_window (GTK_WIDGET (w)) : NULL;
+  g_string_append_printf (out, "size\twidth=%d\theight=%d\n", gw ? gdk_window_get_width (gw) : 0,
+                          gw ? gdk_window_get_height (gw) : 0);
   g_string_append_printf (out, "state\twindow=%d\tloading=%d\trows=%u\ttotal=%" G_GINT64_FORMAT
                                "\tdetails=%" G_GINT64_FORMAT "\tload_ms=%.1f\tpaused=%d\n",
                           w != NULL, w ? sw_gui_window_is_loading (w) : 0, w ? sw_gui_window_get_n_rows (w) : 0,
@@ -153,15 +156,51 @@ test_dump (GSimpleAction *action, GVariant *param, gpointer user_data)
   g_string_free (out, TRUE);
 }
 
+typedef struct
+{
+  SwGuiWindow *window; /* a reference */
+  char *path;
+  gulong handler;
+} Shot;
+
+static gboolean
+shot_take (gpointer data)
+{
+  Shot *shot = data;
+  g_autoptr (GError) error = NULL;
+  if (!sw_gui_window_save_screenshot (shot->window, shot->path, &error))
+    g_warning ("test-screenshot: %s", error->message);
+  g_object_unref (shot->window);
+  g_free (shot->path);
+  g_free (shot);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+shot_after_paint (GdkFrameClock *clock, gpointer data)
+{
+  Shot *shot = data;
+  g_signal_handler_disconnect (clock, shot->handler);
+  g_idle_add (shot_take, shot); /* once this frame is on the X server */
+}
+
+/* The file appears (atomically) after the window's next frame has been painted: the
+ * caller waits for it. */
 static void
 test_screenshot (GSimpleAction *action, GVariant *param, gpointer user_data)
 {
   SwGuiApp *app = user_data;
-  g_autoptr (GError) error = NULL;
-  if (app->window == NULL)
-    g_warning ("test-screenshot: no window");
-  else if (!sw_gui_window_save_screenshot (app->window, g_variant_get_string (param, NULL), &error))
-    g_warning ("test-screenshot: %s", error->message);
+  if (app->window == NULL || !gtk_widget_get_mapped (GTK_WIDGET (app->window)))
+    {
+      g_warning ("test-screenshot: no window shown");
+      return;
+    }
+  Shot *shot = g_new0 (Shot, 1);
+  shot->window = g_object_ref (app->window);
+  shot->path = g_strdup (g_variant_get_string (param, NULL));
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (app->window));
+  shot->handler = g_signal_connect (clock, "after-paint", G_CALLBACK (shot_after_paint), shot);
+  gtk_widget_queue_draw (GTK_WIDGET (app->window));
 }
 
 static void
@@ -176,12 +215,21 @@ test_filter (GSimpleAction *action, GVariant *param, gpointer user_data)
 }
 
 static void
+test_scroll_details (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  SwGuiApp *app = user_data;
+  if (app->window != NULL)
+    sw_gui_window_scroll_details (app->window, g_variant_get_double (param));
+}
+
+static void
 add_test_actions (SwGuiApp *app)
 {
   const GActionEntry entries[] = {
     { "test-dump", test_dump, "s", NULL, NULL, { 0 } },
     { "test-screenshot", test_screenshot, "s", NULL, NULL, { 0 } },
     { "test-filter", test_filter, "s", NULL, NULL, { 0 } },
+    { "test-scroll-details", test_scroll_details, "d", NULL, NULL, { 0 } },
   };
   g_action_map_add_action_entries (G_ACTION_MAP (app), entries, G_N_ELEMENTS (entries), app);
 }

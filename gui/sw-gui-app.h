@@ -14,7 +14,7 @@
  *   app.quit                        quit the application
  * With SW_GUI_TEST=1 in the environment, test-only actions are added (sw-gui-app.c,
  * "Test hooks"): app.test-dump (string file), app.test-screenshot (string file),
- * app.test-select (int64 id). */
+ * app.test-filter (string "VERDICT<TAB>TEXT"), app.test-scroll-details (double 0..1). */
 #pragma once
 #include <gtk/gtk.h>
 

@@ -332,19 +332,21 @@ evidence_sections (const SwStoreRecord *r)
       if (n != NULL && JSON_NODE_HOLDS_OBJECT (n))
         root = json_node_get_object (n);
     }
-  sections_sender (sections, r, root);
   if (root == NULL || jbool (root, "truncated"))
     {
       Section *s = section_new (sections, _("Evidence"));
       add (s, _("Evidence"),
            root ? _("too large to keep: only the verdict and the explanation were stored")
                 : _("not available for this message"));
-      return sections;
     }
-  sections_spf (sections, root);
-  sections_dkim (sections, root);
-  sections_dmarc (sections, root);
-  sections_providers (sections, root);
+  else
+    {
+      sections_spf (sections, root);
+      sections_dkim (sections, root);
+      sections_dmarc (sections, root);
+      sections_providers (sections, root);
+    }
+  sections_sender (sections, r, root);
   return sections;
 }
 
@@ -386,6 +388,8 @@ struct _SwGuiDetails
   GtkWidget *copy_button;
   GtkWidget *copied;      /* "Copied" confirmation */
   GtkWidget *evidence;    /* GtkBox of sections */
+  GtkSizeGroup *keys;     /* the label column of every section, so values line up */
+  GtkWidget *sender;      /* "From ... · account · time" under the subject */
   guint copied_timeout;
 };
 
@@ -397,6 +401,7 @@ sw_gui_details_finalize (GObject *object)
   SwGuiDetails *self = SW_GUI_DETAILS (object);
   g_clear_pointer (&self->record, sw_store_record_free);
   g_clear_handle_id (&self->copied_timeout, g_source_remove);
+  g_clear_object (&self->keys);
   G_OBJECT_CLASS (sw_gui_details_parent_class)->finalize (object);
 }
 
@@ -449,6 +454,7 @@ sw_gui_details_init (SwGuiDetails *self)
   gtk_widget_set_valign (self->chip, GTK_ALIGN_START);
   GtkWidget *head_text = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
   self->word = label_new (NULL, "sw-verdict-title", FALSE);
+  gtk_widget_set_halign (self->word, GTK_ALIGN_START);
   self->meaning = label_new (NULL, NULL, TRUE);
   self->subject = label_new (NULL, "sw-details-subject", TRUE);
   gtk_label_set_selectable (GTK_LABEL (self->subject), TRUE);
@@ -459,6 +465,11 @@ sw_gui_details_init (SwGuiDetails *self)
   gtk_box_pack_start (GTK_BOX (head), head_text, TRUE, TRUE, 0);
   gtk_box_pack_start (box, head, FALSE, FALSE, 0);
   gtk_box_pack_start (box, self->subject, FALSE, FALSE, 0);
+  self->sender = label_new (NULL, "dim-label", TRUE);
+  gtk_label_set_selectable (GTK_LABEL (self->sender), TRUE);
+  gtk_widget_set_can_focus (self->sender, FALSE);
+  gtk_box_pack_start (box, self->sender, FALSE, FALSE, 0);
+  self->keys = gtk_size_group_new (GTK_SIZE_GROUP_HORIZONTAL);
 
   /* The explanation first. */
   GtkWidget *why = label_new (_("Why"), "sw-section-title", FALSE);
@@ -496,7 +507,7 @@ sw_gui_details_new (void)
 }
 
 static GtkWidget *
-section_widget (const Section *s)
+section_widget (SwGuiDetails *self, const Section *s)
 {
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
   GtkWidget *title = label_new (s->title, "sw-section-title", TRUE);
@@ -512,6 +523,7 @@ section_widget (const Section *s)
       const Item *it = g_ptr_array_index (s->items, i);
       GtkWidget *k = label_new (it->label, "sw-evidence-key", FALSE);
       gtk_widget_set_valign (k, GTK_ALIGN_START);
+      gtk_size_group_add_widget (self->keys, k);
       GtkWidget *v = label_new (it->value, "sw-evidence-value", TRUE);
       gtk_label_set_selectable (GTK_LABEL (v), TRUE);
       gtk_widget_set_can_focus (v, FALSE);
@@ -560,12 +572,19 @@ sw_gui_details_set_record (SwGuiDetails *self, const SwStoreRecord *record)
   gtk_label_set_text (GTK_LABEL (self->meaning), sw_gui_verdict_tooltip (v));
   gtk_label_set_text (GTK_LABEL (self->subject),
                       record->subject && *record->subject ? record->subject : _("(no subject)"));
+  g_autoptr (GDateTime) when = g_date_time_new_from_unix_local (record->verified_at);
+  g_autofree char *when_text = when ? g_date_time_format (when, _("%Y-%m-%d %H:%M")) : g_strdup ("");
+  /* TRANSLATORS: under the subject in the details: sender, account, time checked */
+  g_autofree char *sender = g_strdup_printf (_("From %s · account %s · checked %s"),
+                                             record->from_header ? record->from_header : "?",
+                                             record->account ? record->account : "?", when_text);
+  gtk_label_set_text (GTK_LABEL (self->sender), sender);
   gtk_label_set_text (GTK_LABEL (self->explanation),
                       record->explanation ? record->explanation : _("No explanation was stored."));
 
   g_autoptr (GPtrArray) sections = evidence_sections (record);
   for (guint i = 0; i < sections->len; i++)
-    gtk_box_pack_start (GTK_BOX (self->evidence), section_widget (g_ptr_array_index (sections, i)), FALSE,
+    gtk_box_pack_start (GTK_BOX (self->evidence), section_widget (self, g_ptr_array_index (sections, i)), FALSE,
                         FALSE, 0);
 }
 
@@ -583,7 +602,9 @@ sw_gui_details_copy_report (SwGuiDetails *self)
   if (self->record == NULL)
     return;
   g_autofree char *text = sw_gui_details_report_text (self->record);
-  GtkClipboard *cb = gtk_widget_get_clipboard (GTK_WIDGET (self), GDK_SELECTION_CLIPBOARD);
+  GtkWidget *w = GTK_WIDGET (self);
+  GdkDisplay *display = gtk_widget_has_screen (w) ? gtk_widget_get_display (w) : gdk_display_get_default ();
+  GtkClipboard *cb = gtk_clipboard_get_for_display (display, GDK_SELECTION_CLIPBOARD);
   gtk_clipboard_set_text (cb, text, -1);
   gtk_clipboard_store (cb);
   gtk_widget_show (self->copied);

@@ -1,6 +1,8 @@
 #define G_LOG_DOMAIN "sw-gui"
 
+#include <errno.h>
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
 
 #include "sw-gui-details.h"
 #include "sw-gui-verdict.h"
@@ -113,14 +115,36 @@ page_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
   g_task_return_boolean (task, TRUE);
 }
 
+/* TRUE if @a is listed above @b: the store's order, verified_at then id, descending. */
+static gboolean
+row_is_newer (SwGuiRow *a, SwGuiRow *b)
+{
+  gint64 ta = sw_gui_row_get_verified_at (a), tb = sw_gui_row_get_verified_at (b);
+  return ta != tb ? ta > tb : sw_gui_row_get_id (a) > sw_gui_row_get_id (b);
+}
+
+static SwGuiRow *row_at (GtkTreeModel *model, GtkTreeIter *iter);
+
+/* Adds @row at the end (a page), or @at_top: in its place among the newest rows (new
+ * verdicts arrive from several workers in any order; the place is nearly always 0). */
 static void
 append_row (SwGuiWindow *self, SwGuiRow *row, gboolean at_top)
 {
   gint64 id = sw_gui_row_get_id (row);
   if (g_hash_table_contains (self->ids, &id))
     return;
+  int position = -1;
+  if (at_top)
+    {
+      GtkTreeModel *model = GTK_TREE_MODEL (self->model);
+      GtkTreeIter it;
+      position = 0;
+      for (gboolean more = gtk_tree_model_get_iter_first (model, &it); more && row_is_newer (row_at (model, &it), row);
+           more = gtk_tree_model_iter_next (model, &it))
+        position++;
+    }
   GtkTreeIter iter;
-  gtk_list_store_insert_with_values (self->model, &iter, at_top ? 0 : -1, COL_ROW, row, -1);
+  gtk_list_store_insert_with_values (self->model, &iter, position, COL_ROW, row, -1);
   g_autoptr (GtkTreePath) path = gtk_tree_model_get_path (GTK_TREE_MODEL (self->model), &iter);
   gint64 *key = g_new (gint64, 1);
   *key = id;
@@ -488,14 +512,14 @@ build_columns (SwGuiWindow *self)
   gtk_tree_view_column_pack_start (chip, word, TRUE);
   gtk_tree_view_column_set_cell_data_func (chip, word, chip_word_data, NULL, NULL);
   gtk_tree_view_column_set_sizing (chip, GTK_TREE_VIEW_COLUMN_FIXED);
-  gtk_tree_view_column_set_fixed_width (chip, 170);
+  gtk_tree_view_column_set_fixed_width (chip, 150);
   gtk_tree_view_column_set_resizable (chip, TRUE);
   gtk_tree_view_append_column (self->list, chip);
 
-  text_column (self, _("From"), FIELD_FROM, 210, FALSE);
-  text_column (self, _("Subject"), FIELD_SUBJECT, 260, TRUE);
-  text_column (self, _("Account"), FIELD_ACCOUNT, 80, FALSE);
-  text_column (self, _("Time"), FIELD_TIME, 90, FALSE);
+  text_column (self, _("From"), FIELD_FROM, 180, FALSE);
+  text_column (self, _("Subject"), FIELD_SUBJECT, 200, TRUE);
+  text_column (self, _("Account"), FIELD_ACCOUNT, 70, FALSE);
+  text_column (self, _("Time"), FIELD_TIME, 70, FALSE);
 }
 
 /* The chip's tooltip says what the verdict means; other cells show their full text. */
@@ -761,6 +785,15 @@ sw_gui_window_get_row (SwGuiWindow *self, guint position)
   return row_at (GTK_TREE_MODEL (self->model), &iter);
 }
 
+void
+sw_gui_window_scroll_details (SwGuiWindow *self, double fraction)
+{
+  g_return_if_fail (SW_IS_GUI_WINDOW (self));
+  GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (self->details_scroll);
+  double range = gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj);
+  gtk_adjustment_set_value (adj, CLAMP (fraction, 0.0, 1.0) * MAX (range, 0.0));
+}
+
 double
 sw_gui_window_get_last_load_ms (SwGuiWindow *self)
 {
@@ -772,23 +805,28 @@ gboolean
 sw_gui_window_save_screenshot (SwGuiWindow *self, const char *path, GError **error)
 {
   g_return_val_if_fail (SW_IS_GUI_WINDOW (self), FALSE);
-  GtkWidget *w = GTK_WIDGET (self);
-  if (!gtk_widget_get_mapped (w))
+  GdkWindow *gw = gtk_widget_get_window (GTK_WIDGET (self));
+  if (gw == NULL || !gtk_widget_get_mapped (GTK_WIDGET (self)))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "the window is not shown");
       return FALSE;
     }
-  int width = gtk_widget_get_allocated_width (w);
-  int height = gtk_widget_get_allocated_height (w);
-  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, width, height);
-  cairo_t *cr = cairo_create (surface);
-  gtk_widget_draw (w, cr);
-  cairo_destroy (cr);
-  cairo_status_t st = cairo_surface_write_to_png (surface, path);
-  cairo_surface_destroy (surface);
-  if (st != CAIRO_STATUS_SUCCESS)
+  /* What the X server shows (header buttons and all), not a re-rendering. */
+  gdk_display_sync (gdk_window_get_display (gw));
+  g_autoptr (GdkPixbuf) shot
+      = gdk_pixbuf_get_from_window (gw, 0, 0, gdk_window_get_width (gw), gdk_window_get_height (gw));
+  if (shot == NULL)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot write %s: %s", path, cairo_status_to_string (st));
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot read the window's pixels");
+      return FALSE;
+    }
+  g_autofree char *tmp = g_strconcat (path, ".part", NULL);
+  if (!gdk_pixbuf_save (shot, tmp, "png", error, NULL))
+    return FALSE;
+  if (g_rename (tmp, path) != 0)
+    {
+      int e = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "cannot rename %s: %s", tmp, g_strerror (e));
       return FALSE;
     }
   return TRUE;

@@ -50,11 +50,16 @@ gint64 sw_gui_window_get_details_id (SwGuiWindow *self);
 /* The row at @position (transfer none), or NULL past the end. */
 SwGuiRow *sw_gui_window_get_row (SwGuiWindow *self, guint position);
 
+/* Scrolls the details view to @fraction (0: top, 1: bottom) of its height. */
+void sw_gui_window_scroll_details (SwGuiWindow *self, double fraction);
+
 /* Milliseconds the last complete load took (from the reload to the last page shown). */
 double sw_gui_window_get_last_load_ms (SwGuiWindow *self);
 
-/* The window's current content drawn to a PNG file at @path (the window's size).
- * FALSE with @error when it is not shown or the file cannot be written. */
+/* The window as the X server shows it (decorations included), saved as a PNG file at
+ * @path (written to @path.part, then renamed, so a reader never sees half a file). Call
+ * after the window has painted. FALSE with @error when it is not shown or the file
+ * cannot be written. */
 gboolean sw_gui_window_save_screenshot (SwGuiWindow *self, const char *path, GError **error);
 
 G_END_DECLS
