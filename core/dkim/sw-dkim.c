@@ -717,7 +717,8 @@ run_library (Job *job, SwDkimResults *r, gboolean library_body, gboolean *redo, 
   for (guint i = 0; i < job->msg.fields->len; i++)
     {
       const SwDkimField *f = &g_array_index (job->msg.fields, SwDkimField, i);
-      status = dkim_header (dkim, job->msg.buf + f->offset, f->len);
+      /* libopendkim's prototypes lack const; it copies and never writes the buffer */
+      status = dkim_header (dkim, (u_char *)(job->msg.buf + f->offset), f->len);
       /* a malformed field (no colon...) is left out, as dkim_chunk() does with BADSIGHANDLES */
       if (status != DKIM_STAT_OK && status != DKIM_STAT_SYNTAX)
         break;
@@ -773,7 +774,7 @@ run_library (Job *job, SwDkimResults *r, gboolean library_body, gboolean *redo, 
     {
       gsize body_len = job->msg.len - job->msg.body_offset;
       if (body_len > 0)
-        status = dkim_body (dkim, job->msg.buf + job->msg.body_offset, body_len);
+        status = dkim_body (dkim, (u_char *)(job->msg.buf + job->msg.body_offset), body_len);
       if (status == DKIM_STAT_OK)
         {
           _Bool testkey = FALSE;
