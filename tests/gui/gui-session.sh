@@ -5,6 +5,9 @@
 #   - a notification daemon (dunst) whose every notification is appended by a script to
 #     $SW_GUI_NOTIFY_LOG, one line per notification:
 #     appname<TAB>summary<TAB>body<TAB>icon<TAB>urgency
+#   - with SW_GUI_SESSION_WATCHER=1: a stand-in panel (tests/gui/test-tray-watcher.py, an
+#     org.kde.StatusNotifierWatcher) so that the tray icon registers as on a desktop
+#     with a panel (without one, libayatana-appindicator falls back to an XEmbed icon)
 # plus SW_GUI_SESSION_DIR (a private temporary folder, removed afterwards) and XDG
 # folders inside it. Every process it started is stopped on every exit path (normal end,
 # error, signal). Exit status: COMMAND's, or 77 if the session cannot be set up.
@@ -102,5 +105,13 @@ has_notifications() {
     org.freedesktop.DBus.NameHasOwner string:org.freedesktop.Notifications 2>/dev/null | grep -q "boolean true"
 }
 wait_for 20 has_notifications || fail "dunst did not take org.freedesktop.Notifications: $(cat "$session_dir/dunst.log")"
+
+if [ "${SW_GUI_SESSION_WATCHER:-0}" = 1 ]; then
+  /usr/bin/python3 "$(dirname "$0")/test-tray-watcher.py" "$session_dir/watcher.log" \
+    >"$session_dir/watcher.out" 2>&1 &
+  pids+=($!)
+  watcher_ready() { grep -q '^ready' "$session_dir/watcher.log" 2>/dev/null; }
+  wait_for 20 watcher_ready || fail "the StatusNotifierWatcher did not start: $(cat "$session_dir/watcher.out")"
+fi
 
 "$@"
