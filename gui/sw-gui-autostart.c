@@ -59,9 +59,10 @@ sw_gui_autostart_desktop_text (const char *exec)
   g_key_file_set_string (kf, DESKTOP_GROUP, "Type", "Application");
   g_key_file_set_string (kf, DESKTOP_GROUP, "Name", "Spoofwatch");
   g_key_file_set_string (kf, DESKTOP_GROUP, "Comment", "Checks that your mail really comes from its sender");
-  g_key_file_set_locale_string (kf, DESKTOP_GROUP, "Comment", "ja", "メールが本当に送信者から来たかを確かめます");
+  g_key_file_set_locale_string (kf, DESKTOP_GROUP, "Comment", "ja",
+                                "メールが本当に送信者から来たかを確かめます");
   g_key_file_set_string (kf, DESKTOP_GROUP, "Exec", line);
-  g_key_file_set_string (kf, DESKTOP_GROUP, "Icon", "spoofwatch");
+  g_key_file_set_string (kf, DESKTOP_GROUP, "Icon", "sw-tray-pass"); /* as assets/spoofwatch.desktop */
   g_key_file_set_boolean (kf, DESKTOP_GROUP, "Terminal", FALSE);
   g_key_file_set_string (kf, DESKTOP_GROUP, "Categories", "Network;Email;");
   g_key_file_set_boolean (kf, DESKTOP_GROUP, "X-GNOME-Autostart-enabled", TRUE);
@@ -78,7 +79,7 @@ sw_gui_autostart_set (gboolean enable, const char *exec, GError **error)
       if (g_unlink (path) != 0 && errno != ENOENT)
         {
           int saved = errno;
-          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), _("Cannot remove %s: %s"), path,
+          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), _ ("Cannot remove %s: %s"), path,
                        g_strerror (saved));
           return FALSE;
         }
@@ -88,8 +89,8 @@ sw_gui_autostart_set (gboolean enable, const char *exec, GError **error)
   if (g_mkdir_with_parents (dir, 0700) != 0)
     {
       int saved = errno;
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), _("Cannot create folder %s: %s"), dir,
-                   g_strerror (saved));
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), _ ("Cannot create folder %s: %s"),
+                   dir, g_strerror (saved));
       return FALSE;
     }
   g_autofree char *text = sw_gui_autostart_desktop_text (exec);

@@ -34,16 +34,17 @@ sw_gui_first_run_set_demo_port (SwGuiFirstRun *self, guint16 port)
   g_return_if_fail (SW_IS_GUI_FIRST_RUN (self));
   if (port == 0)
     {
-      gtk_label_set_text (GTK_LABEL (self->demo_label),
-                          _("The demo mailbox is not running (it is turned off in the settings). Add your mail "
-                            "account to start."));
+      gtk_label_set_text (
+          GTK_LABEL (self->demo_label),
+          _ ("The demo mailbox is not running (it is turned off in the settings). Add your mail "
+             "account to start."));
       gtk_widget_set_sensitive (self->demo_button, FALSE);
       return;
     }
   g_autofree char *text = g_strdup_printf (
-      _("The demo mailbox holds seven sample messages, some of them forged. In a mail client, add a POP3 "
-        "account with:\n  server 127.0.0.1, port %u, no encryption\n  user demo, password demo\n"
-        "or run: curl pop3://demo:demo@127.0.0.1:%u/1"),
+      _ ("The demo mailbox holds seven sample messages, some of them forged. In a mail client, add a POP3 "
+         "account with:\n  server 127.0.0.1, port %u, no encryption\n  user demo, password demo\n"
+         "or run: curl pop3://demo:demo@127.0.0.1:%u/1"),
       port, port);
   gtk_label_set_text (GTK_LABEL (self->demo_label), text);
   gtk_widget_set_sensitive (self->demo_button, TRUE);
@@ -102,6 +103,8 @@ sw_gui_first_run_init (SwGuiFirstRun *self)
   g_signal_connect (self->demo_button, "clicked", G_CALLBACK (on_demo), self);
   g_signal_connect (self->account_button, "clicked", G_CALLBACK (on_account), self);
   g_signal_connect (self->later_button, "clicked", G_CALLBACK (on_later), self);
+  /* Focus on the main choice, not on the (selectable) demo text, which would show selected */
+  gtk_window_set_focus (GTK_WINDOW (self), self->demo_button);
 }
 
 GtkWidget *
@@ -111,6 +114,7 @@ sw_gui_first_run_new (SwGuiApp *app)
   SwGuiFirstRun *self = g_object_new (SW_TYPE_GUI_FIRST_RUN, NULL);
   self->app = app;
   gtk_window_set_application (GTK_WINDOW (self), GTK_APPLICATION (app));
-  sw_gui_first_run_set_demo_port (self, sw_config_get_demo (sw_gui_app_get_config (app)) ? DEFAULT_DEMO_PORT : 0);
+  sw_gui_first_run_set_demo_port (self,
+                                  sw_config_get_demo (sw_gui_app_get_config (app)) ? DEFAULT_DEMO_PORT : 0);
   return GTK_WIDGET (self);
 }

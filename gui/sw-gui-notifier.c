@@ -25,7 +25,7 @@ record_domain (const SwStoreRecord *r)
 {
   if (r->from_domain != NULL && *r->from_domain != '\0')
     return r->from_domain;
-  return _("an unknown domain");
+  return _ ("an unknown domain");
 }
 
 char *
@@ -37,13 +37,13 @@ sw_gui_notifier_format_summary (const SwStoreRecord *record)
     {
     case SW_VERDICT_REJECT:
       /* TRANSLATORS: %s is the domain in the message's From: line */
-      return g_strdup_printf (_("Probably forged: mail claiming to be from %s"), domain);
+      return g_strdup_printf (_ ("Probably forged: mail claiming to be from %s"), domain);
     case SW_VERDICT_QUARANTINE:
       /* TRANSLATORS: %s is the domain in the message's From: line */
-      return g_strdup_printf (_("Suspicious: mail claiming to be from %s"), domain);
+      return g_strdup_printf (_ ("Suspicious: mail claiming to be from %s"), domain);
     default:
       /* TRANSLATORS: "Pass: mail from example.com"; the first %s is the verdict word */
-      return g_strdup_printf (_("%s: mail from %s"), sw_gui_verdict_word (record->verdict), domain);
+      return g_strdup_printf (_ ("%s: mail from %s"), sw_gui_verdict_word (record->verdict), domain);
     }
 }
 
@@ -56,7 +56,7 @@ sw_gui_notifier_format_body (const SwStoreRecord *record)
     {
       g_autofree char *subject = g_markup_escape_text (record->subject, -1);
       /* TRANSLATORS: the message's Subject: line */
-      g_string_append_printf (s, _("Subject: %s"), subject);
+      g_string_append_printf (s, _ ("Subject: %s"), subject);
       g_string_append_c (s, '\n');
     }
   const char *why = record->explanation != NULL && *record->explanation != '\0'
@@ -111,14 +111,15 @@ pop_up_one (SwGuiNotifier *n, const SwStoreRecord *r)
   g_autofree char *body = sw_gui_notifier_format_body (r);
   NotifyNotification *notification
       = notify_notification_new (summary, body, sw_gui_verdict_tray_icon_name (r->verdict));
-  notify_notification_set_urgency (notification,
-                                   r->verdict == SW_VERDICT_REJECT ? NOTIFY_URGENCY_CRITICAL : NOTIFY_URGENCY_NORMAL);
-  notify_notification_set_hint_string (notification, "x-spoofwatch-verdict", sw_verdict_to_string (r->verdict));
+  notify_notification_set_urgency (notification, r->verdict == SW_VERDICT_REJECT ? NOTIFY_URGENCY_CRITICAL
+                                                                                 : NOTIFY_URGENCY_NORMAL);
+  notify_notification_set_hint_string (notification, "x-spoofwatch-verdict",
+                                       sw_verdict_to_string (r->verdict));
   gint64 *idp = g_new (gint64, 1);
   *idp = r->id;
   g_object_set_data_full (G_OBJECT (notification), "sw-record-id", idp, g_free);
-  notify_notification_add_action (notification, "default", _("Details"), on_details, n, NULL);
-  notify_notification_add_action (notification, "details", _("Details"), on_details, n, NULL);
+  notify_notification_add_action (notification, "default", _ ("Details"), on_details, n, NULL);
+  notify_notification_add_action (notification, "details", _ ("Details"), on_details, n, NULL);
   show (n, notification, sw_verdict_to_string (r->verdict));
   g_object_unref (notification);
 }
@@ -136,7 +137,7 @@ pop_up_group (SwGuiNotifier *n, GPtrArray *records)
         {
           g_autofree char *domain = g_markup_escape_text (record_domain (r), -1);
           /* TRANSLATORS: one line per message: "example.com (Reject)" */
-          g_string_append_printf (body, _("%s (%s)"), domain, sw_gui_verdict_word (r->verdict));
+          g_string_append_printf (body, _ ("%s (%s)"), domain, sw_gui_verdict_word (r->verdict));
           g_string_append_c (body, '\n');
         }
     }
@@ -146,18 +147,19 @@ pop_up_group (SwGuiNotifier *n, GPtrArray *records)
       g_string_append_printf (body, g_dngettext (GETTEXT_PACKAGE, "and %u more", "and %u more", more), more);
       g_string_append_c (body, '\n');
     }
-  g_string_append (body, _("Open Spoofwatch to see why each one failed."));
+  g_string_append (body, _ ("Open Spoofwatch to see why each one failed."));
   g_autofree char *summary = g_strdup_printf (
       g_dngettext (GETTEXT_PACKAGE, "%u suspicious message", "%u suspicious messages", records->len),
       records->len);
-  NotifyNotification *notification
-      = notify_notification_new (summary, body->str,
-                                 sw_gui_verdict_tray_icon_name (any_reject ? SW_VERDICT_REJECT : SW_VERDICT_QUARANTINE));
+  NotifyNotification *notification = notify_notification_new (
+      summary, body->str,
+      sw_gui_verdict_tray_icon_name (any_reject ? SW_VERDICT_REJECT : SW_VERDICT_QUARANTINE));
   g_string_free (body, TRUE);
-  notify_notification_set_urgency (notification, any_reject ? NOTIFY_URGENCY_CRITICAL : NOTIFY_URGENCY_NORMAL);
+  notify_notification_set_urgency (notification,
+                                   any_reject ? NOTIFY_URGENCY_CRITICAL : NOTIFY_URGENCY_NORMAL);
   notify_notification_set_hint_string (notification, "x-spoofwatch-verdict", "group");
-  notify_notification_add_action (notification, "default", _("Open Spoofwatch"), on_details, n, NULL);
-  notify_notification_add_action (notification, "open", _("Open Spoofwatch"), on_details, n, NULL);
+  notify_notification_add_action (notification, "default", _ ("Open Spoofwatch"), on_details, n, NULL);
+  notify_notification_add_action (notification, "open", _ ("Open Spoofwatch"), on_details, n, NULL);
   show (n, notification, "group");
   g_object_unref (notification);
 }

@@ -16,9 +16,9 @@
 #include "sw-gui-app.h"
 G_BEGIN_DECLS
 
-#define SW_GUI_NOTIFY_GROUP_MS 2000u      /* window in which verdicts are collected */
-#define SW_GUI_NOTIFY_GROUP_THRESHOLD 3u  /* more than this many in one window: one pop-up */
-#define SW_GUI_NOTIFY_GROUP_MAX_NAMED 3u  /* domains named in the grouped pop-up's body */
+#define SW_GUI_NOTIFY_GROUP_MS 2000u     /* window in which verdicts are collected */
+#define SW_GUI_NOTIFY_GROUP_THRESHOLD 3u /* more than this many in one window: one pop-up */
+#define SW_GUI_NOTIFY_GROUP_MAX_NAMED 3u /* domains named in the grouped pop-up's body */
 
 typedef struct _SwGuiNotifier SwGuiNotifier;
 

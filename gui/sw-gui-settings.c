@@ -64,7 +64,8 @@ read_line (GInputStream *in, GCancellable *cancellable, GError **error)
       if (n == 0)
         {
           g_string_free (line, TRUE);
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED, _("the server closed the connection"));
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
+                       _ ("the server closed the connection"));
           return NULL;
         }
       if (c == '\n')
@@ -76,7 +77,7 @@ read_line (GInputStream *in, GCancellable *cancellable, GError **error)
       g_string_append_c (line, c);
     }
   g_string_free (line, TRUE);
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE, _("the server sent a line over %u bytes"),
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE, _ ("the server sent a line over %u bytes"),
                SW_POP3_MAX_LINE);
   return NULL;
 }
@@ -105,22 +106,23 @@ describe_certificate (SwGuiConnectionReport *report, GTlsCertificate *cert)
 static char *
 describe_cert_errors (GTlsCertificateFlags errors, const char *host)
 {
-  GString *s = g_string_new (_("the server's certificate is refused:"));
+  GString *s = g_string_new (_ ("the server's certificate is refused:"));
   if (errors & G_TLS_CERTIFICATE_UNKNOWN_CA)
-    g_string_append_printf (s, " %s", _("it is not signed by an authority this computer trusts (self-signed, or "
-                                        "an unknown CA);"));
+    g_string_append_printf (s, " %s",
+                            _ ("it is not signed by an authority this computer trusts (self-signed, or "
+                               "an unknown CA);"));
   if (errors & G_TLS_CERTIFICATE_BAD_IDENTITY)
-    g_string_append_printf (s, _(" it is not made out to the host name %s;"), host);
+    g_string_append_printf (s, _ (" it is not made out to the host name %s;"), host);
   if (errors & G_TLS_CERTIFICATE_NOT_ACTIVATED)
-    g_string_append_printf (s, " %s", _("it is not valid yet;"));
+    g_string_append_printf (s, " %s", _ ("it is not valid yet;"));
   if (errors & G_TLS_CERTIFICATE_EXPIRED)
-    g_string_append_printf (s, " %s", _("it has expired;"));
+    g_string_append_printf (s, " %s", _ ("it has expired;"));
   if (errors & G_TLS_CERTIFICATE_REVOKED)
-    g_string_append_printf (s, " %s", _("it has been revoked;"));
+    g_string_append_printf (s, " %s", _ ("it has been revoked;"));
   if (errors & G_TLS_CERTIFICATE_INSECURE)
-    g_string_append_printf (s, " %s", _("it uses an insecure algorithm;"));
+    g_string_append_printf (s, " %s", _ ("it uses an insecure algorithm;"));
   if (errors & G_TLS_CERTIFICATE_GENERIC_ERROR)
-    g_string_append_printf (s, " %s", _("it could not be checked;"));
+    g_string_append_printf (s, " %s", _ ("it could not be checked;"));
   if (s->str[s->len - 1] == ';')
     g_string_truncate (s, s->len - 1);
   return g_string_free (s, FALSE);
@@ -180,19 +182,21 @@ describe_error (TestJob *job, const GError *error)
   const SwAccount *a = job->account;
   if (g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE) && job->cert_errors != 0)
     return describe_cert_errors (job->cert_errors, a->upstream_host);
-  if (g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_NOT_TLS) || g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_MISC))
-    return g_strdup_printf (_("the TLS handshake failed (%s): is the TLS mode right? Port 995 usually "
-                              "means implicit TLS, port 110 STARTTLS"),
+  if (g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_NOT_TLS)
+      || g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_MISC))
+    return g_strdup_printf (_ ("the TLS handshake failed (%s): is the TLS mode right? Port 995 usually "
+                               "means implicit TLS, port 110 STARTTLS"),
                             error->message);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED))
-    return g_strdup_printf (_("%s:%u refused the connection: nothing listens on that port, or a firewall "
-                              "blocks it"),
+    return g_strdup_printf (_ ("%s:%u refused the connection: nothing listens on that port, or a firewall "
+                               "blocks it"),
                             a->upstream_host, a->upstream_port);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
-    return g_strdup_printf (_("no answer from %s:%u within %u seconds"), a->upstream_host, a->upstream_port,
+    return g_strdup_printf (_ ("no answer from %s:%u within %u seconds"), a->upstream_host, a->upstream_port,
                             SW_GUI_TEST_CONNECTION_TIMEOUT_S);
   if (error->domain == G_RESOLVER_ERROR)
-    return g_strdup_printf (_("the host name %s cannot be found (DNS): %s"), a->upstream_host, error->message);
+    return g_strdup_printf (_ ("the host name %s cannot be found (DNS): %s"), a->upstream_host,
+                            error->message);
   return g_strdup (error->message);
 }
 
@@ -231,14 +235,14 @@ test_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
   report->greeting = sw_sanitize_for_log (greeting, -1, 200);
   if (!g_str_has_prefix (greeting, "+OK"))
     {
-      report->error = g_strdup (_("the server did not greet with +OK: it does not look like a POP3 server"));
+      report->error = g_strdup (_ ("the server did not greet with +OK: it does not look like a POP3 server"));
       goto done;
     }
   if (a->tls == SW_TLS_MODE_CONFIG_STARTTLS)
     {
       const char stls[] = "STLS\r\n";
-      if (!g_output_stream_write_all (g_io_stream_get_output_stream (stream), stls, strlen (stls), NULL, cancellable,
-                                      &error))
+      if (!g_output_stream_write_all (g_io_stream_get_output_stream (stream), stls, strlen (stls), NULL,
+                                      cancellable, &error))
         goto failed;
       g_autofree char *reply = read_line (g_io_stream_get_input_stream (stream), cancellable, &error);
       if (reply == NULL)
@@ -246,9 +250,10 @@ test_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
       if (!g_str_has_prefix (reply, "+OK"))
         {
           g_autofree char *shown = sw_sanitize_for_log (reply, -1, 120);
-          report->error = g_strdup_printf (_("the server refused STLS (\"%s\"): Spoofwatch never falls back to "
-                                             "plain text; choose implicit TLS (usually port 995)"),
-                                           shown);
+          report->error
+              = g_strdup_printf (_ ("the server refused STLS (\"%s\"): Spoofwatch never falls back to "
+                                    "plain text; choose implicit TLS (usually port 995)"),
+                                 shown);
           goto done;
         }
       g_clear_object (&stream);
@@ -258,8 +263,8 @@ test_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
     }
   {
     const char quit[] = "QUIT\r\n";
-    if (g_output_stream_write_all (g_io_stream_get_output_stream (stream), quit, strlen (quit), NULL, cancellable,
-                                   NULL))
+    if (g_output_stream_write_all (g_io_stream_get_output_stream (stream), quit, strlen (quit), NULL,
+                                   cancellable, NULL))
       g_free (read_line (g_io_stream_get_input_stream (stream), cancellable, NULL));
   }
   report->ok = TRUE;
@@ -306,31 +311,31 @@ sw_gui_connection_report_format (const SwGuiConnectionReport *r)
 {
   g_return_val_if_fail (r != NULL, NULL);
   GString *s = g_string_new (NULL);
-  g_string_append_printf (s, r->ok ? _("Connected to %s.") : _("Could not connect to %s."), r->address);
+  g_string_append_printf (s, r->ok ? _ ("Connected to %s.") : _ ("Could not connect to %s."), r->address);
   g_string_append_c (s, '\n');
   if (r->error != NULL)
     {
-      g_string_append_printf (s, _("Cause: %s"), r->error);
+      g_string_append_printf (s, _ ("Cause: %s"), r->error);
       g_string_append_c (s, '\n');
     }
   if (r->greeting != NULL)
     {
-      g_string_append_printf (s, _("Greeting: %s"), r->greeting);
+      g_string_append_printf (s, _ ("Greeting: %s"), r->greeting);
       g_string_append_c (s, '\n');
     }
   if (r->tls != NULL)
     {
-      g_string_append_printf (s, _("Encryption: %s"), r->tls);
+      g_string_append_printf (s, _ ("Encryption: %s"), r->tls);
       g_string_append_c (s, '\n');
     }
   if (r->cert_subject != NULL)
     {
-      g_string_append_printf (s, _("Certificate for: %s"), r->cert_subject);
+      g_string_append_printf (s, _ ("Certificate for: %s"), r->cert_subject);
       g_string_append_c (s, '\n');
     }
   if (r->cert_issuer != NULL)
     {
-      g_string_append_printf (s, _("Issued by: %s"), r->cert_issuer);
+      g_string_append_printf (s, _ ("Issued by: %s"), r->cert_issuer);
       g_string_append_c (s, '\n');
     }
   if (s->len > 0 && s->str[s->len - 1] == '\n')
@@ -363,7 +368,7 @@ edited_account_free (EditedAccount *e)
 struct _SwGuiSettingsDialog
 {
   GtkDialog parent_instance;
-  SwGuiApp *app; /* borrowed; the dialog is destroyed with the application's windows */
+  SwGuiApp *app;       /* borrowed; the dialog is destroyed with the application's windows */
   GPtrArray *accounts; /* EditedAccount* */
   GtkWidget *popup_checks[SW_VERDICT_COUNT];
   GCancellable *cancellable; /* connection tests in flight */
@@ -396,13 +401,14 @@ show_error (SwGuiSettingsDialog *self, const char *text)
 static char *
 account_summary (const SwAccount *a)
 {
-  const char *tls = a->tls == SW_TLS_MODE_CONFIG_IMPLICIT   ? _("implicit TLS")
-                    : a->tls == SW_TLS_MODE_CONFIG_STARTTLS ? _("STARTTLS")
-                                                            : _("no encryption, this computer only");
+  const char *tls = a->tls == SW_TLS_MODE_CONFIG_IMPLICIT   ? _ ("implicit TLS")
+                    : a->tls == SW_TLS_MODE_CONFIG_STARTTLS ? _ ("STARTTLS")
+                                                            : _ ("no encryption, this computer only");
   /* TRANSLATORS: the local address the mail client uses, then the real server */
-  return g_strdup_printf (_("In your mail client: server %s, port %u, no encryption — Spoofwatch connects to "
-                            "%s:%u (%s)"),
-                          LOCAL_HOST, a->listen_port, a->upstream_host, a->upstream_port, tls);
+  return g_strdup_printf (
+      _ ("In your mail client: server %s, port %u, no encryption — Spoofwatch connects to "
+         "%s:%u (%s)"),
+      LOCAL_HOST, a->listen_port, a->upstream_host, a->upstream_port, tls);
 }
 
 static void
@@ -506,10 +512,11 @@ static void
 editor_update_hint (Editor *ed)
 {
   guint port = (guint)gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (ed->listen_port));
-  g_autofree char *hint = g_strdup_printf (_("In your mail client, set the incoming (POP3) server of this account "
-                                             "to:\n  server %s\n  port %u\n  security: none (the connection stays "
-                                             "on this computer)\n  user name and password: unchanged"),
-                                           LOCAL_HOST, port);
+  g_autofree char *hint
+      = g_strdup_printf (_ ("In your mail client, set the incoming (POP3) server of this account "
+                            "to:\n  server %s\n  port %u\n  security: none (the connection stays "
+                            "on this computer)\n  user name and password: unchanged"),
+                         LOCAL_HOST, port);
   gtk_label_set_text (GTK_LABEL (ed->client_hint), hint);
 }
 
@@ -544,14 +551,15 @@ editor_checked_account (Editor *ed, GError **error)
       const EditedAccount *other = g_ptr_array_index (ed->self->accounts, i);
       if (strcmp (other->account->name, a->name) == 0)
         {
-          g_set_error (error, SW_CONFIG_ERROR, SW_CONFIG_ERROR_INVALID, _("An account named \"%s\" exists already."),
-                       a->name);
+          g_set_error (error, SW_CONFIG_ERROR, SW_CONFIG_ERROR_INVALID,
+                       _ ("An account named \"%s\" exists already."), a->name);
           return NULL;
         }
       if (other->account->listen_port == a->listen_port)
         {
           g_set_error (error, SW_CONFIG_ERROR, SW_CONFIG_ERROR_INVALID,
-                       _("Local port %u is already used by account \"%s\"."), a->listen_port, other->account->name);
+                       _ ("Local port %u is already used by account \"%s\"."), a->listen_port,
+                       other->account->name);
           return NULL;
         }
     }
@@ -575,7 +583,7 @@ editor_test_done (GObject *source, GAsyncResult *res, gpointer user_data)
 static void
 run_test (GtkWidget *label, const SwAccount *a, GCancellable *cancellable)
 {
-  g_autofree char *text = g_strdup_printf (_("Connecting to %s:%u…"), a->upstream_host, a->upstream_port);
+  g_autofree char *text = g_strdup_printf (_ ("Connecting to %s:%u…"), a->upstream_host, a->upstream_port);
   gtk_label_set_text (GTK_LABEL (label), text);
   sw_gui_test_connection_async (a, NULL, cancellable, editor_test_done, g_object_ref (label));
 }
@@ -590,7 +598,7 @@ on_editor_response (GtkDialog *dialog, int response, gpointer user_data)
     {
       g_autoptr (SwAccount) a = editor_account (ed);
       if (a->upstream_host == NULL || *a->upstream_host == '\0')
-        gtk_label_set_text (GTK_LABEL (ed->test_result), _("Type the server's host name first."));
+        gtk_label_set_text (GTK_LABEL (ed->test_result), _ ("Type the server's host name first."));
       else if (a->tls == SW_TLS_MODE_CONFIG_NONE && !sw_account_validate (a, &error))
         gtk_label_set_text (GTK_LABEL (ed->test_result), error->message);
       else
@@ -602,7 +610,7 @@ on_editor_response (GtkDialog *dialog, int response, gpointer user_data)
       SwAccount *a = editor_checked_account (ed, &error);
       if (a == NULL)
         {
-          g_autofree char *text = g_strdup_printf (_("Error: %s"), error->message);
+          g_autofree char *text = g_strdup_printf (_ ("Error: %s"), error->message);
           gtk_label_set_text (GTK_LABEL (ed->error), text);
           gtk_widget_show (ed->error);
           return;
@@ -669,32 +677,34 @@ open_editor (SwGuiSettingsDialog *self, int index)
   ed->self = self;
   ed->index = index;
   ed->cancellable = g_cancellable_new ();
-  ed->dialog = gtk_dialog_new_with_buttons (index < 0 ? _("Add a mail account") : _("Edit the mail account"),
-                                            GTK_WINDOW (self), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
-                                            _("_Test connection"), 1, _("_Cancel"), GTK_RESPONSE_CANCEL, _("_OK"),
-                                            GTK_RESPONSE_OK, NULL);
+  ed->dialog = gtk_dialog_new_with_buttons (
+      index < 0 ? _ ("Add a mail account") : _ ("Edit the mail account"), GTK_WINDOW (self),
+      GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT, _ ("_Test connection"), 1, _ ("_Cancel"),
+      GTK_RESPONSE_CANCEL, _ ("_OK"), GTK_RESPONSE_OK, NULL);
   gtk_dialog_set_default_response (GTK_DIALOG (ed->dialog), GTK_RESPONSE_OK);
   GtkWidget *grid = gtk_grid_new ();
   gtk_grid_set_row_spacing (GTK_GRID (grid), 6);
   gtk_grid_set_column_spacing (GTK_GRID (grid), 12);
   gtk_container_set_border_width (GTK_CONTAINER (grid), 12);
 
-  ed->name = grid_row (grid, 0, _("_Name"), gtk_entry_new (),
-                       _("A short name of your choice: letters, digits, '.', '_' or '-'"));
-  ed->host = grid_row (grid, 1, _("_Mail server"), gtk_entry_new (),
-                       _("Your provider's POP3 server, e.g. pop.example.net"));
-  ed->port = grid_row (grid, 2, _("Server _port"), gtk_spin_button_new_with_range (1, 65535, 1), NULL);
+  ed->name = grid_row (grid, 0, _ ("_Name"), gtk_entry_new (),
+                       _ ("A short name of your choice: letters, digits, '.', '_' or '-'"));
+  ed->host = grid_row (grid, 1, _ ("_Mail server"), gtk_entry_new (),
+                       _ ("Your provider's POP3 server, e.g. pop.example.net"));
+  ed->port = grid_row (grid, 2, _ ("Server _port"), gtk_spin_button_new_with_range (1, 65535, 1), NULL);
   ed->tls = gtk_combo_box_text_new ();
-  gtk_combo_box_text_append (GTK_COMBO_BOX_TEXT (ed->tls), "implicit", _("TLS from the start (POP3S, usually port 995)"));
-  gtk_combo_box_text_append (GTK_COMBO_BOX_TEXT (ed->tls), "starttls", _("STARTTLS (usually port 110)"));
+  gtk_combo_box_text_append (GTK_COMBO_BOX_TEXT (ed->tls), "implicit",
+                             _ ("TLS from the start (POP3S, usually port 995)"));
+  gtk_combo_box_text_append (GTK_COMBO_BOX_TEXT (ed->tls), "starttls", _ ("STARTTLS (usually port 110)"));
   gtk_combo_box_text_append (GTK_COMBO_BOX_TEXT (ed->tls), "none",
-                             _("None (only for a server on this computer)"));
-  grid_row (grid, 3, _("_Security"), ed->tls, NULL);
-  ed->listen_port = grid_row (grid, 4, _("_Local port"), gtk_spin_button_new_with_range (1024, 65535, 1),
-                              _("The port your mail client connects to on this computer"));
-  ed->provider_hosts = grid_row (grid, 5, _("_Provider's hosts"), gtk_entry_new (),
-                                 _("Optional: patterns of your provider's own mail hosts, e.g. *.mail.example.net; "
-                                   "empty: learnt automatically"));
+                             _ ("None (only for a server on this computer)"));
+  grid_row (grid, 3, _ ("_Security"), ed->tls, NULL);
+  ed->listen_port = grid_row (grid, 4, _ ("_Local port"), gtk_spin_button_new_with_range (1024, 65535, 1),
+                              _ ("The port your mail client connects to on this computer"));
+  ed->provider_hosts
+      = grid_row (grid, 5, _ ("_Provider's hosts"), gtk_entry_new (),
+                  _ ("Optional: patterns of your provider's own mail hosts, e.g. *.mail.example.net; "
+                     "empty: learnt automatically"));
   ed->client_hint = gtk_label_new (NULL);
   gtk_label_set_xalign (GTK_LABEL (ed->client_hint), 0);
   gtk_label_set_selectable (GTK_LABEL (ed->client_hint), TRUE);
@@ -806,7 +816,8 @@ apply (SwGuiSettingsDialog *self, GError **error)
       const SwAccount *a = g_ptr_array_index (current, i);
       gboolean kept = FALSE;
       for (guint j = 0; j < self->accounts->len && !kept; j++)
-        kept = g_strcmp0 (((const EditedAccount *)g_ptr_array_index (self->accounts, j))->orig_name, a->name) == 0;
+        kept = g_strcmp0 (((const EditedAccount *)g_ptr_array_index (self->accounts, j))->orig_name, a->name)
+               == 0;
       if (!kept)
         g_ptr_array_add (gone, g_strdup (a->name));
     }
@@ -850,7 +861,7 @@ on_response (GtkDialog *dialog, int response, gpointer user_data)
       g_autoptr (GError) error = NULL;
       if (!apply (self, &error))
         {
-          g_autofree char *text = g_strdup_printf (_("The settings could not be saved: %s"), error->message);
+          g_autofree char *text = g_strdup_printf (_ ("The settings could not be saved: %s"), error->message);
           show_error (self, text);
           return;
         }
@@ -905,7 +916,7 @@ sw_gui_settings_dialog_init (SwGuiSettingsDialog *self)
   for (int v = 0; v < SW_VERDICT_COUNT; v++)
     {
       /* TRANSLATORS: a verdict word and what it means */
-      g_autofree char *label = g_strdup_printf (_("%s — %s"), sw_gui_verdict_word ((SwVerdict)v),
+      g_autofree char *label = g_strdup_printf (_ ("%s — %s"), sw_gui_verdict_word ((SwVerdict)v),
                                                 sw_gui_verdict_tooltip ((SwVerdict)v));
       GtkWidget *check = gtk_check_button_new_with_label (label);
       GtkWidget *child = gtk_bin_get_child (GTK_BIN (check));
@@ -916,8 +927,8 @@ sw_gui_settings_dialog_init (SwGuiSettingsDialog *self)
       gtk_widget_show (check);
       self->popup_checks[v] = check;
     }
-  GtkWidget *empty = gtk_label_new (_("No account yet: the demo mailbox runs instead. Add your mail account "
-                                      "with \"Add…\"."));
+  GtkWidget *empty = gtk_label_new (_ ("No account yet: the demo mailbox runs instead. Add your mail account "
+                                       "with \"Add…\"."));
   gtk_label_set_line_wrap (GTK_LABEL (empty), TRUE);
   gtk_widget_set_margin_top (empty, 12);
   gtk_widget_set_margin_bottom (empty, 12);
@@ -957,7 +968,8 @@ sw_gui_settings_dialog_new (SwGuiApp *app, GtkWindow *parent)
   update_buttons (self);
   guint bits = sw_config_get_popup_verdicts (config);
   for (int v = 0; v < SW_VERDICT_COUNT; v++)
-    gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (self->popup_checks[v]), (bits & SW_CONFIG_VERDICT_BIT (v)) != 0);
+    gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (self->popup_checks[v]),
+                                  (bits & SW_CONFIG_VERDICT_BIT (v)) != 0);
   gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (self->autostart_check), sw_gui_autostart_is_enabled ());
   gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (self->demo_check), sw_config_get_demo (config));
   return GTK_WIDGET (self);

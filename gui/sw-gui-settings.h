@@ -36,13 +36,13 @@ void sw_gui_settings_dialog_add_account (SwGuiSettingsDialog *dialog);
 /* What a connection test found. Plain data, every string owned (NULL when unknown). */
 typedef struct
 {
-  gboolean ok;          /* connected, TLS verified (when used) and a +OK greeting read */
-  char *address;        /* "host:port" tried */
-  char *greeting;       /* the server's first line, sanitised, without CRLF */
-  char *tls;            /* "TLS 1.3" etc., NULL without TLS */
-  char *cert_subject;   /* the server certificate's subject DN */
-  char *cert_issuer;    /* its issuer DN */
-  char *error;          /* what failed, naming the cause (translated); NULL when ok */
+  gboolean ok;        /* connected, TLS verified (when used) and a +OK greeting read */
+  char *address;      /* "host:port" tried */
+  char *greeting;     /* the server's first line, sanitised, without CRLF */
+  char *tls;          /* "TLS 1.3" etc., NULL without TLS */
+  char *cert_subject; /* the server certificate's subject DN */
+  char *cert_issuer;  /* its issuer DN */
+  char *error;        /* what failed, naming the cause (translated); NULL when ok */
 } SwGuiConnectionReport;
 
 void sw_gui_connection_report_free (SwGuiConnectionReport *report);
@@ -61,8 +61,9 @@ char *sw_gui_connection_report_format (const SwGuiConnectionReport *report);
  * thread-default context. @account is copied. The finish function returns the report
  * (transfer full) — also when the test failed (report->ok FALSE, report->error set); NULL
  * with @error only when cancelled. Thread-safe. */
-void sw_gui_test_connection_async (const SwAccount *account, GTlsDatabase *database, GCancellable *cancellable,
-                                   GAsyncReadyCallback callback, gpointer user_data);
+void sw_gui_test_connection_async (const SwAccount *account, GTlsDatabase *database,
+                                   GCancellable *cancellable, GAsyncReadyCallback callback,
+                                   gpointer user_data);
 SwGuiConnectionReport *sw_gui_test_connection_finish (GAsyncResult *result, GError **error);
 
 G_END_DECLS

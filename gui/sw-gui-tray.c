@@ -35,7 +35,7 @@ char *
 sw_gui_tray_format_title (SwVerdict worst, guint count, gboolean paused)
 {
   if (paused)
-    return g_strdup (_("Spoofwatch: protection paused, mail is not checked"));
+    return g_strdup (_ ("Spoofwatch: protection paused, mail is not checked"));
   switch (worst)
     {
     case SW_VERDICT_PASS:
@@ -43,33 +43,36 @@ sw_gui_tray_format_title (SwVerdict worst, guint count, gboolean paused)
                                            "Spoofwatch: %u unread messages, all passed", count),
                               count);
     case SW_VERDICT_NONE:
-      return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                           "Spoofwatch: %u unread message from a domain without DMARC",
-                                           "Spoofwatch: %u unread messages from domains without DMARC", count),
-                              count);
+      return g_strdup_printf (
+          g_dngettext (GETTEXT_PACKAGE, "Spoofwatch: %u unread message from a domain without DMARC",
+                       "Spoofwatch: %u unread messages from domains without DMARC", count),
+          count);
     case SW_VERDICT_FAIL_NONE:
-      return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                           "Spoofwatch: %u unread message failed DMARC (its domain only monitors)",
-                                           "Spoofwatch: %u unread messages failed DMARC (their domains only monitor)",
-                                           count),
-                              count);
+      return g_strdup_printf (
+          g_dngettext (GETTEXT_PACKAGE,
+                       "Spoofwatch: %u unread message failed DMARC (its domain only monitors)",
+                       "Spoofwatch: %u unread messages failed DMARC (their domains only monitor)", count),
+          count);
     case SW_VERDICT_QUARANTINE:
-      return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Spoofwatch: %u unread suspicious message (Quarantine)",
+      return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                           "Spoofwatch: %u unread suspicious message (Quarantine)",
                                            "Spoofwatch: %u unread suspicious messages (Quarantine)", count),
                               count);
     case SW_VERDICT_REJECT:
-      return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Spoofwatch: %u unread message probably forged (Reject)",
+      return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                           "Spoofwatch: %u unread message probably forged (Reject)",
                                            "Spoofwatch: %u unread messages probably forged (Reject)", count),
                               count);
     case SW_VERDICT_TEMPERROR:
     case SW_VERDICT_PERMERROR:
-      return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Spoofwatch: %u unread message could not be checked",
+      return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                           "Spoofwatch: %u unread message could not be checked",
                                            "Spoofwatch: %u unread messages could not be checked", count),
                               count);
     case SW_VERDICT_COUNT:
       break;
     }
-  return g_strdup (_("Spoofwatch: no unread mail to look at"));
+  return g_strdup (_ ("Spoofwatch: no unread mail to look at"));
 }
 
 /* ---- State from the store (worker thread) ---- */
@@ -120,10 +123,10 @@ apply_state (SwGuiTray *tray)
   g_signal_handler_block (tray->pause_item, tray->pause_toggled);
   gtk_check_menu_item_set_active (GTK_CHECK_MENU_ITEM (tray->pause_item), paused);
   g_signal_handler_unblock (tray->pause_item, tray->pause_toggled);
-  app_indicator_set_status (tray->indicator, (!paused && (tray->worst == SW_VERDICT_QUARANTINE
-                                                         || tray->worst == SW_VERDICT_REJECT))
-                                                 ? APP_INDICATOR_STATUS_ATTENTION
-                                                 : APP_INDICATOR_STATUS_ACTIVE);
+  app_indicator_set_status (
+      tray->indicator, (!paused && (tray->worst == SW_VERDICT_QUARANTINE || tray->worst == SW_VERDICT_REJECT))
+                           ? APP_INDICATOR_STATUS_ATTENTION
+                           : APP_INDICATOR_STATUS_ACTIVE);
   app_indicator_set_attention_icon_full (tray->indicator, icon, title);
 }
 
@@ -221,8 +224,8 @@ add_item (SwGuiTray *tray, const char *label, const char *action)
 static char *
 find_icon_dir (void)
 {
-  const char *candidates[] = { "assets/icons/scalable/status", "assets/icons",
-                               "assets/icons/hicolor/scalable/status" };
+  const char *candidates[]
+      = { "assets/icons/scalable/status", "assets/icons", "assets/icons/hicolor/scalable/status" };
   for (gsize i = 0; i < G_N_ELEMENTS (candidates); i++)
     {
       g_autofree char *dir = g_build_filename (SW_SOURCE_DIR, candidates[i], NULL);
@@ -247,20 +250,31 @@ sw_gui_tray_new (SwGuiApp *app)
   tray->state_item = add_item (tray, "", NULL);
   gtk_widget_set_sensitive (tray->state_item, FALSE);
   gtk_menu_shell_append (GTK_MENU_SHELL (tray->menu), gtk_separator_menu_item_new ());
-  add_item (tray, _("_Open window"), "app.open-window");
-  tray->pause_item = gtk_check_menu_item_new_with_mnemonic (_("_Pause protection"));
+  add_item (tray, _ ("_Open window"), "app.open-window");
+  tray->pause_item = gtk_check_menu_item_new_with_mnemonic (_ ("_Pause protection"));
   gtk_menu_shell_append (GTK_MENU_SHELL (tray->menu), tray->pause_item);
   tray->pause_toggled = g_signal_connect (tray->pause_item, "toggled", G_CALLBACK (on_pause_toggled), tray);
-  add_item (tray, _("_Settings…"), "app.settings");
+  add_item (tray, _ ("_Settings…"), "app.settings");
   gtk_menu_shell_append (GTK_MENU_SHELL (tray->menu), gtk_separator_menu_item_new ());
-  add_item (tray, _("_Quit"), "app.quit");
+  add_item (tray, _ ("_Quit"), "app.quit");
   gtk_widget_show_all (tray->menu);
 
   tray->indicator = app_indicator_new (SW_GUI_TRAY_ID, sw_gui_verdict_tray_icon_name (SW_VERDICT_COUNT),
                                        APP_INDICATOR_CATEGORY_COMMUNICATIONS);
   g_autofree char *icon_dir = find_icon_dir ();
   if (icon_dir != NULL)
-    app_indicator_set_icon_theme_path (tray->indicator, icon_dir);
+    {
+      /* libayatana-appindicator 0.5.90's fallback (no StatusNotifierWatcher: a
+       * GtkStatusIcon) looks for this path in the default theme's search path with a loop
+       * that reads past the array when it is absent; having it there already avoids that
+       * (and lets the fallback icon find our icons). */
+      GtkIconTheme *theme = gtk_icon_theme_get_default ();
+      g_auto (GStrv) path = NULL;
+      gtk_icon_theme_get_search_path (theme, &path, NULL);
+      if (path == NULL || !g_strv_contains ((const char *const *)path, icon_dir))
+        gtk_icon_theme_append_search_path (theme, icon_dir);
+      app_indicator_set_icon_theme_path (tray->indicator, icon_dir);
+    }
   app_indicator_set_menu (tray->indicator, GTK_MENU (tray->menu));
   apply_state (tray);
 

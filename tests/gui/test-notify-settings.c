@@ -173,7 +173,8 @@ test_config_accounts_edit (void)
     { "rename", "work", "office", 11111, "pop.example.net", NULL },
     { "missing-old", "nobody", "x", 11120, "pop.example.net", "there is no account named \"nobody\"" },
     { "name-taken", "office", "home", 11111, "pop.example.net", "an account named \"home\" exists already" },
-    { "port-taken", "office", "office", 11112, "pop.example.net", "11112 is already the port of account \"home\"" },
+    { "port-taken", "office", "office", 11112, "pop.example.net",
+      "11112 is already the port of account \"home\"" },
     { "invalid-host", "office", "office", 11111, "bad host!", "upstream-host" },
     { "plain-remote", "office", "office", 11111, "pop.example.net", "loopback" },
     { "same-port-kept", "office", "office", 11111, "pop2.example.net", NULL },
@@ -334,7 +335,8 @@ server_read_line (GInputStream *in)
 static gboolean
 server_say (GIOStream *stream, const char *line)
 {
-  return g_output_stream_write_all (g_io_stream_get_output_stream (stream), line, strlen (line), NULL, NULL, NULL);
+  return g_output_stream_write_all (g_io_stream_get_output_stream (stream), line, strlen (line), NULL, NULL,
+                                    NULL);
 }
 
 static GIOStream *
@@ -367,7 +369,8 @@ server_thread (gpointer data)
     }
   else
     stream = G_IO_STREAM (g_object_ref (conn));
-  if (!server_say (stream, srv->mode == SERVER_NOT_POP3 ? "220 smtp.example ESMTP\r\n" : "+OK test POP3 ready\r\n"))
+  if (!server_say (stream,
+                   srv->mode == SERVER_NOT_POP3 ? "220 smtp.example ESMTP\r\n" : "+OK test POP3 ready\r\n"))
     return NULL;
   for (;;)
     {
@@ -469,8 +472,8 @@ test_connection_cases (void)
       g_autoptr (GSocketAddress) addr = g_inet_socket_address_new (lo, 0);
       g_autoptr (GSocketAddress) bound = NULL;
       g_autoptr (GError) error = NULL;
-      g_assert_true (g_socket_listener_add_address (srv.listener, addr, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
-                                                    NULL, &bound, &error));
+      g_assert_true (g_socket_listener_add_address (srv.listener, addr, G_SOCKET_TYPE_STREAM,
+                                                    G_SOCKET_PROTOCOL_TCP, NULL, &bound, &error));
       guint16 port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
       GThread *thread = NULL;
       if (c->no_server)
@@ -543,7 +546,8 @@ test_connection_cancelled (void)
   while (error == NULL && g_get_monotonic_time () < deadline)
     g_main_context_iteration (NULL, TRUE);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_assert_cmpint (g_get_monotonic_time () - start, <, (gint64)SW_GUI_TEST_CONNECTION_TIMEOUT_S * G_USEC_PER_SEC);
+  g_assert_cmpint (g_get_monotonic_time () - start, <,
+                   (gint64)SW_GUI_TEST_CONNECTION_TIMEOUT_S * G_USEC_PER_SEC);
   g_clear_error (&error);
   g_socket_listener_close (listener);
 }
@@ -559,8 +563,9 @@ test_texts_popup (void)
     .from_domain = "citibank.example",
     .subject = "Your <account> & card",
     .verdict = SW_VERDICT_REJECT,
-    .explanation = "Claims to be from citibank.example, which rejects unauthenticated mail, but was sent from "
-                   "192.0.2.7 <not listed>",
+    .explanation
+    = "Claims to be from citibank.example, which rejects unauthenticated mail, but was sent from "
+      "192.0.2.7 <not listed>",
   };
   g_autofree char *s1 = sw_gui_notifier_format_summary (&r);
   g_autofree char *b1 = sw_gui_notifier_format_body (&r);
@@ -637,8 +642,8 @@ make_certificates (void)
   g_autofree char *c1 = g_strdup_printf ("openssl req -x509 -newkey rsa:2048 -nodes -days 2 "
                                          "-subj \"/CN=Spoofwatch test CA\" -keyout %s -out %s",
                                          ca_key, ca);
-  g_autofree char *c2 = g_strdup_printf ("openssl req -newkey rsa:2048 -nodes -subj /CN=localhost -keyout %s -out %s",
-                                         key, csr);
+  g_autofree char *c2 = g_strdup_printf (
+      "openssl req -newkey rsa:2048 -nodes -subj /CN=localhost -keyout %s -out %s", key, csr);
   g_autofree char *c3 = g_strdup_printf ("openssl x509 -req -in %s -CA %s -CAkey %s -CAcreateserial -days 2 "
                                          "-extfile %s -out %s",
                                          csr, ca, ca_key, ext, crt);
@@ -654,12 +659,15 @@ make_certificates (void)
 int
 main (int argc, char **argv)
 {
-  /* the isolated XDG dirs hide the GSettings schemas the system proxy resolver reads */
-  g_setenv ("GIO_USE_PROXY_RESOLVER", "dummy", TRUE);
-  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  /* a private XDG_CONFIG_HOME (the autostart folder), set before GLib reads it; not
+   * G_TEST_OPTION_ISOLATE_DIRS, whose replaced strings LeakSanitizer reports */
   g_autoptr (GError) error = NULL;
   tmp_dir = g_dir_make_tmp ("sw-test-gui-XXXXXX", &error);
   g_assert_no_error (error);
+  g_autofree char *xdg_config = g_build_filename (tmp_dir, "xdg-config", NULL);
+  g_setenv ("XDG_CONFIG_HOME", xdg_config, TRUE);
+  g_test_init (&argc, &argv, NULL);
+  g_assert_cmpstr (g_get_user_config_dir (), ==, xdg_config);
   make_certificates ();
 
   g_test_add_func ("/gui/settings/config/popup-verdicts", test_config_popup_verdicts);
