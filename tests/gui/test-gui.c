@@ -338,6 +338,32 @@ big_teardown (BigFixture *f, gconstpointer data)
   g_free (f->dir);
 }
 
+/* A key press and release as the X server would deliver them to the focused toplevel
+ * (no window manager gives Xvfb's windows the input focus, so XTest would not reach it). */
+static void
+send_key (GtkWidget *toplevel, guint keyval, GdkModifierType state)
+{
+  GdkDisplay *display = gtk_widget_get_display (toplevel);
+  GdkKeymapKey *keys = NULL;
+  gint n_keys = 0;
+  g_assert_true (gdk_keymap_get_entries_for_keyval (gdk_keymap_get_for_display (display), keyval, &keys, &n_keys));
+  for (int i = 0; i < 2; i++)
+    {
+      GdkEvent *ev = gdk_event_new (i == 0 ? GDK_KEY_PRESS : GDK_KEY_RELEASE);
+      ev->key.window = g_object_ref (gtk_widget_get_window (toplevel));
+      ev->key.send_event = TRUE;
+      ev->key.time = GDK_CURRENT_TIME;
+      ev->key.keyval = keyval;
+      ev->key.state = state;
+      ev->key.hardware_keycode = (guint16)keys[0].keycode;
+      ev->key.group = (guint8)keys[0].group;
+      gdk_event_set_device (ev, gdk_seat_get_keyboard (gdk_display_get_default_seat (display)));
+      gtk_main_do_event (ev);
+      gdk_event_free (ev);
+    }
+  g_free (keys);
+}
+
 typedef struct
 {
   SwGuiApp *app;
@@ -459,6 +485,41 @@ test_window_big (BigFixture *f, gconstpointer data)
   WAIT_UNTIL (sw_gui_window_get_details_id (f->window) == id, 10000);
   g_autoptr (SwStoreRecord) rec = sw_store_get (f->store, id, NULL);
   g_assert_true (rec->seen);
+
+  /* Keyboard: Down moves to the next message and shows its details; Ctrl+F goes to the
+   * search box. */
+  /* the tree view moves its cursor only when it has the keyboard focus, i.e. when its
+   * window is the active one: without a window manager the window asks X itself */
+  gdk_window_focus (gtk_widget_get_window (GTK_WIDGET (f->window)), GDK_CURRENT_TIME);
+  WAIT_UNTIL (gtk_window_is_active (GTK_WINDOW (f->window)), 10000);
+  gtk_widget_grab_focus (list);
+  g_assert_true (gtk_widget_has_focus (list));
+  gint64 next_id = sw_gui_row_get_id (sw_gui_window_get_row (f->window, 1));
+  send_key (GTK_WIDGET (f->window), GDK_KEY_Down, 0);
+  WAIT_UNTIL (sw_gui_window_get_details_id (f->window) == next_id, 10000);
+  send_key (GTK_WIDGET (f->window), GDK_KEY_f, GDK_CONTROL_MASK);
+  GtkWidget *focus = NULL;
+  WAIT_UNTIL ((focus = gtk_window_get_focus (GTK_WINDOW (f->window))) != NULL && GTK_IS_SEARCH_ENTRY (focus), 10000);
+
+  /* Accessible names: the list, the search box, the verdict filter, the copy button. */
+  g_assert_cmpstr (atk_object_get_name (gtk_widget_get_accessible (list)), ==, "Messages");
+  g_assert_cmpstr (atk_object_get_name (gtk_widget_get_accessible (focus)), ==, "Search sender or subject");
+  const char *names[] = { "Filter by verdict", "Copy report", "Settings", "Message details" };
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      gboolean found = FALSE;
+      GList *queue = g_list_prepend (NULL, f->window);
+      while (queue != NULL)
+        {
+          GtkWidget *w = queue->data;
+          queue = g_list_delete_link (queue, queue);
+          found |= g_strcmp0 (atk_object_get_name (gtk_widget_get_accessible (w)), names[i]) == 0;
+          if (GTK_IS_CONTAINER (w))
+            queue = g_list_concat (queue, gtk_container_get_children (GTK_CONTAINER (w)));
+        }
+      if (!found)
+        g_error ("no widget with the accessible name \"%s\"", names[i]);
+    }
 }
 
 int
