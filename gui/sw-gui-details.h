@@ -26,7 +26,7 @@ const SwStoreRecord *sw_gui_details_get_record (SwGuiDetails *self);
  * a record. */
 void sw_gui_details_copy_report (SwGuiDetails *self);
 
-/* The text report of @record (transfer none): verdict, explanation, then the evidence in
+/* The text report of @record (borrowed): verdict, explanation, then the evidence in
  * the order of the view, one "Label: value" line each, in the current language. Transfer
  * full. Thread-safe. */
 char *sw_gui_details_report_text (const SwStoreRecord *record);
