@@ -86,6 +86,14 @@ sw_gui_app_get_window (SwGuiApp *app)
 }
 
 void
+sw_gui_app_seen_changed (SwGuiApp *app)
+{
+  g_return_if_fail (SW_IS_GUI_APP (app));
+  if (app->tray != NULL)
+    sw_gui_tray_refresh (app->tray);
+}
+
+void
 sw_gui_app_show_details (SwGuiApp *app, gint64 record_id)
 {
   g_return_if_fail (SW_IS_GUI_APP (app));

@@ -51,6 +51,10 @@ void sw_gui_app_notify_verdict (SwGuiApp *app, gint64 record_id);
  * selected and its details shown. Main thread. */
 void sw_gui_app_show_details (SwGuiApp *app, gint64 record_id);
 
+/* Tells the application that messages were marked seen (main thread), so the tray's
+ * count of unseen suspicious mail follows what the user has read. */
+void sw_gui_app_seen_changed (SwGuiApp *app);
+
 /* The main window, or NULL when it was never opened (transfer none). Main thread. */
 GtkWindow *sw_gui_app_get_window (SwGuiApp *app);
 

@@ -382,6 +382,7 @@ details_done (GObject *source, GAsyncResult *result, gpointer user_data)
       sw_gui_row_set_seen (row, TRUE);
       g_autoptr (GtkTreePath) path = gtk_tree_model_get_path (model, &iter);
       gtk_tree_model_row_changed (model, path, &iter);
+      sw_gui_app_seen_changed (self->app);
     }
 }
 
