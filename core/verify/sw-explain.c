@@ -2,6 +2,8 @@
 #include "sw-explain.h"
 #include "sw-domain.h"
 
+#include <glib/gi18n-lib.h>
+
 #include <string.h>
 
 /* What the policy asks, in words. */
@@ -11,14 +13,14 @@ policy_phrase (SwDmarcPolicy p)
   switch (p)
     {
     case SW_DMARC_POLICY_REJECT:
-      return "which rejects unauthenticated mail";
+      return _ ("which rejects unauthenticated mail");
     case SW_DMARC_POLICY_QUARANTINE:
-      return "which asks for unauthenticated mail to be treated as suspicious";
+      return _ ("which asks for unauthenticated mail to be treated as suspicious");
     case SW_DMARC_POLICY_NONE:
     case SW_DMARC_POLICY_UNSET:
       break;
     }
-  return "which only monitors unauthenticated mail";
+  return _ ("which only monitors unauthenticated mail");
 }
 
 static gboolean
@@ -34,13 +36,13 @@ spf_failure_phrase (const SwVerifyResult *r, const char *from, const char *org)
   const SwSpfResult *spf = r->spf;
   const char *ip = r->envelope ? r->envelope->ip : NULL;
   if (spf == NULL || ip == NULL)
-    return g_strdup ("was sent from a server that could not be determined");
+    return g_strdup (_ ("was sent from a server that could not be determined"));
 
   if (spf->domain != NULL && !domain_related (spf->domain, org))
     {
       if (spf->result == SW_AUTH_PASS)
-        return g_strdup_printf ("was sent from %s on behalf of %s, not %s", ip, spf->domain, from);
-      return g_strdup_printf ("was sent from %s with the envelope sender domain %s, not %s",
+        return g_strdup_printf (_ ("was sent from %s on behalf of %s, not %s"), ip, spf->domain, from);
+      return g_strdup_printf (_ ("was sent from %s with the envelope sender domain %s, not %s"),
                               ip, spf->domain, from);
     }
   switch (spf->result)
@@ -48,22 +50,22 @@ spf_failure_phrase (const SwVerifyResult *r, const char *from, const char *org)
     case SW_AUTH_FAIL:
     case SW_AUTH_SOFTFAIL:
     case SW_AUTH_NEUTRAL:
-      return g_strdup_printf ("was sent from %s, which %s does not list", ip,
+      return g_strdup_printf (_ ("was sent from %s, which %s does not list"), ip,
                               spf->domain ? spf->domain : from);
     case SW_AUTH_NONE:
-      return g_strdup_printf ("was sent from %s, and %s publishes no list of its servers", ip,
+      return g_strdup_printf (_ ("was sent from %s, and %s publishes no list of its servers"), ip,
                               spf->domain ? spf->domain : from);
     case SW_AUTH_TEMPERROR:
-      return g_strdup_printf ("was sent from %s, which could not be checked because of a DNS error", ip);
+      return g_strdup_printf (_ ("was sent from %s, which could not be checked because of a DNS error"), ip);
     case SW_AUTH_PERMERROR:
-      return g_strdup_printf ("was sent from %s, and the SPF record of %s is broken", ip,
+      return g_strdup_printf (_ ("was sent from %s, and the SPF record of %s is broken"), ip,
                               spf->domain ? spf->domain : from);
     case SW_AUTH_PASS:
       /* A pass for a related domain that did not align (strict mode). */
-      return g_strdup_printf ("was sent from %s, listed only for %s, which strict alignment does not accept",
+      return g_strdup_printf (_ ("was sent from %s, listed only for %s, which strict alignment does not accept"),
                               ip, spf->domain);
     default:
-      return g_strdup_printf ("was sent from %s", ip);
+      return g_strdup_printf (_ ("was sent from %s"), ip);
     }
 }
 
@@ -73,7 +75,7 @@ dkim_failure_phrase (const SwVerifyResult *r, const char *org)
 {
   GPtrArray *sigs = r->dkim ? r->dkim->signatures : NULL;
   if (sigs == NULL || sigs->len == 0)
-    return g_strdup ("carries no DKIM signature");
+    return g_strdup (_ ("carries no DKIM signature"));
 
   const SwDkimSignature *own_failed = NULL;
   g_autoptr (GString) others = g_string_new (NULL);
@@ -97,29 +99,29 @@ dkim_failure_phrase (const SwVerifyResult *r, const char *org)
     {
       const char *why = own_failed->reason;
       if (why == NULL || g_str_equal (why, "signature did not verify"))
-        return g_strdup_printf ("its DKIM signature from %s does not verify", own_failed->domain);
-      return g_strdup_printf ("its DKIM signature from %s does not verify (%s)", own_failed->domain, why);
+        return g_strdup_printf (_ ("its DKIM signature from %s does not verify"), own_failed->domain);
+      return g_strdup_printf (_ ("its DKIM signature from %s does not verify (%s)"), own_failed->domain, why);
     }
   if (others->len > 0)
-    return g_strdup_printf ("is DKIM-signed only by %s", others->str);
-  return g_strdup ("carries no valid DKIM signature");
+    return g_strdup_printf (_ ("is DKIM-signed only by %s"), others->str);
+  return g_strdup (_ ("carries no valid DKIM signature"));
 }
 
 static char *
 explain_from_problem (const SwVerifyResult *r)
 {
   if (r->from == NULL)
-    return g_strdup ("The message could not be checked: it has no readable From: address.");
+    return g_strdup (_ ("The message could not be checked: it has no readable From: address."));
   switch (r->from->status)
     {
     case SW_FROM_MISSING:
-      return g_strdup ("The message has no From: line, so nobody can tell who sent it.");
+      return g_strdup (_ ("The message has no From: line, so nobody can tell who sent it."));
     case SW_FROM_MULTIPLE_FIELDS:
-      return g_strdup ("The message has several From: lines, a trick to show one sender and "
-                       "authenticate another; it cannot be checked.");
+      return g_strdup (_ ("The message has several From: lines, a trick to show one sender and "
+                       "authenticate another; it cannot be checked."));
     default:
-      return g_strdup_printf ("The sender address in the From: line cannot be checked (%s).",
-                              r->from->reason ? r->from->reason : "no usable domain");
+      return g_strdup_printf (_ ("The sender address in the From: line cannot be checked (%s)."),
+                              r->from->reason ? r->from->reason : _ ("no usable domain"));
     }
 }
 
@@ -131,9 +133,9 @@ sw_explain_verdict (const SwVerifyResult *r)
   if (r->error != NULL)
     {
       if (r->verdict == SW_VERDICT_TEMPERROR)
-        return g_strdup_printf ("The message could not be checked because of a temporary problem (%s); "
-                                "it will be checked again when it is fetched again.", r->error);
-      return g_strdup_printf ("The message could not be checked (%s).", r->error);
+        return g_strdup_printf (_ ("The message could not be checked because of a temporary problem (%s); "
+                                "it will be checked again when it is fetched again."), r->error);
+      return g_strdup_printf (_ ("The message could not be checked (%s)."), r->error);
     }
   if (r->dmarc == NULL)
     return explain_from_problem (r);
@@ -142,28 +144,28 @@ sw_explain_verdict (const SwVerifyResult *r)
   g_autofree char *from = sw_domain_to_display (dm->from_domain);
   const char *org = dm->org_domain ? dm->org_domain : dm->from_domain;
   const char *list_note = r->list_id != NULL
-                            ? " It came through a mailing list, which often changes messages in ways that break these checks."
+                            ? _ (" It came through a mailing list, which often changes messages in ways that break these checks.")
                             : "";
 
   switch (r->verdict)
     {
     case SW_VERDICT_PASS:
       if (dm->dkim_aligned && dm->aligned_dkim_domain != NULL)
-        return g_strdup_printf ("Really from %s: the message carries a valid digital signature (DKIM) of %s.",
+        return g_strdup_printf (_ ("Really from %s: the message carries a valid digital signature (DKIM) of %s."),
                                 from, dm->aligned_dkim_domain);
-      return g_strdup_printf ("Really from %s: it was sent from %s, a server that %s lists as its own (SPF).",
-                              from, r->envelope && r->envelope->ip ? r->envelope->ip : "a server",
+      return g_strdup_printf (_ ("Really from %s: it was sent from %s, a server that %s lists as its own (SPF)."),
+                              from, r->envelope && r->envelope->ip ? r->envelope->ip : _ ("a server"),
                               r->spf && r->spf->domain ? r->spf->domain : from);
 
     case SW_VERDICT_NONE:
       {
         const char *facts;
         if (r->spf && r->spf->result == SW_AUTH_PASS && domain_related (r->spf->domain, org))
-          facts = "its server is listed by the domain (SPF pass)";
+          facts = _ ("its server is listed by the domain (SPF pass)");
         else
-          facts = "nothing proves where it came from";
-        return g_strdup_printf ("%s publishes no DMARC policy, so Spoofwatch cannot say whether this "
-                                "message really comes from it; %s.", from, facts);
+          facts = _ ("nothing proves where it came from");
+        return g_strdup_printf (_ ("%s publishes no DMARC policy, so Spoofwatch cannot say whether this "
+                                "message really comes from it; %s."), from, facts);
       }
 
     case SW_VERDICT_FAIL_NONE:
@@ -175,27 +177,27 @@ sw_explain_verdict (const SwVerifyResult *r)
         if (r->verdict == SW_VERDICT_FAIL_NONE)
           {
             const char *why = dm->testing
-                                ? "is testing its policy, so mail failing it is only reported"
-                                : "only monitors such mail (p=none)";
-            return g_strdup_printf ("Claims to be from %s but %s, and %s; %s %s, so this may be a forgery "
-                                    "or a sending mistake of theirs.%s",
+                                ? _ ("is testing its policy, so mail failing it is only reported")
+                                : _ ("only monitors such mail (p=none)");
+            return g_strdup_printf (_ ("Claims to be from %s but %s, and %s; %s %s, so this may be a forgery "
+                                    "or a sending mistake of theirs.%s"),
                                     from, spf, dkim, from, why, list_note);
           }
-        return g_strdup_printf ("Claims to be from %s, %s, but %s, and %s.%s", from,
+        return g_strdup_printf (_ ("Claims to be from %s, %s, but %s, and %s.%s"), from,
                                 policy_phrase (dm->policy_applied), spf, dkim, list_note);
       }
 
     case SW_VERDICT_TEMPERROR:
-      return g_strdup_printf ("Whether this message really comes from %s could not be checked because of a "
-                              "temporary DNS problem (%s); it will be checked again when fetched again.",
-                              from, dm->reason ? dm->reason : "a lookup failed");
+      return g_strdup_printf (_ ("Whether this message really comes from %s could not be checked because of a "
+                              "temporary DNS problem (%s); it will be checked again when fetched again."),
+                              from, dm->reason ? dm->reason : _ ("a lookup failed"));
 
     case SW_VERDICT_PERMERROR:
-      return g_strdup_printf ("Whether this message really comes from %s cannot be checked: %s.", from,
-                              dm->reason ? dm->reason : "its DMARC record is broken");
+      return g_strdup_printf (_ ("Whether this message really comes from %s cannot be checked: %s."), from,
+                              dm->reason ? dm->reason : _ ("its DMARC record is broken"));
 
     case SW_VERDICT_COUNT:
       break;
     }
-  return g_strdup ("No verdict.");
+  return g_strdup (_ ("No verdict."));
 }

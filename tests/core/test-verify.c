@@ -3,6 +3,8 @@
 #include "sw-verify-headers.h"
 #include "sw-verify-json.h"
 
+#include <libintl.h>
+#include <locale.h>
 #include <string.h>
 
 static SwResolver *
@@ -271,6 +273,34 @@ test_trusted_provider (void)
   g_assert_cmpstr (pr->detail, ==, "smtp.mailfrom=citibank.com");
 }
 
+/* The explanation is translated: Japanese, as the original prototype was. */
+static void
+test_explanation_japanese (void)
+{
+  if (g_test_subprocess ())
+    {
+      const char *build = g_getenv ("SW_BUILD_DIR");
+      g_assert_nonnull (build);
+      g_autofree char *locale_dir = g_build_filename (build, "locale", NULL);
+      g_setenv ("LANGUAGE", "ja", TRUE);
+      setlocale (LC_ALL, "C.UTF-8");
+      bindtextdomain ("spoofwatch", locale_dir);
+      bind_textdomain_codeset ("spoofwatch", "UTF-8");
+      g_autoptr (SwResolver) resolver = samples_resolver (NULL);
+      g_autoptr (SwVerifier) v = make_verifier (resolver, NULL);
+      g_autofree char *path = g_test_build_filename (G_TEST_DIST, "..", "samples", "01-citibank-spoofed.eml", NULL);
+      g_autofree char *data = NULL;
+      g_assert_true (g_file_get_contents (path, &data, NULL, NULL));
+      g_autoptr (SwVerifyResult) r = verify_bytes (v, data, NULL);
+      g_print ("%s\n", r->explanation);
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stdout ("*citibank.com からのメールを名乗っていますが（このドメインは認証されないメールの拒否を求めています）、"
+                             "citibank.com が登録していないサーバー 42.127.236.162 から送信されました。また、DKIM 署名がありません。*");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -281,5 +311,6 @@ main (int argc, char **argv)
   g_test_add_func ("/core/verify/headers-and-filter", test_headers_and_filter);
   g_test_add_func ("/core/verify/json", test_json);
   g_test_add_func ("/core/verify/trusted-provider", test_trusted_provider);
+  g_test_add_func ("/core/verify/explanation-japanese", test_explanation_japanese);
   return g_test_run ();
 }
