@@ -4,6 +4,7 @@
  * the GUI and prints what to type into the mail client. */
 
 #include <gio/gio.h>
+#include <glib/gi18n.h>
 
 #include "app-private.h"
 #include "sw-config.h"
@@ -31,14 +32,14 @@ sw_app_add_account (const SwAppOptions *o)
 
   if (o->upstream == NULL)
     {
-      g_printerr ("spoofwatch: --add-account needs --upstream HOST:PORT (your provider's POP3 server)\n");
+      g_printerr (_("spoofwatch: --add-account needs --upstream HOST:PORT (your provider's POP3 server)\n"));
       return 2;
     }
   g_autoptr (SwAccount) a = sw_account_new ();
   a->name = g_strdup (o->add_account);
   if (o->tls != NULL && !sw_tls_mode_config_from_string (o->tls, &a->tls))
     {
-      g_printerr ("spoofwatch: --tls %s: use implicit (POP3S, port 995) or starttls (STLS, port 110)\n",
+      g_printerr (_("spoofwatch: --tls %s: use implicit (POP3S, port 995) or starttls (STLS, port 110)\n"),
                   o->tls);
       return 2;
     }
@@ -46,8 +47,8 @@ sw_app_add_account (const SwAppOptions *o)
   g_autoptr (GSocketConnectable) addr = g_network_address_parse (o->upstream, default_port, &error);
   if (addr == NULL)
     {
-      g_printerr ("spoofwatch: --upstream %s: %s (write HOST:PORT, e.g. pop.example.net:995)\n", o->upstream,
-                  error->message);
+      g_printerr (_("spoofwatch: --upstream %s: %s (write HOST:PORT, e.g. pop.example.net:995)\n"),
+                  o->upstream, error->message);
       return 2;
     }
   a->upstream_host = g_strdup (g_network_address_get_hostname (G_NETWORK_ADDRESS (addr)));
@@ -71,14 +72,14 @@ sw_app_add_account (const SwAppOptions *o)
     {
       if (o->listen_port > G_MAXUINT16)
         {
-          g_printerr ("spoofwatch: --listen-port %d: use a port from 1024 to 65535\n", o->listen_port);
+          g_printerr (_("spoofwatch: --listen-port %d: use a port from 1024 to 65535\n"), o->listen_port);
           return 2;
         }
       a->listen_port = (guint16)o->listen_port;
     }
   else if ((a->listen_port = pick_listen_port (config)) == 0)
     {
-      g_printerr ("spoofwatch: no free port from %u to %u: give one with --listen-port\n",
+      g_printerr (_("spoofwatch: no free port from %u to %u: give one with --listen-port\n"),
                   SW_APP_FIRST_ACCOUNT_PORT, SW_APP_LAST_ACCOUNT_PORT);
       return 1;
     }
@@ -89,21 +90,23 @@ sw_app_add_account (const SwAppOptions *o)
     }
   if (!sw_config_save (config, path, &error))
     {
-      g_printerr ("spoofwatch: cannot write %s: %s\n", path, error->message);
+      g_printerr (_("spoofwatch: cannot write %s: %s\n"), path, error->message);
       return 1;
     }
 
-  g_print ("Account \"%s\" added to %s.\n\n", a->name, path);
-  g_print ("In your mail client, change the incoming (POP3) server of this account to:\n"
-           "  server          127.0.0.1\n"
-           "  port            %u\n"
-           "  security        none (the connection stays on this computer;\n"
-           "                  Spoofwatch talks to %s:%u with %s)\n"
-           "  user, password  unchanged (they pass through Spoofwatch, which never stores them)\n\n",
+  g_print (_("Account \"%s\" added to %s.\n\n"), a->name, path);
+  /* TRANSLATORS: the local port, the real server and port, then "TLS", "STLS (STARTTLS)" or
+   * "no encryption (loopback)". */
+  g_print (_("In your mail client, change the incoming (POP3) server of this account to:\n"
+             "  server          127.0.0.1\n"
+             "  port            %u\n"
+             "  security        none (the connection stays on this computer;\n"
+             "                  Spoofwatch talks to %s:%u with %s)\n"
+             "  user, password  unchanged (they pass through Spoofwatch, which never stores them)\n\n"),
            a->listen_port, a->upstream_host, a->upstream_port,
            a->tls == SW_TLS_MODE_CONFIG_IMPLICIT   ? "TLS"
            : a->tls == SW_TLS_MODE_CONFIG_STARTTLS ? "STLS (STARTTLS)"
-                                                   : "no encryption (loopback)");
-  g_print ("Then start (or restart) Spoofwatch: spoofwatch --headless\n");
+                                                   : _("no encryption (loopback)"));
+  g_print (_("Then start (or restart) Spoofwatch: spoofwatch --headless\n"));
   return 0;
 }

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <glib-unix.h>
+#include <glib/gi18n.h>
 #include <stdio.h>
 
 #include "app-private.h"
@@ -101,18 +102,18 @@ describe_trust (const SwAccount *a)
 {
   GString *s = g_string_new (NULL);
   if (a->trusted_hops > 0)
-    g_string_append_printf (s, "boundary at Received #%d", a->trusted_hops);
+    g_string_append_printf (s, _("boundary at Received #%d"), a->trusted_hops);
   else if (a->provider_hosts != NULL)
     {
       g_autofree char *hosts = g_strjoinv (", ", a->provider_hosts);
-      g_string_append_printf (s, "provider hosts %s", hosts);
+      g_string_append_printf (s, _("provider hosts %s"), hosts);
     }
   else
-    g_string_append (s, "provider hosts learnt from Received (automatic)");
+    g_string_append (s, _("provider hosts learnt from Received (automatic)"));
   if (a->trusted_authserv_ids != NULL)
     {
       g_autofree char *ids = g_strjoinv (", ", a->trusted_authserv_ids);
-      g_string_append_printf (s, "; Authentication-Results of %s recorded", ids);
+      g_string_append_printf (s, _("; Authentication-Results of %s recorded"), ids);
     }
   return g_string_free (s, FALSE);
 }
@@ -161,7 +162,7 @@ start_account (Daemon *d, const SwAccount *a, SwResolver *resolver, guint16 port
     {
       if (!fallback_to_free || !g_error_matches (local, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE))
         {
-          g_set_error (error, local->domain, local->code, "account \"%s\": cannot listen on port %u: %s",
+          g_set_error (error, local->domain, local->code, _("account \"%s\": cannot listen on port %u: %s"),
                        a->name, port, local->message);
           return NULL;
         }
@@ -199,7 +200,7 @@ start_demo (Daemon *d, GError **error)
   if (r == NULL)
     return FALSE;
   g_free (r->trusts);
-  r->trusts = g_strdup_printf ("DNS answers from %s (the samples' own zone, offline)", zone);
+  r->trusts = g_strdup_printf (_("DNS answers from %s (the samples' own zone, offline)"), zone);
   g_ptr_array_add (d->running, r);
   return TRUE;
 }
@@ -230,34 +231,37 @@ void
 sw_app_daemon_print_screen (SwAppDaemon *d, const char *mode)
 {
   g_print ("spoofwatch %s, %s\n", SW_VERSION, mode);
-  g_print ("  config       %s\n", d->config_path);
-  g_print ("  verdicts     %s\n", d->store_path);
-  g_print ("  authserv-id  %s (our Authentication-Results; any claiming it are removed)\n",
+  /* TRANSLATORS: the start-up screen: keep the values of these lines aligned with each other. */
+  g_print (_("  config       %s\n"), d->config_path);
+  g_print (_("  verdicts     %s\n"), d->store_path);
+  g_print (_("  authserv-id  %s (our Authentication-Results; any claiming it are removed)\n"),
            sw_config_get_authserv_id (d->config));
-  if (d->resolver != NULL)
-    g_print ("  DNS          libunbound, %s%s\n",
-             d->options->dns_forward ? "forwarding to " : "system resolvers",
-             d->options->dns_forward ? d->options->dns_forward : "");
-  g_print ("  accounts (POP3, listening on loopback only):\n");
+  if (d->resolver != NULL && d->options->dns_forward != NULL)
+    g_print (_("  DNS          libunbound, forwarding to %s\n"), d->options->dns_forward);
+  else if (d->resolver != NULL)
+    g_print (_("  DNS          libunbound, system resolvers\n"));
+  g_print (_("  accounts (POP3, listening on loopback only):\n"));
   for (guint i = 0; i < d->running->len; i++)
     {
       const RunningAccount *r = g_ptr_array_index (d->running, i);
-      g_print ("    %-12s 127.0.0.1:%u and [::1]:%u -> %s (tls %s)\n", r->name, r->port, r->port, r->upstream,
-               r->tls);
-      g_print ("    %-12s trusts: %s\n", "", r->trusts);
+      /* TRANSLATORS: an account's name, its two loopback ports, the real server, the TLS mode. */
+      g_print (_("    %-12s 127.0.0.1:%u and [::1]:%u -> %s (tls %s)\n"), r->name, r->port, r->port,
+               r->upstream, r->tls);
+      g_print (_("    %-12s trusts: %s\n"), "", r->trusts);
     }
   if (d->demo_server != NULL)
     {
       const RunningAccount *r = g_ptr_array_index (d->running, 0);
-      g_print ("  Demo mailbox (no account configured; add one with spoofwatch --add-account):\n"
-               "    %u sample messages from %s.\n"
-               "    Point a mail client at POP3 server 127.0.0.1, port %u, no encryption,\n"
-               "    user demo, password demo. Or: curl pop3://demo:demo@127.0.0.1:%u/1\n",
+      g_print (_("  Demo mailbox (no account configured; add one with spoofwatch --add-account):\n"
+                 "    %u sample messages from %s.\n"
+                 "    Point a mail client at POP3 server 127.0.0.1, port %u, no encryption,\n"
+                 "    user demo, password demo. Or: curl pop3://demo:demo@127.0.0.1:%u/1\n"),
                sw_demo_pop3_server_get_n_messages (d->demo_server), d->samples_dir, r->port, r->port);
       if (d->demo_port_fallback)
-        g_print ("    (port %u was busy: this run uses %u)\n", SW_APP_DEMO_PORT, r->port);
+        g_print (_("    (port %u was busy: this run uses %u)\n"), SW_APP_DEMO_PORT, r->port);
     }
-  g_print (d->loop != NULL ? "Ready. Stop with Ctrl-C.\n" : "Ready. Stop with Quit in the window or the tray, or Ctrl-C.\n");
+  g_print ("%s", d->loop != NULL ? _("Ready. Stop with Ctrl-C.\n")
+                                 : _("Ready. Stop with Quit in the window or the tray, or Ctrl-C.\n"));
   fflush (stdout);
 }
 
@@ -293,14 +297,14 @@ sw_app_daemon_open (const SwAppOptions *options)
   /* The authserv-id must stay the same from run to run: keep a new one at once. */
   if (sw_config_is_modified (d->config) && !sw_config_save (d->config, d->config_path, &error))
     {
-      g_printerr ("spoofwatch: cannot write %s: %s\n", d->config_path, error->message);
+      g_printerr (_("spoofwatch: cannot write %s: %s\n"), d->config_path, error->message);
       return NULL;
     }
 
   d->store = sw_store_open (d->store_path, &error);
   if (d->store == NULL)
     {
-      g_printerr ("spoofwatch: verdict store %s: %s\n", d->store_path, error->message);
+      g_printerr (_("spoofwatch: verdict store %s: %s\n"), d->store_path, error->message);
       return NULL;
     }
   return g_steal_pointer (&d);
@@ -322,14 +326,14 @@ sw_app_daemon_start (SwAppDaemon *d, SwAppVerdictFunc on_verdict, gpointer user_
       if (d->options->no_demo || !sw_config_get_demo (d->config))
         {
           g_printerr (
-              "spoofwatch: no account configured and the demo is off ([general] demo=false in %s):\n"
-              "  add an account with spoofwatch --add-account NAME --upstream HOST:PORT --tls implicit\n",
+              _("spoofwatch: no account configured and the demo is off ([general] demo=false in %s):\n"
+                "  add an account with spoofwatch --add-account NAME --upstream HOST:PORT --tls implicit\n"),
               d->config_path);
           return FALSE;
         }
       if (!start_demo (d, &error))
         {
-          g_printerr ("spoofwatch: demo mailbox: %s\n", error->message);
+          g_printerr (_("spoofwatch: demo mailbox: %s\n"), error->message);
           return FALSE;
         }
     }
@@ -393,11 +397,11 @@ sw_app_run_headless (const SwAppOptions *options)
     return 1;
   guint sigint = g_unix_signal_add (SIGINT, on_signal, d);
   guint sigterm = g_unix_signal_add (SIGTERM, on_signal, d);
-  sw_app_daemon_print_screen (d, "headless (no window)");
+  sw_app_daemon_print_screen (d, _("headless (no window)"));
   g_main_loop_run (d->loop);
   g_source_remove (sigint);
   g_source_remove (sigterm);
-  g_print ("Stopping.\n");
+  g_print (_("Stopping.\n"));
   fflush (stdout);
   return 0;
 }

@@ -1,6 +1,7 @@
 #define G_LOG_DOMAIN "sw-app"
 
 #include <gio/gio.h>
+#include <glib/gi18n.h>
 
 #include "app-private.h"
 
@@ -18,7 +19,7 @@ sw_app_find_samples_dir (const char *override, GError **error)
     {
       if (holds_samples (override))
         return g_strdup (override);
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT, "%s holds no samples.zone", override);
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT, _("%s holds no samples.zone"), override);
       return NULL;
     }
   const char *candidates[] = {
@@ -32,8 +33,9 @@ sw_app_find_samples_dir (const char *override, GError **error)
   for (guint i = 0; i < G_N_ELEMENTS (candidates); i++)
     if (holds_samples (candidates[i]))
       return g_strdup (candidates[i]);
-  g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
-               "the demo mailbox is not installed (no samples.zone in the data folder); use --samples-dir");
+  g_set_error_literal (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
+                       _("the demo mailbox is not installed (no samples.zone in the data folder); "
+                         "use --samples-dir"));
   return NULL;
 }
 

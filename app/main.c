@@ -83,11 +83,11 @@ run_gui (const SwAppOptions *o)
       g_signal_connect (app, "notify::paused", G_CALLBACK (gui_on_paused), d);
       guint sigint = g_unix_signal_add (SIGINT, gui_on_signal, app);
       guint sigterm = g_unix_signal_add (SIGTERM, gui_on_signal, app);
-      sw_app_daemon_print_screen (d, "with window");
+      sw_app_daemon_print_screen (d, _("with window"));
       status = g_application_run (G_APPLICATION (app), 0, NULL);
       g_source_remove (sigint);
       g_source_remove (sigterm);
-      g_print ("Stopping.\n");
+      g_print (_("Stopping.\n"));
       fflush (stdout);
     }
   g_signal_handlers_disconnect_by_func (app, gui_on_paused, d);
@@ -119,54 +119,57 @@ main (int argc, char **argv)
   SwAppOptions o = { .demo_port = -1, .listen_port = -1 };
   gboolean version = FALSE;
   const GOptionEntry entries[] = {
-    { "headless", 0, 0, G_OPTION_ARG_NONE, &o.headless, "Run without any window", NULL },
-    { "hidden", 0, 0, G_OPTION_ARG_NONE, &o.hidden, "Start with the tray icon only (no window)", NULL },
+    { "headless", 0, 0, G_OPTION_ARG_NONE, &o.headless, N_("Run without any window"), NULL },
+    { "hidden", 0, 0, G_OPTION_ARG_NONE, &o.hidden, N_("Start with the tray icon only (no window)"), NULL },
     { "config", 0, 0, G_OPTION_ARG_FILENAME, &o.config_path,
-      "Configuration file (default: $XDG_CONFIG_HOME/spoofwatch/spoofwatch.conf)", "FILE" },
+      N_("Configuration file (default: $XDG_CONFIG_HOME/spoofwatch/spoofwatch.conf)"), N_("FILE") },
     { "store", 0, 0, G_OPTION_ARG_FILENAME, &o.store_path,
-      "Verdict store (default: $XDG_DATA_HOME/spoofwatch/verdicts.sqlite)", "FILE" },
+      N_("Verdict store (default: $XDG_DATA_HOME/spoofwatch/verdicts.sqlite)"), N_("FILE") },
     { "dns-forward", 0, 0, G_OPTION_ARG_STRING, &o.dns_forward,
-      "Send DNS queries to this server instead of the system's resolvers", "IP[:PORT]" },
+      N_("Send DNS queries to this server instead of the system's resolvers"), N_("IP[:PORT]") },
     { "demo-port", 0, 0, G_OPTION_ARG_INT, &o.demo_port,
-      "Port of the demo account (default 11110; 0: any free)", "N" },
-    { "no-demo", 0, 0, G_OPTION_ARG_NONE, &o.no_demo, "Never start the demo account", NULL },
-    { "samples-dir", 0, 0, G_OPTION_ARG_FILENAME, &o.samples_dir, "Folder of the demo mailbox", "DIR" },
+      N_("Port of the demo account (default 11110; 0: any free)"), N_("N") },
+    { "no-demo", 0, 0, G_OPTION_ARG_NONE, &o.no_demo, N_("Never start the demo account"), NULL },
+    { "samples-dir", 0, 0, G_OPTION_ARG_FILENAME, &o.samples_dir, N_("Folder of the demo mailbox"),
+      N_("DIR") },
     { "add-account", 0, 0, G_OPTION_ARG_STRING, &o.add_account,
-      "Add a POP3 account to the configuration and exit", "NAME" },
-    { "upstream", 0, 0, G_OPTION_ARG_STRING, &o.upstream, "With --add-account: the real POP3 server",
-      "HOST:PORT" },
-    { "tls", 0, 0, G_OPTION_ARG_STRING, &o.tls, "With --add-account: implicit (default) or starttls",
-      "MODE" },
+      N_("Add a POP3 account to the configuration and exit"), N_("NAME") },
+    { "upstream", 0, 0, G_OPTION_ARG_STRING, &o.upstream, N_("With --add-account: the real POP3 server"),
+      N_("HOST:PORT") },
+    { "tls", 0, 0, G_OPTION_ARG_STRING, &o.tls, N_("With --add-account: implicit (default) or starttls"),
+      N_("MODE") },
     { "listen-port", 0, 0, G_OPTION_ARG_INT, &o.listen_port,
-      "With --add-account: local port for the mail client (default: the first free from 11111)", "N" },
+      N_("With --add-account: local port for the mail client (default: the first free from 11111)"),
+      N_("N") },
     { "provider-host", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.provider_hosts,
-      "With --add-account: a host pattern of your provider (e.g. *.mail.example.net), repeatable",
-      "PATTERN" },
+      N_("With --add-account: a host pattern of your provider (e.g. *.mail.example.net), repeatable"),
+      N_("PATTERN") },
     { "trusted-hops", 0, 0, G_OPTION_ARG_INT, &o.trusted_hops,
-      "With --add-account: the provider's boundary Received is at this position (1 = topmost)", "N" },
+      N_("With --add-account: the provider's boundary Received is at this position (1 = topmost)"), N_("N") },
     { "trust-authserv-id", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.trusted_ids,
-      "With --add-account: record this provider's Authentication-Results, repeatable", "ID" },
-    { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
+      N_("With --add-account: record this provider's Authentication-Results, repeatable"), N_("ID") },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &version, N_("Print the version and exit"), NULL },
     { NULL },
   };
   g_autoptr (GOptionContext) ctx
-      = g_option_context_new ("- verify SPF, DKIM and DMARC of the mail you download");
-  g_option_context_add_main_entries (ctx, entries, NULL);
+      = g_option_context_new (_("- verify SPF, DKIM and DMARC of the mail you download"));
+  g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
+  g_option_context_set_translation_domain (ctx, GETTEXT_PACKAGE);
   g_option_context_set_description (
-      ctx, "Without an account, spoofwatch starts the demo mailbox on 127.0.0.1:11110 (user demo, password "
+      ctx, _("Without an account, spoofwatch starts the demo mailbox on 127.0.0.1:11110 (user demo, password "
            "demo).\n"
            "Add an account:  spoofwatch --add-account work --upstream pop.example.net:995 --tls implicit\n"
-           "Configuration:   docs/config.md\n");
+           "Configuration:   docs/config.md\n"));
   g_autoptr (GError) error = NULL;
   int status;
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     {
-      g_printerr ("spoofwatch: %s (see spoofwatch --help)\n", error->message);
+      g_printerr (_("spoofwatch: %s (see spoofwatch --help)\n"), error->message);
       status = 2;
     }
   else if (argc > 1)
     {
-      g_printerr ("spoofwatch: unexpected argument \"%s\" (see spoofwatch --help)\n", argv[1]);
+      g_printerr (_("spoofwatch: unexpected argument \"%s\" (see spoofwatch --help)\n"), argv[1]);
       status = 2;
     }
   else if (version)
@@ -178,13 +181,13 @@ main (int argc, char **argv)
     status = sw_app_add_account (&o);
   else if (o.upstream || o.tls || o.listen_port >= 0 || o.provider_hosts || o.trusted_ids || o.trusted_hops)
     {
-      g_printerr ("spoofwatch: --upstream, --tls, --listen-port, --provider-host, --trusted-hops and "
-                  "--trust-authserv-id go with --add-account NAME\n");
+      g_printerr (_("spoofwatch: --upstream, --tls, --listen-port, --provider-host, --trusted-hops and "
+                    "--trust-authserv-id go with --add-account NAME\n"));
       status = 2;
     }
   else if (o.demo_port < -1 || o.demo_port > G_MAXUINT16)
     {
-      g_printerr ("spoofwatch: --demo-port %d: use 0 to 65535\n", o.demo_port);
+      g_printerr (_("spoofwatch: --demo-port %d: use 0 to 65535\n"), o.demo_port);
       status = 2;
     }
   else if (o.headless)
@@ -194,7 +197,8 @@ main (int argc, char **argv)
 #ifdef SW_HAVE_GUI
       status = run_gui (&o);
 #else
-      g_printerr ("spoofwatch: this build has no window (GTK 3 was missing); running headless (--headless)\n");
+      g_printerr (
+          _("spoofwatch: this build has no window (GTK 3 was missing); running headless (--headless)\n"));
       status = sw_app_run_headless (&o);
 #endif
     }

@@ -144,16 +144,19 @@ def start(extra_env=None):
     p = subprocess.Popen([spoofwatch, "--demo-port", "0"], env=env, stdin=subprocess.DEVNULL, stdout=out,
                          stderr=subprocess.STDOUT)
     procs.append(p)
+    # The start-up screen is translated (po/ja.po) like the window.
+    ja = (extra_env or {}).get("LANGUAGE") == "ja"
+    ready_mark, mode = ("準備ができました。", "ウィンドウあり") if ja else ("Ready.", "with window")
 
     def ready():
         out.seek(0)
         text = out.read().decode(errors="replace")
         if p.poll() is not None:
             raise SystemExit(f"spoofwatch exited ({p.returncode}): {text}")
-        return text if "Ready." in text else None
+        return text if ready_mark in text else None
     screen = wait_until("spoofwatch to start", ready)
     m = re.search(r"demo +127\.0\.0\.1:(\d+) ", screen)
-    if m is None or "with window" not in screen:
+    if m is None or mode not in screen:
         raise SystemExit(f"unexpected start screen: {screen}")
     return p, int(m.group(1))
 
