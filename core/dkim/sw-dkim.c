@@ -121,10 +121,18 @@ prescreen (DKIM *dkim, DKIM_SIGINFO **sigs, int nsigs)
   return DKIM_CBSTAT_CONTINUE;
 }
 
+/* dkim_init() calls res_init(), which re-initialises glibc's resolver state shared by all
+ * threads (it closes and resets the state's sockets): two threads in it at once can close
+ * a descriptor the process has since reused (seen as a listening socket reset under
+ * load). So dkim_init() runs one thread at a time. */
+static GMutex lib_init_lock;
+
 static DKIM_LIB *
 new_lib (guint64 drift, SwDkimDns *dns, GError **error)
 {
+  g_mutex_lock (&lib_init_lock);
   DKIM_LIB *lib = dkim_init (NULL, NULL);
+  g_mutex_unlock (&lib_init_lock);
   if (lib == NULL)
     {
       g_set_error_literal (error, SW_DKIM_ERROR, SW_DKIM_ERROR_SETUP, "libopendkim: dkim_init() failed");

@@ -4,6 +4,11 @@ if(TARGET sw-proxy)
   sw_add_test(test-pop3-transcripts
     SOURCES ${PROJECT_SOURCE_DIR}/tests/proxy/test-pop3-transcripts.c
     LIBS sw-proxy TIMEOUT 120)
+  # Alone: with other tests churning loopback ports at the same time, a client connecting to
+  # a proxy that listens on a port chosen with bind(0) was seen reset before the proxy
+  # accepted it (1 run in 3 under ASan next to the Dovecot test; never alone in 12 runs).
+  # Under investigation; see the session note.
+  set_tests_properties(test-pop3-transcripts PROPERTIES RUN_SERIAL TRUE)
 endif()
 
 if(TARGET sw-proxy AND TARGET sw-store)
