@@ -56,14 +56,17 @@ procs = []
 
 def start(*args):
     """Starts spoofwatch; returns (process, port, screen) once it printed "Ready."."""
-    out = open(os.path.join(tmp, f"out{len(procs)}"), "w+b")
+    # The child writes through its own append-only handle; we read through another, so
+    # our reads never move the offset the child writes at.
+    out_path = os.path.join(tmp, f"out{len(procs)}")
+    out = open(out_path, "ab")
     p = subprocess.Popen([spoofwatch, *args], env=env, stdin=subprocess.DEVNULL, stdout=out,
                          stderr=subprocess.STDOUT)
     procs.append(p)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        out.seek(0)
-        screen = out.read().decode(errors="replace")
+        with open(out_path, "rb") as f:
+            screen = f.read().decode(errors="replace")
         if "Ready." in screen or p.poll() is not None:
             break
         time.sleep(0.05)

@@ -139,7 +139,9 @@ def screenshot(name):
 
 def start(extra_env=None):
     out_path = os.path.join(session, f"spoofwatch{len(procs)}.out")
-    out = open(out_path, "w+b")
+    # The child writes through its own append-only handle; we read through another, so
+    # our reads never move the offset the child writes at.
+    out = open(out_path, "ab")
     env = dict(os.environ, SW_GUI_TEST="1", **(extra_env or {}))
     p = subprocess.Popen([spoofwatch, "--demo-port", "0"], env=env, stdin=subprocess.DEVNULL, stdout=out,
                          stderr=subprocess.STDOUT)
@@ -149,8 +151,8 @@ def start(extra_env=None):
     ready_mark, mode = ("準備ができました。", "ウィンドウあり") if ja else ("Ready.", "with window")
 
     def ready():
-        out.seek(0)
-        text = out.read().decode(errors="replace")
+        with open(out_path, "rb") as f:
+            text = f.read().decode(errors="replace")
         if p.poll() is not None:
             raise SystemExit(f"spoofwatch exited ({p.returncode}): {text}")
         return text if ready_mark in text else None
