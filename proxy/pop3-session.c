@@ -557,31 +557,6 @@ verify_job_free (VerifyJob *j)
   g_free (j);
 }
 
-/* @head with forged fields removed and @ours on top: sw_verify_apply_headers() writes
- * format_headers(result) + the cleaned block, so the prefix is replaced by @ours. */
-static GBytes *
-apply_stored (GBytes *head, const char *ours, const char *authserv_id)
-{
-  g_autoptr (SwVerifyResult) any = sw_verify_result_new_error (SW_VERDICT_TEMPERROR, "stored");
-  g_autoptr (GBytes) applied = sw_verify_apply_headers (head, any, authserv_id);
-  gsize len = 0;
-  const char *data = g_bytes_get_data (applied, &len);
-  const char *eols[] = { "\r\n", "\n" };
-  for (gsize i = 0; i < G_N_ELEMENTS (eols); i++)
-    {
-      g_autofree char *prefix = sw_verify_format_headers (any, authserv_id, eols[i]);
-      gsize plen = strlen (prefix);
-      if (len >= plen && memcmp (data, prefix, plen) == 0)
-        {
-          GByteArray *out = g_byte_array_new ();
-          g_byte_array_append (out, (const guint8 *)ours, (guint)strlen (ours));
-          g_byte_array_append (out, (const guint8 *)data + plen, (guint)(len - plen));
-          return g_byte_array_free_to_bytes (out);
-        }
-    }
-  return NULL;
-}
-
 static void
 verify_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
@@ -605,13 +580,10 @@ verify_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
         g_message ("%s: verdict store lookup failed: %s", st->account, error->message);
       if (rec != NULL && rec->added_headers != NULL)
         {
-          j->head = apply_stored (head, rec->added_headers, authserv_id);
-          if (j->head != NULL)
-            {
-              j->verdict = rec->verdict;
-              j->from_store = TRUE;
-              return;
-            }
+          j->head = sw_verify_prepend_headers (head, rec->added_headers, authserv_id);
+          j->verdict = rec->verdict;
+          j->from_store = TRUE;
+          return;
         }
     }
 #endif

@@ -145,19 +145,17 @@ sw_verify_count_forged_fields (GBytes *message, const char *authserv_id)
   return n;
 }
 
-GBytes *
-sw_verify_apply_headers (GBytes *message, const SwVerifyResult *r, const char *authserv_id)
+/* @msg's bytes with its forged fields removed and @ours on top. */
+static GBytes *
+prepend_to_parsed (SwMessage *msg, const char *ours, const char *authserv_id)
 {
-  g_return_val_if_fail (message != NULL && r != NULL && authserv_id != NULL, NULL);
-
-  g_autoptr (SwMessage) msg = sw_message_new (message);
+  GBytes *message = sw_message_get_raw (msg);
   gsize size = 0;
   const char *data = g_bytes_get_data (message, &size);
-  const char *eol = (sw_message_get_flags (msg) & SW_MESSAGE_FLAG_BARE_LF) ? "\n" : "\r\n";
-  g_autofree char *ours = sw_verify_format_headers (r, authserv_id, eol);
+  gsize ours_len = strlen (ours);
 
-  GByteArray *out = g_byte_array_sized_new (size + strlen (ours));
-  g_byte_array_append (out, (const guint8 *) ours, strlen (ours));
+  GByteArray *out = g_byte_array_sized_new (size + ours_len);
+  g_byte_array_append (out, (const guint8 *) ours, ours_len);
   gsize pos = 0;
   for (guint i = 0; i < sw_message_get_n_fields (msg); i++)
     {
@@ -170,4 +168,23 @@ sw_verify_apply_headers (GBytes *message, const SwVerifyResult *r, const char *a
     }
   g_byte_array_append (out, (const guint8 *) data + pos, size - pos);
   return g_byte_array_free_to_bytes (out);
+}
+
+GBytes *
+sw_verify_prepend_headers (GBytes *message, const char *headers, const char *authserv_id)
+{
+  g_return_val_if_fail (message != NULL && headers != NULL && authserv_id != NULL, NULL);
+  g_autoptr (SwMessage) msg = sw_message_new (message);
+  return prepend_to_parsed (msg, headers, authserv_id);
+}
+
+GBytes *
+sw_verify_apply_headers (GBytes *message, const SwVerifyResult *r, const char *authserv_id)
+{
+  g_return_val_if_fail (message != NULL && r != NULL && authserv_id != NULL, NULL);
+
+  g_autoptr (SwMessage) msg = sw_message_new (message);
+  const char *eol = (sw_message_get_flags (msg) & SW_MESSAGE_FLAG_BARE_LF) ? "\n" : "\r\n";
+  g_autofree char *ours = sw_verify_format_headers (r, authserv_id, eol);
+  return prepend_to_parsed (msg, ours, authserv_id);
 }

@@ -20,6 +20,12 @@ GBytes *sw_verify_apply_headers (GBytes               *message,
                                  const SwVerifyResult *result,
                                  const char           *authserv_id);
 
+/* The same with header lines already formatted (e.g. the exact lines stored for a
+ * message verified before): @headers goes on top as given. Transfer full. */
+GBytes *sw_verify_prepend_headers (GBytes     *message,
+                                   const char *headers,
+                                   const char *authserv_id);
+
 /* Number of fields of @message that sw_verify_apply_headers() would remove. */
 guint sw_verify_count_forged_fields (GBytes *message, const char *authserv_id);
 
