@@ -21,8 +21,21 @@
  *     empty lines before it are written only if it contains white space (quirk 3);
  *   - the empty body: simple gives CRLF, relaxed gives nothing.
  * tests/core/test-dkim-body.c checks this against libopendkim's own signer on generated
- * bodies. */
-#include "sw-dkim-private.h"
+ * bodies.
+ *
+ * One state machine does it all, fed in chunks of any size (SwDkimBodyHasher, while a
+ * message arrives) or once (sw_dkim_body_hash()). It reads raw octets: a LF ends a line
+ * whether a CR precedes it or not, which is what sw_dkim_message_init()'s normalisation
+ * followed by the rules above gives. Its memory does not depend on the body: text is
+ * hashed as it comes (a line is never buffered), held-back empty lines are counted, and
+ * the hash buffer of quirk 1 is simulated on lengths. Quirk 3 is the one place where
+ * output depends on what comes later: in relaxed, a line that follows held-back empty
+ * lines and has no white space yet may turn out to be the unterminated last line, which
+ * drops them. While that is undecided the digest is kept twice (with and without the
+ * empty lines, EVP_MD_CTX_copy_ex()); the first white space or line end decides.
+ * tests/core/test-dkim-bodyhash.c checks every chunking against the one-shot result. */
+#include "sw-dkim-bodyhash.h"
+#include "sw-limits.h"
 #include <string.h>
 #include <openssl/evp.h>
 
@@ -31,22 +44,49 @@
 
 static const guint8 CRLF[2] = { '\r', '\n' };
 static const guint8 SP[1] = { ' ' };
+#define CRLF_BLOCK_LINES 64u
+static const guint8 CRLF_BLOCK[2 * CRLF_BLOCK_LINES] = {
+#define X4 '\r', '\n', '\r', '\n', '\r', '\n', '\r', '\n'
+  X4, X4, X4, X4, X4, X4, X4, X4, X4, X4, X4, X4, X4, X4, X4, X4,
+#undef X4
+};
 
+/* Where canonical output goes. */
 typedef struct
 {
-  EVP_MD_CTX *md;  /* hash the output, or */
-  GByteArray *out; /* collect it */
-  guint64 remain;  /* octets still to hash (l=); G_MAXUINT64: no limit */
-  guint64 total;   /* canonical octets produced */
-  const guint8 *span; /* pending output, contiguous in memory */
+  EVP_MD_CTX *md;     /* hash the output, or */
+  GByteArray *out;    /* collect it */
+  guint64 remain;     /* octets still to hash (l=); G_MAXUINT64: no limit */
+  guint64 total;      /* canonical octets produced */
+  const guint8 *span; /* pending output, contiguous in memory (valid during one feed) */
   gsize span_len;
-  /* simple only: libopendkim's hash buffer, as lengths (see the top of the file) */
-  gsize sim_buffered;
-  gboolean sim_written;
-  guint blanks; /* empty lines held back */
+  gboolean failed; /* OpenSSL failed */
 } Sink;
 
-static gboolean
+/* The canonicalisation of one body into one sink. */
+typedef struct
+{
+  SwDkimCanon canon;
+  Sink sink;
+  /* relaxed, quirk 3 undecided: @alt is @sink without the held-back empty lines (with a
+   * digest: its own copy; collecting: @alt_cut and @alt_blank_octets say what to cut) */
+  gboolean forked;
+  Sink alt;
+  gsize alt_cut;
+  guint64 alt_blank_octets;
+  gboolean cr;              /* the last octet fed was a CR: what it ends depends on the next */
+  guint64 blanks;           /* empty lines held back */
+  guint64 line_len;         /* simple: octets of the current line so far */
+  gboolean has_text;        /* relaxed: the current line has a non-WSP octet */
+  gboolean has_wsp;         /* relaxed: ... and has white space (quirk 3) */
+  gboolean pending_wsp;     /* relaxed: a run of white space not yet written */
+  const guint8 *pending_sp; /* its SP: in the input when the run is one SP, else SP */
+  /* simple: libopendkim's hash buffer, as lengths (see the top of the file) */
+  guint64 sim_buffered;
+  gboolean sim_written;
+} Canon;
+
+static inline gboolean
 is_wsp (guint8 c)
 {
   return c == ' ' || c == '\t';
@@ -66,19 +106,20 @@ sink_flush (Sink *s)
   if (n > 0)
     {
       if (s->md != NULL)
-        EVP_DigestUpdate (s->md, s->span, n);
+        {
+          if (EVP_DigestUpdate (s->md, s->span, n) != 1)
+            s->failed = TRUE;
+        }
       else
         g_byte_array_append (s->out, s->span, (guint)n);
     }
   s->span_len = 0;
 }
 
-/* Appends @n octets at @p to the output; adjacent pieces are handed on in one call. */
+/* Appends @n octets at @p to @s; adjacent pieces are handed on in one call. */
 static inline void
-emit (Sink *s, const guint8 *p, gsize n)
+sink_emit (Sink *s, const guint8 *p, gsize n)
 {
-  if (n == 0)
-    return;
   s->total += n;
   if (s->span_len > 0 && s->span + s->span_len == p)
     {
@@ -90,219 +131,333 @@ emit (Sink *s, const guint8 *p, gsize n)
   s->span_len = n;
 }
 
-/* One dkim_canon_buffer() call of @n octets (0: flush), on lengths only. */
-static void
-sim_call (Sink *s, gsize n)
+static inline void
+emit (Canon *c, const guint8 *p, gsize n)
 {
   if (n == 0)
+    return;
+  sink_emit (&c->sink, p, n);
+  if (G_UNLIKELY (c->forked && c->alt.md != NULL))
+    sink_emit (&c->alt, p, n);
+}
+
+/* One dkim_canon_buffer() call of @n octets (0: flush), on lengths only. Once something
+ * was written the simulation has nothing more to decide. */
+static void
+sim_call (Canon *c, guint64 n)
+{
+  if (c->sim_written)
+    return;
+  if (n == 0)
     {
-      if (s->sim_buffered > 0)
-        s->sim_written = TRUE;
-      s->sim_buffered = 0;
+      if (c->sim_buffered > 0)
+        c->sim_written = TRUE;
+      c->sim_buffered = 0;
       return;
     }
-  if (s->sim_buffered + n > SW_DKIM_LIB_HASHBUF)
+  if (c->sim_buffered + n > SW_DKIM_LIB_HASHBUF)
     {
-      if (s->sim_buffered > 0)
-        s->sim_written = TRUE;
-      s->sim_buffered = 0;
+      if (c->sim_buffered > 0)
+        c->sim_written = TRUE;
+      c->sim_buffered = 0;
     }
   if (n >= SW_DKIM_LIB_HASHBUF)
-    s->sim_written = TRUE;
+    c->sim_written = TRUE;
   else
-    s->sim_buffered += n;
+    c->sim_buffered += n;
 }
 
 static void
-emit_blanks (Sink *s, gboolean simple)
+emit_blanks (Canon *c)
 {
-  for (; s->blanks > 0; s->blanks--)
+  guint64 k = c->blanks;
+  c->blanks = 0;
+  if (c->canon == SW_DKIM_CANON_SIMPLE)
+    for (guint64 i = 0; i < k && !c->sim_written; i++)
+      sim_call (c, 2);
+  while (k > 0)
     {
-      if (simple)
-        sim_call (s, 2);
-      emit (s, CRLF, 2);
+      guint64 m = MIN (k, (guint64)CRLF_BLOCK_LINES);
+      emit (c, CRLF_BLOCK, (gsize)(2 * m));
+      k -= m;
     }
 }
 
-typedef struct
-{
-  const guint8 *text; /* the line without its line end */
-  gsize len;
-  const guint8 *crlf; /* its CRLF in the input, or NULL (lone CR or LF, or none) */
-  gboolean complete;  /* FALSE: the final line, without line end */
-} Line;
+/* ---- relaxed, quirk 3 ---- */
 
-/* The next line of @b from *@pos, with FIXCRLF's idea of line ends. */
-static gboolean
-next_line (const guint8 *b, gsize len, gsize *pos, Line *line)
+/* The first text of a line after held-back empty lines, no white space in it yet. */
+static void
+fork_blanks (Canon *c)
 {
-  gsize p = *pos;
-  if (p >= len)
-    return FALSE;
-  const guint8 *nl = memchr (b + p, '\n', len - p);
-  gsize end = nl ? (gsize)(nl - b) : len;
-  gboolean crlf = nl != NULL && end > p && b[end - 1] == '\r';
-  gsize scan_end = crlf ? end - 1 : end;
-  const guint8 *cr = memchr (b + p, '\r', scan_end - p);
-  line->text = b + p;
-  line->crlf = NULL;
-  line->complete = TRUE;
-  if (cr != NULL)
+  g_assert (!c->forked);
+  sink_flush (&c->sink);
+  c->alt = c->sink;
+  if (c->sink.md != NULL)
     {
-      gsize c = (gsize)(cr - b);
-      line->len = c - p;
-      if (c + 1 == len)
-        line->complete = FALSE; /* a CR as the last octet is dropped */
-      *pos = c + 1;
-    }
-  else if (nl != NULL)
-    {
-      line->len = scan_end - p;
-      if (crlf)
-        line->crlf = b + end - 1;
-      *pos = end + 1;
+      c->alt.md = EVP_MD_CTX_new ();
+      if (c->alt.md == NULL || EVP_MD_CTX_copy_ex (c->alt.md, c->sink.md) != 1)
+        c->sink.failed = c->alt.failed = TRUE;
     }
   else
     {
-      line->len = len - p;
-      line->complete = FALSE;
-      *pos = len;
+      c->alt_cut = c->sink.out->len;
+      c->alt_blank_octets = 2 * c->blanks;
     }
-  return TRUE;
+  emit_blanks (c); /* into @sink only: not forked yet */
+  c->forked = TRUE;
 }
 
+/* The line has white space or a line end: the empty lines stay. */
 static void
-simple_body (Sink *s, const guint8 *b, gsize len)
+keep_blanks (Canon *c)
 {
-  gsize pos = 0;
-  Line line;
-  gboolean partial = FALSE;
-  while (next_line (b, len, &pos, &line))
+  c->forked = FALSE;
+  if (c->sink.md != NULL)
     {
-      if (!line.complete)
-        {
-          if (line.len > 0)
-            emit_blanks (s, TRUE);
-          sim_call (s, line.len);
-          emit (s, line.text, line.len);
-          partial = TRUE;
-          break;
-        }
-      if (line.len == 0)
-        {
-          s->blanks++;
-          continue;
-        }
-      emit_blanks (s, TRUE);
-      sim_call (s, line.len + 2);
-      emit (s, line.text, line.len);
-      emit (s, line.crlf ? line.crlf : CRLF, 2);
+      g_clear_pointer (&c->alt.md, EVP_MD_CTX_free);
+      c->sink.failed |= c->alt.failed;
     }
-  if (!partial)
-    sim_call (s, 0);
-  /* dkim_canon_closebody(): "simple" must include at least a CRLF */
-  if (!s->sim_written)
-    emit (s, CRLF, 2);
 }
 
-/* Writes the relaxed form of @text (no CR or LF in it) without line end; TRUE if it
- * ended in white space. Held-back empty lines are written first when @flush_blanks and
- * the text is not white space only. Text that needs no change (single SP between words)
- * is handed on as one piece. */
-static gboolean
-relaxed_text (Sink *s, const guint8 *text, gsize n, gboolean flush_blanks)
+/* The line is the unterminated last one without white space: the empty lines go. */
+static void
+drop_blanks (Canon *c)
+{
+  c->forked = FALSE;
+  if (c->sink.md != NULL)
+    {
+      sink_flush (&c->alt);
+      gboolean failed = c->sink.failed || c->alt.failed;
+      EVP_MD_CTX_free (c->sink.md);
+      c->sink = c->alt;
+      c->sink.failed = failed;
+      c->alt.md = NULL;
+    }
+  else
+    {
+      sink_flush (&c->sink);
+      g_byte_array_remove_range (c->sink.out, (guint)c->alt_cut, (guint)c->alt_blank_octets);
+      c->sink.total -= c->alt_blank_octets;
+    }
+}
+
+/* ---- lines ---- */
+
+/* Text of the current line (no CR or LF in it), as it comes. */
+static void
+simple_text (Canon *c, const guint8 *t, gsize n)
+{
+  if (c->line_len == 0 && c->blanks > 0)
+    emit_blanks (c);
+  emit (c, t, n);
+  c->line_len += n;
+}
+
+/* The relaxed form of text of the current line (no CR or LF in it), as it comes: runs
+ * of white space are written as one SP once text follows them. Text that needs no
+ * change (single SP between words) is handed on as one piece. */
+static void
+relaxed_text (Canon *c, const guint8 *t, gsize n)
 {
   gsize i = 0;
-  while (i < n && is_wsp (text[i]))
-    i++;
-  if (i == n)
-    return n > 0;
-  if (flush_blanks)
-    emit_blanks (s, FALSE);
-  gsize from = i; /* start of the part not yet written */
-  if (i > 0)
-    {
-      emit (s, (i == 1 && text[0] == ' ') ? text : SP, 1);
-    }
   while (i < n)
     {
-      if (!is_wsp (text[i]))
+      if (is_wsp (t[i]))
         {
-          i++;
+          gsize ws = i;
+          do
+            i++;
+          while (i < n && is_wsp (t[i]));
+          c->has_wsp = TRUE;
+          if (c->forked)
+            keep_blanks (c);
+          c->pending_sp = (!c->pending_wsp && i - ws == 1 && t[ws] == ' ') ? t + ws : SP;
+          c->pending_wsp = TRUE;
           continue;
         }
-      gsize ws = i;
-      while (i < n && is_wsp (text[i]))
-        i++;
-      if (i == n)
+      gsize from = i++;
+      while (i < n)
         {
-          emit (s, text + from, ws - from);
-          return TRUE;
+          guint8 ch = t[i];
+          if (G_LIKELY (ch > ' ') || (ch != ' ' && ch != '\t'))
+            {
+              i++;
+              continue;
+            }
+          /* one SP between two non-WSP octets is already canonical */
+          if (ch == ' ' && i + 1 < n && !is_wsp (t[i + 1]))
+            {
+              c->has_wsp = TRUE;
+              i += 2;
+              continue;
+            }
+          break;
         }
-      if (i - ws == 1 && text[ws] == ' ')
-        continue; /* already canonical */
-      emit (s, text + from, ws - from);
-      emit (s, SP, 1);
-      from = i;
+      if (!c->has_text)
+        {
+          c->has_text = TRUE;
+          if (c->blanks > 0)
+            {
+              if (c->has_wsp)
+                emit_blanks (c);
+              else
+                fork_blanks (c);
+            }
+        }
+      else if (c->forked && c->has_wsp)
+        keep_blanks (c);
+      if (c->pending_wsp)
+        {
+          emit (c, c->pending_sp, 1);
+          c->pending_wsp = FALSE;
+        }
+      emit (c, t + from, i - from);
     }
-  emit (s, text + from, n - from);
-  return FALSE;
 }
 
-static gboolean
-has_non_wsp (const guint8 *text, gsize n)
+/* A line end (CRLF, or a lone CR or LF): @crlf is its CRLF in the input, or NULL. */
+static void
+line_end (Canon *c, const guint8 *crlf)
 {
-  for (gsize i = 0; i < n; i++)
-    if (!is_wsp (text[i]))
-      return TRUE;
-  return FALSE;
+  if (c->canon == SW_DKIM_CANON_SIMPLE)
+    {
+      if (c->line_len == 0)
+        c->blanks++;
+      else
+        {
+          sim_call (c, c->line_len + 2);
+          emit (c, crlf ? crlf : CRLF, 2);
+        }
+      c->line_len = 0;
+      return;
+    }
+  if (c->has_text)
+    {
+      if (c->forked)
+        keep_blanks (c);
+      emit (c, crlf ? crlf : CRLF, 2);
+    }
+  else
+    c->blanks++;
+  c->has_text = c->has_wsp = c->pending_wsp = FALSE;
+}
+
+static inline void
+text (Canon *c, const guint8 *t, gsize n)
+{
+  if (n == 0)
+    return;
+  if (c->canon == SW_DKIM_CANON_SIMPLE)
+    simple_text (c, t, n);
+  else
+    relaxed_text (c, t, n);
 }
 
 static void
-relaxed_body (Sink *s, const guint8 *b, gsize len)
+canon_init (Canon *c, SwDkimCanon canon, gint64 limit)
+{
+  memset (c, 0, sizeof *c);
+  c->canon = canon;
+  c->sink.remain = limit < 0 ? G_MAXUINT64 : (guint64)limit;
+}
+
+static void
+canon_feed (Canon *c, const guint8 *b, gsize len)
 {
   gsize pos = 0;
-  Line line;
-  while (next_line (b, len, &pos, &line))
+  if (len == 0)
+    return;
+  if (c->cr)
     {
-      if (!has_non_wsp (line.text, line.len))
+      /* a CR ended the previous chunk */
+      c->cr = FALSE;
+      line_end (c, NULL);
+      if (b[0] == '\n')
+        pos = 1;
+    }
+  while (pos < len)
+    {
+      const guint8 *nl = memchr (b + pos, '\n', len - pos);
+      gsize end = nl ? (gsize)(nl - b) : len;
+      const guint8 *cr = memchr (b + pos, '\r', end - pos);
+      if (cr == NULL)
         {
-          if (line.complete)
-            s->blanks++;
-          continue; /* a final line of white space only writes nothing */
-        }
-      if (line.complete)
-        {
-          relaxed_text (s, line.text, line.len, TRUE);
-          emit (s, line.crlf ? line.crlf : CRLF, 2);
+          text (c, b + pos, end - pos);
+          if (nl == NULL)
+            break;
+          line_end (c, NULL); /* a bare LF */
+          pos = end + 1;
           continue;
         }
-      /* the final line: see quirks 2 and 3 at the top */
-      gboolean has_wsp = memchr (line.text, ' ', line.len) != NULL || memchr (line.text, '\t', line.len) != NULL;
-      if (!relaxed_text (s, line.text, line.len, has_wsp))
-        emit (s, CRLF, 2);
+      gsize at = (gsize)(cr - b);
+      text (c, b + pos, at - pos);
+      if (at + 1 == len)
+        {
+          c->cr = TRUE;
+          break;
+        }
+      if (b[at + 1] == '\n')
+        {
+          line_end (c, b + at);
+          pos = at + 2;
+        }
+      else
+        {
+          line_end (c, NULL); /* a lone CR */
+          pos = at + 1;
+        }
     }
+  /* nothing may point into @b after this call */
+  sink_flush (&c->sink);
+  if (c->forked && c->alt.md != NULL)
+    sink_flush (&c->alt);
+  if (c->pending_wsp)
+    c->pending_sp = SP;
 }
 
 static void
-run (Sink *s, const guint8 *body, gsize len, SwDkimCanon canon)
+canon_finish (Canon *c)
 {
-  if (canon == SW_DKIM_CANON_SIMPLE)
-    simple_body (s, body, len);
-  else
-    relaxed_body (s, body, len);
-  sink_flush (s);
+  c->cr = FALSE; /* a CR as the last octet is dropped; the line stays unterminated */
+  if (c->canon == SW_DKIM_CANON_SIMPLE)
+    {
+      sim_call (c, c->line_len); /* 0: the flush at the end */
+      /* dkim_canon_closebody(): "simple" must include at least a CRLF */
+      if (!c->sim_written)
+        emit (c, CRLF, 2);
+    }
+  else if (c->has_text)
+    {
+      /* the unterminated last line: quirks 2 and 3 */
+      if (c->forked)
+        drop_blanks (c);
+      if (!c->pending_wsp)
+        emit (c, CRLF, 2);
+    }
+  sink_flush (&c->sink);
+}
+
+static void
+canon_clear (Canon *c)
+{
+  if (c->forked && c->sink.md != NULL)
+    g_clear_pointer (&c->alt.md, EVP_MD_CTX_free);
+  g_clear_pointer (&c->sink.md, EVP_MD_CTX_free);
+  c->forked = FALSE;
 }
 
 GByteArray *
 sw_dkim_body_canonicalize (const guint8 *body, gsize len, SwDkimCanon canon)
 {
-  Sink s = { 0 };
-  s.out = g_byte_array_sized_new ((guint)MIN (len + 2, (gsize)G_MAXUINT));
-  s.remain = G_MAXUINT64;
-  run (&s, body, len, canon);
-  return s.out;
+  Canon c;
+  canon_init (&c, canon, -1);
+  c.sink.out = g_byte_array_sized_new ((guint)MIN (len + 2, (gsize)G_MAXUINT));
+  canon_feed (&c, body, len);
+  canon_finish (&c);
+  return c.sink.out;
 }
+
+/* ---- body hashes ---- */
 
 static gpointer
 fetch_digests (gpointer data)
@@ -314,31 +469,219 @@ fetch_digests (gpointer data)
   return mds;
 }
 
-gboolean
-sw_dkim_body_hash (const guint8 *body, gsize len, SwDkimCanon canon, SwDkimHash hash, gint64 limit,
-                   SwDkimBodyHash *out)
+/* A Canon hashing with @hash; FALSE if OpenSSL fails (then nothing to clear). */
+static gboolean
+hash_init (Canon *c, SwDkimCanon canon, SwDkimHash hash, gint64 limit)
 {
   static GOnce once = G_ONCE_INIT;
   EVP_MD **mds = g_once (&once, fetch_digests, NULL); /* kept for the process's life */
   const EVP_MD *md = mds[hash == SW_DKIM_HASH_SHA1 ? SW_DKIM_HASH_SHA1 : SW_DKIM_HASH_SHA256];
-  memset (out, 0, sizeof *out);
+  canon_init (c, canon, limit);
   if (md == NULL)
     return FALSE;
-  EVP_MD_CTX *ctx = EVP_MD_CTX_new ();
-  if (ctx == NULL || EVP_DigestInit_ex (ctx, md, NULL) != 1)
+  c->sink.md = EVP_MD_CTX_new ();
+  if (c->sink.md == NULL || EVP_DigestInit_ex (c->sink.md, md, NULL) != 1)
     {
-      EVP_MD_CTX_free (ctx);
+      g_clear_pointer (&c->sink.md, EVP_MD_CTX_free);
       return FALSE;
     }
-  Sink s = { 0 };
-  s.md = ctx;
-  s.remain = limit < 0 ? G_MAXUINT64 : (guint64)limit;
-  run (&s, body, len, canon);
+  return TRUE;
+}
+
+/* Finishes @c (from hash_init()) into @out and clears it. */
+static gboolean
+hash_final (Canon *c, gint64 limit, SwDkimBodyHash *out)
+{
+  canon_finish (c);
   unsigned int dlen = 0;
-  gboolean ok = EVP_DigestFinal_ex (ctx, out->digest, &dlen) == 1;
-  EVP_MD_CTX_free (ctx);
+  gboolean ok = !c->sink.failed && EVP_DigestFinal_ex (c->sink.md, out->digest, &dlen) == 1;
   out->digest_len = dlen;
-  out->canon_len = s.total;
-  out->hashed = limit < 0 ? s.total : MIN (s.total, (guint64)limit);
+  out->canon_len = c->sink.total;
+  out->hashed = limit < 0 ? c->sink.total : MIN (c->sink.total, (guint64)limit);
+  canon_clear (c);
+  if (!ok)
+    memset (out, 0, sizeof *out);
   return ok;
+}
+
+gboolean
+sw_dkim_body_hash (const guint8 *body, gsize len, SwDkimCanon canon, SwDkimHash hash, gint64 limit,
+                   SwDkimBodyHash *out)
+{
+  memset (out, 0, sizeof *out);
+  Canon c;
+  if (!hash_init (&c, canon, hash, limit))
+    return FALSE;
+  canon_feed (&c, body, len);
+  return hash_final (&c, limit, out);
+}
+
+/* ---- the incremental hasher ---- */
+
+typedef struct
+{
+  SwDkimCanon canon;
+  SwDkimHash hash;
+  gint64 limit;
+  gboolean ok; /* OpenSSL set it up (before finish), gave the digest (after) */
+  Canon c;
+  SwDkimBodyHash result;
+} Prepared;
+
+struct _SwDkimBodyHasher
+{
+  Prepared items[SW_DKIM_MAX_SIGNATURES];
+  guint n_items;
+  guint64 fed;
+  gboolean finished;
+};
+
+/* c=, a= and l= as libopendkim's dkim_siglist_setup() reads them; FALSE if it would not. */
+static gboolean
+read_signature (const char *value, gsize len, SwDkimCanon *canon, SwDkimHash *hash, gint64 *limit)
+{
+  g_autofree char *c = sw_dkim_tag_list_get (value, len, "c");
+  g_autofree char *a = sw_dkim_tag_list_get (value, len, "a");
+  g_autofree char *l = sw_dkim_tag_list_get (value, len, "l");
+  *canon = SW_DKIM_CANON_SIMPLE; /* no c=, or no body part: simple */
+  if (c != NULL)
+    {
+      char *slash = strchr (c, '/');
+      if (slash != NULL)
+        *slash = '\0';
+      if (g_ascii_strcasecmp (c, "simple") != 0 && g_ascii_strcasecmp (c, "relaxed") != 0)
+        return FALSE;
+      if (slash != NULL)
+        {
+          if (g_ascii_strcasecmp (slash + 1, "relaxed") == 0)
+            *canon = SW_DKIM_CANON_RELAXED;
+          else if (g_ascii_strcasecmp (slash + 1, "simple") != 0)
+            return FALSE;
+        }
+    }
+  if (a == NULL)
+    return FALSE;
+  if (g_ascii_strcasecmp (a, "rsa-sha1") == 0)
+    *hash = SW_DKIM_HASH_SHA1;
+  else if (g_ascii_strcasecmp (a, "rsa-sha256") == 0 || g_ascii_strcasecmp (a, "ed25519-sha256") == 0)
+    *hash = SW_DKIM_HASH_SHA256;
+  else
+    return FALSE;
+  *limit = -1;
+  if (l != NULL)
+    {
+      guint64 v;
+      if (l[0] < '0' || l[0] > '9' || !g_ascii_string_to_unsigned (l, 10, 0, G_MAXINT64, &v, NULL))
+        return FALSE;
+      *limit = (gint64)v;
+    }
+  return TRUE;
+}
+
+SwDkimBodyHasher *
+sw_dkim_body_hasher_new_for_header (const guint8 *header, gsize len)
+{
+  g_return_val_if_fail (header != NULL || len == 0, NULL);
+  SwDkimBodyHasher *h = g_new0 (SwDkimBodyHasher, 1);
+  SwDkimMessage msg;
+  sw_dkim_message_init (&msg, header ? header : (const guint8 *)"", len);
+  guint n_sigs = 0;
+  for (guint i = 0; i < msg.fields->len && n_sigs < SW_DKIM_MAX_SIGNATURES; i++)
+    {
+      const SwDkimField *f = &g_array_index (msg.fields, SwDkimField, i);
+      if (!sw_dkim_field_has_name (&msg, f, "DKIM-Signature"))
+        continue;
+      n_sigs++;
+      const char *text = (const char *)msg.buf + f->offset;
+      const char *colon = memchr (text, ':', f->len);
+      g_assert (colon != NULL); /* sw_dkim_field_has_name() saw it */
+      SwDkimCanon canon;
+      SwDkimHash hash;
+      gint64 limit;
+      if (!read_signature (colon + 1, f->len - (gsize)(colon + 1 - text), &canon, &hash, &limit))
+        continue;
+      gboolean seen = FALSE;
+      for (guint k = 0; k < h->n_items && !seen; k++)
+        seen = h->items[k].canon == canon && h->items[k].hash == hash && h->items[k].limit == limit;
+      if (seen)
+        continue;
+      Prepared *p = &h->items[h->n_items++];
+      p->canon = canon;
+      p->hash = hash;
+      p->limit = limit;
+      p->ok = hash_init (&p->c, canon, hash, limit);
+    }
+  sw_dkim_message_clear (&msg);
+  return h;
+}
+
+void
+sw_dkim_body_hasher_feed (SwDkimBodyHasher *h, const guint8 *data, gsize len)
+{
+  g_return_if_fail (h != NULL && !h->finished);
+  g_return_if_fail (data != NULL || len == 0);
+  h->fed += len;
+  for (guint i = 0; i < h->n_items; i++)
+    if (h->items[i].ok)
+      canon_feed (&h->items[i].c, data, len);
+}
+
+void
+sw_dkim_body_hasher_finish (SwDkimBodyHasher *h)
+{
+  g_return_if_fail (h != NULL && !h->finished);
+  h->finished = TRUE;
+  for (guint i = 0; i < h->n_items; i++)
+    {
+      Prepared *p = &h->items[i];
+      if (p->ok)
+        p->ok = hash_final (&p->c, p->limit, &p->result);
+    }
+}
+
+gboolean
+sw_dkim_body_hasher_lookup (const SwDkimBodyHasher *h, SwDkimCanon canon, SwDkimHash hash, gint64 limit,
+                            SwDkimBodyHash *out)
+{
+  g_return_val_if_fail (out != NULL, FALSE);
+  memset (out, 0, sizeof *out);
+  g_return_val_if_fail (h != NULL && h->finished, FALSE);
+  if (limit < -1)
+    return FALSE;
+  for (guint i = 0; i < h->n_items; i++)
+    {
+      const Prepared *p = &h->items[i];
+      if (p->canon == canon && p->hash == hash && p->limit == limit)
+        {
+          if (!p->ok)
+            return FALSE;
+          *out = p->result;
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+guint
+sw_dkim_body_hasher_get_n_hashes (const SwDkimBodyHasher *h)
+{
+  g_return_val_if_fail (h != NULL, 0);
+  return h->n_items;
+}
+
+guint64
+sw_dkim_body_hasher_body_length (const SwDkimBodyHasher *h)
+{
+  g_return_val_if_fail (h != NULL, 0);
+  return h->fed;
+}
+
+void
+sw_dkim_body_hasher_free (SwDkimBodyHasher *h)
+{
+  if (h == NULL)
+    return;
+  for (guint i = 0; i < h->n_items; i++)
+    canon_clear (&h->items[i].c);
+  g_free (h);
 }
