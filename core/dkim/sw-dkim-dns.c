@@ -85,20 +85,19 @@ to_dkim_dnssec (SwDnssecState s)
     }
 }
 
-static int
-dns_start (void *srv, int type, unsigned char *qname, unsigned char *buf, size_t buflen, void **qh)
-{
-  SwDkimDns *dns = srv;
-  const char *name = (const char *)qname;
-  Query *q = g_new0 (Query, 1);
-  q->status = DKIM_DNS_ERROR;
-  q->dnssec = DKIM_DNSSEC_UNKNOWN;
-  *qh = q;
+/* libopendkim reads the reply into a buffer of this size (MAXPACKET in dkim-keys.c) */
+#define SW_DKIM_DNS_PACKET 8192
 
+/* One query with the budget; records the outcome. @answer_out gets the answer when one
+ * came (OK, NODATA, NXDOMAIN), else NULL. */
+static SwDkimDnsOutcome
+query (SwDkimDns *dns, const char *name, int type, SwDnsAnswer **answer_out)
+{
+  *answer_out = NULL;
   if (dns->n_queries >= dns->max_queries)
     {
       remember (dns, name, SW_DKIM_DNS_LIMIT, SW_DNSSEC_UNKNOWN);
-      return 0;
+      return SW_DKIM_DNS_LIMIT;
     }
   dns->n_queries++;
 
@@ -110,25 +109,71 @@ dns_start (void *srv, int type, unsigned char *qname, unsigned char *buf, size_t
       g_autofree char *safe = sw_sanitize_for_log (name, -1, 80);
       g_debug ("key query for %s not made: %s", safe, error ? error->message : "bad type");
       remember (dns, name, SW_DKIM_DNS_BAD_NAME, SW_DNSSEC_UNKNOWN);
-      return 0;
+      return SW_DKIM_DNS_BAD_NAME;
     }
 
+  SwDkimDnsOutcome outcome;
   switch (answer->status)
     {
     case SW_DNS_STATUS_TIMEOUT:
-      q->status = DKIM_DNS_EXPIRED;
-      remember (dns, name, SW_DKIM_DNS_TIMEOUT, answer->dnssec);
-      return 0;
+      outcome = SW_DKIM_DNS_TIMEOUT;
+      break;
     case SW_DNS_STATUS_SERVFAIL:
-      remember (dns, name, SW_DKIM_DNS_SERVFAIL, answer->dnssec);
-      return 0;
+      outcome = SW_DKIM_DNS_SERVFAIL;
+      break;
+    case SW_DNS_STATUS_NXDOMAIN:
+      outcome = SW_DKIM_DNS_NXDOMAIN;
+      break;
     case SW_DNS_STATUS_OK:
     case SW_DNS_STATUS_NODATA:
-    case SW_DNS_STATUS_NXDOMAIN:
     case SW_DNS_STATUS_COUNT:
     default:
+      outcome = SW_DKIM_DNS_ANSWERED;
       break;
     }
+  remember (dns, name, outcome, answer->dnssec);
+  if (outcome == SW_DKIM_DNS_ANSWERED || outcome == SW_DKIM_DNS_NXDOMAIN)
+    *answer_out = g_steal_pointer (&answer);
+  return outcome;
+}
+
+SwDkimDnsOutcome
+sw_dkim_dns_query_txt (SwDkimDns *dns, const char *qname, SwDnsAnswer **answer_out)
+{
+  g_autoptr (SwDnsAnswer) answer = NULL;
+  SwDkimDnsOutcome outcome = query (dns, qname, SW_DNS_TYPE_TXT, &answer);
+  if (answer != NULL)
+    {
+      /* the same size check dns_start() makes when it encodes the packet */
+      guint8 buf[SW_DKIM_DNS_PACKET];
+      gsize len = 0;
+      if (!sw_dns_answer_to_wire (answer, 0, buf, sizeof buf, &len))
+        {
+          remember (dns, qname, SW_DKIM_DNS_FAILED, answer->dnssec);
+          *answer_out = NULL;
+          return SW_DKIM_DNS_FAILED;
+        }
+    }
+  *answer_out = g_steal_pointer (&answer);
+  return outcome;
+}
+
+static int
+dns_start (void *srv, int type, unsigned char *qname, unsigned char *buf, size_t buflen, void **qh)
+{
+  SwDkimDns *dns = srv;
+  const char *name = (const char *)qname;
+  Query *q = g_new0 (Query, 1);
+  q->status = DKIM_DNS_ERROR;
+  q->dnssec = DKIM_DNSSEC_UNKNOWN;
+  *qh = q;
+
+  g_autoptr (SwDnsAnswer) answer = NULL;
+  SwDkimDnsOutcome outcome = query (dns, name, type, &answer);
+  if (outcome == SW_DKIM_DNS_TIMEOUT)
+    q->status = DKIM_DNS_EXPIRED;
+  if (answer == NULL)
+    return 0;
 
   gsize len = 0;
   if (!sw_dns_answer_to_wire (answer, 0, buf, buflen, &len))
@@ -139,8 +184,6 @@ dns_start (void *srv, int type, unsigned char *qname, unsigned char *buf, size_t
   q->status = DKIM_DNS_SUCCESS;
   q->len = len;
   q->dnssec = to_dkim_dnssec (answer->dnssec);
-  remember (dns, name, answer->status == SW_DNS_STATUS_NXDOMAIN ? SW_DKIM_DNS_NXDOMAIN : SW_DKIM_DNS_ANSWERED,
-            answer->dnssec);
   return 0;
 }
 
