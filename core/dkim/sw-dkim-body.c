@@ -38,6 +38,9 @@
 #include "sw-limits.h"
 #include <string.h>
 #include <openssl/evp.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* libopendkim's DKIM_HASHBUFSIZE (dkim-canon.h) */
 #define SW_DKIM_LIB_HASHBUF 4096u
@@ -278,6 +281,32 @@ relaxed_text (Canon *c, const guint8 *t, gsize n)
       gsize from = i++;
       while (i < n)
         {
+#if defined(__SSE2__)
+          /* 16 octets at a time while there is nothing to change: no HTAB, no SP
+           * followed by white space (the scalar code below does the rest) */
+          if (i + 17 <= n)
+            {
+              const __m128i v = _mm_loadu_si128 ((const __m128i *)(t + i));
+              const __m128i next = _mm_loadu_si128 ((const __m128i *)(t + i + 1));
+              const __m128i sp = _mm_set1_epi8 (' '), tab = _mm_set1_epi8 ('\t');
+              const __m128i is_sp = _mm_cmpeq_epi8 (v, sp);
+              const __m128i next_wsp = _mm_or_si128 (_mm_cmpeq_epi8 (next, sp), _mm_cmpeq_epi8 (next, tab));
+              const __m128i bad = _mm_or_si128 (_mm_cmpeq_epi8 (v, tab), _mm_and_si128 (is_sp, next_wsp));
+              unsigned int bad_mask = (unsigned int)_mm_movemask_epi8 (bad);
+              unsigned int sp_mask = (unsigned int)_mm_movemask_epi8 (is_sp);
+              if (bad_mask == 0)
+                {
+                  if (sp_mask != 0)
+                    c->has_wsp = TRUE;
+                  i += 16;
+                  continue;
+                }
+              unsigned int k = (unsigned int)__builtin_ctz (bad_mask);
+              if ((sp_mask & ((1u << k) - 1)) != 0)
+                c->has_wsp = TRUE;
+              i += k; /* at the HTAB or SP: the scalar code below stops there */
+            }
+#endif
           guint8 ch = t[i];
           if (G_LIKELY (ch > ' ') || (ch != ' ' && ch != '\t'))
             {
@@ -317,20 +346,21 @@ relaxed_text (Canon *c, const guint8 *t, gsize n)
 
 /* A line end (CRLF, or a lone CR or LF): @crlf is its CRLF in the input, or NULL. */
 static void
-line_end (Canon *c, const guint8 *crlf)
+simple_line_end (Canon *c, const guint8 *crlf)
 {
-  if (c->canon == SW_DKIM_CANON_SIMPLE)
+  if (c->line_len == 0)
+    c->blanks++;
+  else
     {
-      if (c->line_len == 0)
-        c->blanks++;
-      else
-        {
-          sim_call (c, c->line_len + 2);
-          emit (c, crlf ? crlf : CRLF, 2);
-        }
-      c->line_len = 0;
-      return;
+      sim_call (c, c->line_len + 2);
+      emit (c, crlf ? crlf : CRLF, 2);
     }
+  c->line_len = 0;
+}
+
+static void
+relaxed_line_end (Canon *c, const guint8 *crlf)
+{
   if (c->has_text)
     {
       if (c->forked)
@@ -342,17 +372,6 @@ line_end (Canon *c, const guint8 *crlf)
   c->has_text = c->has_wsp = c->pending_wsp = FALSE;
 }
 
-static inline void
-text (Canon *c, const guint8 *t, gsize n)
-{
-  if (n == 0)
-    return;
-  if (c->canon == SW_DKIM_CANON_SIMPLE)
-    simple_text (c, t, n);
-  else
-    relaxed_text (c, t, n);
-}
-
 static void
 canon_init (Canon *c, SwDkimCanon canon, gint64 limit)
 {
@@ -361,52 +380,92 @@ canon_init (Canon *c, SwDkimCanon canon, gint64 limit)
   c->sink.remain = limit < 0 ? G_MAXUINT64 : (guint64)limit;
 }
 
+/* The index of the first CR or LF in @b[@pos..@len), or @len. */
+static inline gsize
+find_line_end (const guint8 *b, gsize pos, gsize len)
+{
+#if defined(__SSE2__)
+  const __m128i cr = _mm_set1_epi8 ('\r'), lf = _mm_set1_epi8 ('\n');
+  while (pos + 16 <= len)
+    {
+      const __m128i v = _mm_loadu_si128 ((const __m128i *)(b + pos));
+      unsigned int m
+          = (unsigned int)_mm_movemask_epi8 (_mm_or_si128 (_mm_cmpeq_epi8 (v, cr), _mm_cmpeq_epi8 (v, lf)));
+      if (m != 0)
+        return pos + (gsize)__builtin_ctz (m);
+      pos += 16;
+    }
+#endif
+  while (pos < len && b[pos] != '\r' && b[pos] != '\n')
+    pos++;
+  return pos;
+}
+
+/* The lines of @b[@pos..@len), for one canonicalisation (@simple is a constant: the
+ * compiler makes one loop of each). */
+G_ALWAYS_INLINE static inline void
+feed_lines (Canon *c, const guint8 *b, gsize pos, gsize len, const gboolean simple)
+{
+  while (pos < len)
+    {
+      gsize text_end = find_line_end (b, pos, len);
+      const guint8 *cr = text_end < len && b[text_end] == '\r' ? b + text_end : NULL;
+      gboolean nl = text_end < len && b[text_end] == '\n';
+      if (text_end > pos)
+        {
+          if (simple)
+            simple_text (c, b + pos, text_end - pos);
+          else
+            relaxed_text (c, b + pos, text_end - pos);
+        }
+      const guint8 *crlf = NULL;
+      if (cr == NULL)
+        {
+          if (!nl)
+            return;
+          pos = text_end + 1; /* a bare LF */
+        }
+      else if (text_end + 1 == len)
+        {
+          c->cr = TRUE; /* decided by the next chunk, or dropped */
+          return;
+        }
+      else if (b[text_end + 1] == '\n')
+        {
+          crlf = cr;
+          pos = text_end + 2;
+        }
+      else
+        pos = text_end + 1; /* a lone CR */
+      if (simple)
+        simple_line_end (c, crlf);
+      else
+        relaxed_line_end (c, crlf);
+    }
+}
+
 static void
 canon_feed (Canon *c, const guint8 *b, gsize len)
 {
   gsize pos = 0;
   if (len == 0)
     return;
+  gboolean simple = c->canon == SW_DKIM_CANON_SIMPLE;
   if (c->cr)
     {
       /* a CR ended the previous chunk */
       c->cr = FALSE;
-      line_end (c, NULL);
+      if (simple)
+        simple_line_end (c, NULL);
+      else
+        relaxed_line_end (c, NULL);
       if (b[0] == '\n')
         pos = 1;
     }
-  while (pos < len)
-    {
-      const guint8 *nl = memchr (b + pos, '\n', len - pos);
-      gsize end = nl ? (gsize)(nl - b) : len;
-      const guint8 *cr = memchr (b + pos, '\r', end - pos);
-      if (cr == NULL)
-        {
-          text (c, b + pos, end - pos);
-          if (nl == NULL)
-            break;
-          line_end (c, NULL); /* a bare LF */
-          pos = end + 1;
-          continue;
-        }
-      gsize at = (gsize)(cr - b);
-      text (c, b + pos, at - pos);
-      if (at + 1 == len)
-        {
-          c->cr = TRUE;
-          break;
-        }
-      if (b[at + 1] == '\n')
-        {
-          line_end (c, b + at);
-          pos = at + 2;
-        }
-      else
-        {
-          line_end (c, NULL); /* a lone CR */
-          pos = at + 1;
-        }
-    }
+  if (simple)
+    feed_lines (c, b, pos, len, TRUE);
+  else
+    feed_lines (c, b, pos, len, FALSE);
   /* nothing may point into @b after this call */
   sink_flush (&c->sink);
   if (c->forked && c->alt.md != NULL)
