@@ -2,14 +2,14 @@
 /* sw-dkim-check.c: our own reading of DKIM-Signature fields and their header hash.
  *
  * This is the fast path's half of what libopendkim's dkim_header()/dkim_eoh() do. It only
- * accepts what it reads exactly as libopendkim 2.11 does (libopendkim/dkim.c,
+ * accepts what it reads exactly as libopendkim 2.11.0 Beta2 (Debian 12's) does (libopendkim/dkim.c,
  * dkim_process_set() and dkim_siglist_setup(); dkim-canon.c, dkim_canon_selecthdrs(),
  * dkim_canon_header_string() and dkim_canon_runheaders()); everything else makes the
  * caller leave the message to libopendkim, so the verdicts of both engines stay the same
  * (tests/core/test-dkim-fast.c compares them). Points where libopendkim departs from the
  * letter of RFC 6376 and that we follow:
- *   - relaxed header canonicalisation skips only SP and HTAB after the colon: a value
- *     that starts with a folded line break keeps one space;
+ *   - relaxed header canonicalisation drops all white space and line breaks right after
+ *     the colon, and removes SP, HTAB, CR and LF anywhere in the field name;
  *   - the b= value is removed from the signature field by a scan that looks at the
  *     octet before each '=' outside a value (so "b =" is not recognised: such
  *     signatures are not plain here);
@@ -96,54 +96,86 @@ sw_dkim_tags_read (const char *text, gsize len, const char *const *known, char *
   return TRUE;
 }
 
-static int
-b64_value (char c)
+/* 0..63 for the base64 alphabet, 64 for anything else */
+static const guint8 b64_table[256] = {
+  64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+  64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+  64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 62, 64, 64, 64, 63,
+  52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 64, 64, 64, 64, 64, 64,
+  64,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14,
+  15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 64, 64, 64, 64, 64,
+  64, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+  41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 64, 64, 64, 64, 64,
+  64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+  64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+  64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+  64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+  64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+  64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+  64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+  64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+};
+
+/* Decodes strict base64 @text (@n octets) into @out (room for n / 4 * 3 octets), or
+ * only checks it when @out is NULL. Returns the decoded length, or -1. */
+static gssize
+b64_decode (const char *text, gsize n, guint8 *out)
 {
-  if (c >= 'A' && c <= 'Z')
-    return c - 'A';
-  if (c >= 'a' && c <= 'z')
-    return c - 'a' + 26;
-  if (c >= '0' && c <= '9')
-    return c - '0' + 52;
-  if (c == '+')
-    return 62;
-  if (c == '/')
-    return 63;
-  return -1;
+  if (n % 4 != 0)
+    return -1;
+  gsize pad = 0;
+  if (n >= 1 && text[n - 1] == '=')
+    pad++;
+  if (n >= 2 && text[n - 2] == '=')
+    pad++;
+  gsize full = n - (pad > 0 ? 4 : 0); /* octets in complete quads */
+  gsize o = 0;
+  for (gsize i = 0; i < full; i += 4)
+    {
+      guint a = b64_table[(guint8)text[i]], b = b64_table[(guint8)text[i + 1]], c = b64_table[(guint8)text[i + 2]],
+            d = b64_table[(guint8)text[i + 3]];
+      if ((a | b | c | d) & 64)
+        return -1;
+      if (out != NULL)
+        {
+          guint32 w = (a << 18) | (b << 12) | (c << 6) | d;
+          out[o] = (guint8)(w >> 16);
+          out[o + 1] = (guint8)(w >> 8);
+          out[o + 2] = (guint8)w;
+        }
+      o += 3;
+    }
+  if (pad > 0)
+    {
+      const char *q = text + full;
+      guint a = b64_table[(guint8)q[0]], b = b64_table[(guint8)q[1]];
+      guint c = pad == 1 ? b64_table[(guint8)q[2]] : 0;
+      if ((a | b | c) & 64)
+        return -1;
+      guint32 w = (a << 18) | (b << 12) | (c << 6);
+      if (out != NULL)
+        {
+          out[o] = (guint8)(w >> 16);
+          if (pad == 1)
+            out[o + 1] = (guint8)(w >> 8);
+        }
+      o += 3 - pad;
+    }
+  return (gssize)o;
 }
 
 guint8 *
 sw_dkim_base64_decode (const char *text, gsize *len_out)
 {
   gsize n = strlen (text);
-  if (n % 4 != 0)
-    return NULL;
-  gsize pad = 0;
-  if (n >= 1 && text[n - 1] == '=')
-    pad++;
-  if (n >= 2 && text[n - 2] == '=')
-    pad++;
   guint8 *out = g_malloc (n / 4 * 3 + 1);
-  gsize o = 0;
-  for (gsize i = 0; i < n; i += 4)
+  gssize len = b64_decode (text, n, out);
+  if (len < 0)
     {
-      int v[4];
-      for (int k = 0; k < 4; k++)
-        {
-          if (i + (gsize)k >= n - pad)
-            v[k] = 0;
-          else if ((v[k] = b64_value (text[i + (gsize)k])) < 0)
-            {
-              g_free (out);
-              return NULL;
-            }
-        }
-      guint32 w = ((guint32)v[0] << 18) | ((guint32)v[1] << 12) | ((guint32)v[2] << 6) | (guint32)v[3];
-      out[o++] = (guint8)(w >> 16);
-      out[o++] = (guint8)(w >> 8);
-      out[o++] = (guint8)w;
+      g_free (out);
+      return NULL;
     }
-  *len_out = o - pad;
+  *len_out = (gsize)len;
   return out;
 }
 
@@ -315,11 +347,7 @@ sw_dkim_sig_read (const char *value, gsize len, SwDkimSig *out)
       || (out->x != NULL && !sw_dkim_parse_timestamp (out->x, &x)) || (t >= 0 && x >= 0 && x <= t))
     goto not_plain;
 
-  gsize bh_len = 0;
-  guint8 *bh = sw_dkim_base64_decode (out->bh, &bh_len);
-  gboolean bh_ok = bh != NULL && bh_len == digest_len;
-  g_free (bh);
-  if (!bh_ok)
+  if (b64_decode (out->bh, strlen (out->bh), NULL) != (gssize)digest_len)
     goto not_plain;
   out->sig = sw_dkim_base64_decode (out->b, &out->sig_len);
   if (out->sig == NULL || out->sig_len == 0 || out->sig_len > SW_DKIM_MAX_SIG_OCTETS)
@@ -416,7 +444,9 @@ canon_header (GString *out, SwDkimCanon canon, const char *text, gsize len, gboo
           break;
         }
     }
-  while (p < len && (text[p] == ' ' || text[p] == '\t'))
+  /* then SP, HTAB, CR and LF (libopendkim 2.11.0 Beta2; RFC 6376 would keep a line
+   * break here as one space) */
+  while (p < len && (text[p] == ' ' || text[p] == '\t' || text[p] == '\r' || text[p] == '\n'))
     p++;
   gboolean space = FALSE;
   for (; p < len; p++)

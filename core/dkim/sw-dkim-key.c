@@ -101,14 +101,15 @@ sw_dkim_key_get_bits (const SwDkimKey *key)
   return key->bits;
 }
 
-/* Decodes @p like libopendkim: RSA keys are a DER SubjectPublicKeyInfo holding an RSA key
- * (anything else: KEYDECODE); Ed25519 keys the 32 raw octets of RFC 8463. */
+/* Decodes @p like libopendkim's dkim_sig_process(), by the signature's algorithm (k= plays
+ * no part there): for RSA a DER SubjectPublicKeyInfo holding an RSA key, for Ed25519 the 32
+ * raw octets of RFC 8463; anything else is UNDECODABLE (libopendkim: KEYDECODE). */
 static SwDkimKey *
 key_decode (gboolean ed25519, const char *p)
 {
   gsize der_len = 0;
   g_autofree guint8 *der = sw_dkim_base64_decode (p, &der_len);
-  if (der == NULL || der_len == 0 || (ed25519 && der_len != 32))
+  if (der == NULL || der_len == 0)
     return NULL; /* not plain */
 
   SwDkimKey *key = g_new0 (SwDkimKey, 1);
@@ -117,6 +118,7 @@ key_decode (gboolean ed25519, const char *p)
   key->status = SW_DKIM_KEY_UNDECODABLE;
   if (ed25519)
     {
+      /* fails unless there are 32 octets */
       key->pkey = EVP_PKEY_new_raw_public_key (EVP_PKEY_ED25519, NULL, der, der_len);
       if (key->pkey != NULL)
         key->status = SW_DKIM_KEY_OK;

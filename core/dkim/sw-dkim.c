@@ -56,6 +56,7 @@ struct _SwDkimVerifier
   SwDkimKeyCache *keys;  /* decoded keys of the fast path, shared by all threads */
   gboolean library_body; /* TRUE: libopendkim hashes the body itself (tests) */
   gboolean library_only; /* TRUE: never the fast path (tests) */
+  gint n_fast;           /* messages the fast path verified (atomic; tests) */
 };
 
 /* A signature's state as dkim_eom() leaves it: DKIM_SIGFLAG_*, DKIM_SIGERROR_*,
@@ -207,6 +208,13 @@ sw_dkim_verifier_set_library_only (SwDkimVerifier *v, gboolean library_only)
 {
   g_return_if_fail (v != NULL);
   v->library_only = library_only;
+}
+
+guint
+sw_dkim_verifier_get_n_fast (SwDkimVerifier *v)
+{
+  g_return_val_if_fail (v != NULL, 0);
+  return (guint)g_atomic_int_get (&v->n_fast);
 }
 
 void
@@ -948,18 +956,12 @@ fast_check_key (const Job *job, FastSig *fs, const char *text)
       st->err = DKIM_SIGERROR_NOTEMAILKEY;
       return TRUE;
     }
-  gboolean ed25519;
-  if (rec.k == NULL || g_ascii_strcasecmp (rec.k, "rsa") == 0)
-    ed25519 = FALSE;
-  else if (g_ascii_strcasecmp (rec.k, "ed25519") == 0)
-    ed25519 = TRUE;
-  else
+  /* k= must be a known type; the key is then read by the signature's algorithm */
+  if (rec.k != NULL && g_ascii_strcasecmp (rec.k, "rsa") != 0 && g_ascii_strcasecmp (rec.k, "ed25519") != 0)
     {
       st->err = DKIM_SIGERROR_KEYTYPEUNKNOWN;
       return TRUE;
     }
-  if (ed25519 != sig->ed25519)
-    return FALSE; /* key type and algorithm differ: libopendkim's own checks */
   if (rec.p == NULL)
     {
       st->err = DKIM_SIGERROR_DNSSYNTAX;
@@ -971,8 +973,8 @@ fast_check_key (const Job *job, FastSig *fs, const char *text)
       return TRUE;
     }
   SwDkimKeyStatus status;
-  SwDkimKey *key = sw_dkim_key_cache_get (job->v->keys, ed25519, rec.p, &status);
-  if (status == SW_DKIM_KEY_NOT_PLAIN || (status == SW_DKIM_KEY_UNDECODABLE && ed25519))
+  SwDkimKey *key = sw_dkim_key_cache_get (job->v->keys, sig->ed25519, rec.p, &status);
+  if (status == SW_DKIM_KEY_NOT_PLAIN)
     return FALSE;
   if (status == SW_DKIM_KEY_UNDECODABLE)
     {
@@ -1121,7 +1123,10 @@ run_fast (Job *job, SwDkimResults *r)
     return FALSE;
   g_autoptr (GArray) headers = g_array_sized_new (FALSE, FALSE, sizeof (SwDkimHeader), job->msg.fields->len);
   if (!sw_dkim_headers_collect (&job->msg, headers))
-    return FALSE;
+    {
+      g_debug ("a header field is not plain: left to libopendkim");
+      return FALSE;
+    }
 
   FastSig *fs = g_new0 (FastSig, n);
   gboolean ok = TRUE;
@@ -1132,6 +1137,8 @@ run_fast (Job *job, SwDkimResults *r)
       gsize len;
       const char *value = field_value (job, field, &len);
       ok = sw_dkim_sig_read (value, len, &fs[i].sig);
+      if (!ok)
+        g_debug ("signature %u is not plain: left to libopendkim", i);
       while (ok && next_header < headers->len
              && g_array_index (headers, SwDkimHeader, next_header).field != field)
         next_header++;
@@ -1139,7 +1146,7 @@ run_fast (Job *job, SwDkimResults *r)
       if (!ok)
         break;
       fs[i].header_index = next_header;
-      fs[i].qname = g_strdup_printf ("%s._domainkey.%s", fs[i].sig.s, fs[i].sig.d);
+      fs[i].qname = g_strconcat (fs[i].sig.s, "._domainkey.", fs[i].sig.d, NULL);
       ok = sw_dkim_header_hash ((const SwDkimHeader *)(void *)headers->data, headers->len, next_header, &fs[i].sig,
                                 fs[i].digest, &fs[i].digest_len);
     }
@@ -1166,6 +1173,8 @@ run_fast (Job *job, SwDkimResults *r)
       ok = fast_key (job, fs, i, dns);
     }
 
+  if (!ok && dns != NULL)
+    g_debug ("a key record or key is not plain: left to libopendkim");
   g_autoptr (GArray) cache = g_array_new (FALSE, FALSE, sizeof (BodyHash));
   for (guint i = 0; i < n && ok; i++)
     ok = fast_eom (job, &fs[i], cache);
@@ -1221,7 +1230,7 @@ sw_dkim_verify (SwDkimVerifier *v, GBytes *message, gint64 verify_time, SwDkimRe
     {
       gboolean redo = FALSE;
       if (!v->library_only && !v->library_body && run_fast (&job, r))
-        redo = FALSE;
+        g_atomic_int_inc (&v->n_fast);
       else if ((ok = run_library (&job, r, v->library_body, &redo, error)) && redo)
         ok = run_library (&job, r, TRUE, &redo, error);
     }

@@ -17,3 +17,13 @@ if(TARGET sw-dkim)
     ENV "LSAN_OPTIONS=suppressions=${PROJECT_SOURCE_DIR}/tests/data/dkim/lsan-signing.supp:fast_unwind_on_malloc=0:print_suppressions=0"
     TIMEOUT 300)
 endif()
+
+# core/dkim's own signature check compared field by field with libopendkim, the reference
+# engine (test-dkim-fast.c).
+if(TARGET sw-dkim)
+  sw_add_test(test-dkim-fast
+    SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-dkim-fast.c
+    LIBS sw-dkim PkgConfig::OPENDKIM
+    ENV "LSAN_OPTIONS=suppressions=${PROJECT_SOURCE_DIR}/tests/data/dkim/lsan-signing.supp:fast_unwind_on_malloc=0:print_suppressions=0"
+    TIMEOUT 300)
+endif()
