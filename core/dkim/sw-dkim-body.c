@@ -31,8 +31,9 @@
  * the hash buffer of quirk 1 is simulated on lengths. Quirk 3 is the one place where
  * output depends on what comes later: in relaxed, a line that follows held-back empty
  * lines and has no white space yet may turn out to be the unterminated last line, which
- * drops them. While that is undecided the digest is kept twice (with and without the
- * empty lines, EVP_MD_CTX_copy_ex()); the first white space or line end decides.
+ * drops them. While that is undecided its output is held (up to SW_DKIM_HELD_TEXT octets,
+ * then the digest is kept twice, with and without the empty lines); the first white
+ * space or line end decides.
  * tests/core/test-dkim-bodyhash.c checks every chunking against the one-shot result. */
 #include "sw-dkim-bodyhash.h"
 #include "sw-limits.h"
@@ -44,6 +45,8 @@
 
 /* libopendkim's DKIM_HASHBUFSIZE (dkim-canon.h) */
 #define SW_DKIM_LIB_HASHBUF 4096u
+/* relaxed output of a line held while quirk 3 is undecided (RFC 5322's line length) */
+#define SW_DKIM_HELD_TEXT 1000u
 
 static const guint8 CRLF[2] = { '\r', '\n' };
 static const guint8 SP[1] = { ' ' };
@@ -71,12 +74,17 @@ typedef struct
 {
   SwDkimCanon canon;
   Sink sink;
-  /* relaxed, quirk 3 undecided: @alt is @sink without the held-back empty lines (with a
-   * digest: its own copy; collecting: @alt_cut and @alt_blank_octets say what to cut) */
+  /* relaxed, quirk 3 undecided: the line's output is first kept in @held; when it does
+   * not fit, @alt is @sink without the held-back empty lines (with a digest: its own
+   * copy; collecting: @alt_cut and @alt_blank_octets say what to cut) */
+  gboolean holding;
+  gsize held_len;
+  guint8 held[SW_DKIM_HELD_TEXT];
   gboolean forked;
   Sink alt;
   gsize alt_cut;
   guint64 alt_blank_octets;
+  EVP_MD_CTX *spare;        /* a context for the next fork, kept from the last one */
   gboolean cr;              /* the last octet fed was a CR: what it ends depends on the next */
   guint64 blanks;           /* empty lines held back */
   guint64 line_len;         /* simple: octets of the current line so far */
@@ -108,13 +116,10 @@ sink_flush (Sink *s)
     }
   if (n > 0)
     {
-      if (s->md != NULL)
-        {
-          if (EVP_DigestUpdate (s->md, s->span, n) != 1)
-            s->failed = TRUE;
-        }
-      else
+      if (s->out != NULL)
         g_byte_array_append (s->out, s->span, (guint)n);
+      else if (s->md == NULL || EVP_DigestUpdate (s->md, s->span, n) != 1)
+        s->failed = TRUE;
     }
   s->span_len = 0;
 }
@@ -134,11 +139,18 @@ sink_emit (Sink *s, const guint8 *p, gsize n)
   s->span_len = n;
 }
 
+static void hold (Canon *c, const guint8 *p, gsize n);
+
 static inline void
 emit (Canon *c, const guint8 *p, gsize n)
 {
   if (n == 0)
     return;
+  if (G_UNLIKELY (c->holding))
+    {
+      hold (c, p, n);
+      return;
+    }
   sink_emit (&c->sink, p, n);
   if (G_UNLIKELY (c->forked && c->alt.md != NULL))
     sink_emit (&c->alt, p, n);
@@ -188,17 +200,18 @@ emit_blanks (Canon *c)
 
 /* ---- relaxed, quirk 3 ---- */
 
-/* The first text of a line after held-back empty lines, no white space in it yet. */
+/* The undecided line outgrew @held: from here on both outcomes are computed. */
 static void
 fork_blanks (Canon *c)
 {
   g_assert (!c->forked);
   sink_flush (&c->sink);
   c->alt = c->sink;
-  if (c->sink.md != NULL)
+  if (c->sink.out == NULL)
     {
-      c->alt.md = EVP_MD_CTX_new ();
-      if (c->alt.md == NULL || EVP_MD_CTX_copy_ex (c->alt.md, c->sink.md) != 1)
+      /* a spare context is kept: no allocation per line */
+      c->alt.md = c->spare != NULL ? g_steal_pointer (&c->spare) : EVP_MD_CTX_new ();
+      if (c->alt.md == NULL || c->sink.md == NULL || EVP_MD_CTX_copy_ex (c->alt.md, c->sink.md) != 1)
         c->sink.failed = c->alt.failed = TRUE;
     }
   else
@@ -212,26 +225,28 @@ fork_blanks (Canon *c)
 
 /* The line has white space or a line end: the empty lines stay. */
 static void
-keep_blanks (Canon *c)
+keep_blanks_forked (Canon *c)
 {
   c->forked = FALSE;
-  if (c->sink.md != NULL)
+  if (c->sink.out == NULL)
     {
-      g_clear_pointer (&c->alt.md, EVP_MD_CTX_free);
       c->sink.failed |= c->alt.failed;
+      g_assert (c->spare == NULL);
+      c->spare = g_steal_pointer (&c->alt.md);
     }
 }
 
 /* The line is the unterminated last one without white space: the empty lines go. */
 static void
-drop_blanks (Canon *c)
+drop_blanks_forked (Canon *c)
 {
   c->forked = FALSE;
-  if (c->sink.md != NULL)
+  if (c->sink.out == NULL)
     {
       sink_flush (&c->alt);
       gboolean failed = c->sink.failed || c->alt.failed;
-      EVP_MD_CTX_free (c->sink.md);
+      g_assert (c->spare == NULL);
+      c->spare = c->sink.md;
       c->sink = c->alt;
       c->sink.failed = failed;
       c->alt.md = NULL;
@@ -242,6 +257,67 @@ drop_blanks (Canon *c)
       g_byte_array_remove_range (c->sink.out, (guint)c->alt_cut, (guint)c->alt_blank_octets);
       c->sink.total -= c->alt_blank_octets;
     }
+}
+
+/* Output while undecided goes to @held; when it does not fit, the digest is forked. */
+static void
+hold (Canon *c, const guint8 *p, gsize n)
+{
+  if (c->held_len + n <= sizeof c->held)
+    {
+      memcpy (c->held + c->held_len, p, n);
+      c->held_len += n;
+      return;
+    }
+  c->holding = FALSE;
+  fork_blanks (c);
+  emit (c, c->held, c->held_len);
+  sink_flush (&c->sink); /* nothing may point into @held when it is reused */
+  if (c->alt.md != NULL)
+    sink_flush (&c->alt);
+  c->held_len = 0;
+  emit (c, p, n);
+}
+
+/* The first text of a line after held-back empty lines, no white space in it yet. */
+static void
+start_undecided (Canon *c)
+{
+  g_assert (!c->holding && !c->forked);
+  c->holding = TRUE;
+  c->held_len = 0;
+}
+
+/* The line has white space or a line end: the empty lines stay. */
+static void
+keep_blanks (Canon *c)
+{
+  if (c->holding)
+    {
+      c->holding = FALSE;
+      emit_blanks (c);
+      emit (c, c->held, c->held_len);
+      sink_flush (&c->sink); /* nothing may point into @held when it is reused */
+      c->held_len = 0;
+    }
+  else if (c->forked)
+    keep_blanks_forked (c);
+}
+
+/* The line is the unterminated last one without white space: the empty lines go. */
+static void
+drop_blanks (Canon *c)
+{
+  if (c->holding)
+    {
+      c->holding = FALSE;
+      c->blanks = 0;
+      emit (c, c->held, c->held_len);
+      sink_flush (&c->sink);
+      c->held_len = 0;
+    }
+  else if (c->forked)
+    drop_blanks_forked (c);
 }
 
 /* ---- lines ---- */
@@ -272,7 +348,7 @@ relaxed_text (Canon *c, const guint8 *t, gsize n)
             i++;
           while (i < n && is_wsp (t[i]));
           c->has_wsp = TRUE;
-          if (c->forked)
+          if (c->holding || c->forked)
             keep_blanks (c);
           c->pending_sp = (!c->pending_wsp && i - ws == 1 && t[ws] == ' ') ? t + ws : SP;
           c->pending_wsp = TRUE;
@@ -330,10 +406,10 @@ relaxed_text (Canon *c, const guint8 *t, gsize n)
               if (c->has_wsp)
                 emit_blanks (c);
               else
-                fork_blanks (c);
+                start_undecided (c);
             }
         }
-      else if (c->forked && c->has_wsp)
+      else if ((c->holding || c->forked) && c->has_wsp)
         keep_blanks (c);
       if (c->pending_wsp)
         {
@@ -363,7 +439,7 @@ relaxed_line_end (Canon *c, const guint8 *crlf)
 {
   if (c->has_text)
     {
-      if (c->forked)
+      if (c->holding || c->forked)
         keep_blanks (c);
       emit (c, crlf ? crlf : CRLF, 2);
     }
@@ -488,7 +564,7 @@ canon_finish (Canon *c)
   else if (c->has_text)
     {
       /* the unterminated last line: quirks 2 and 3 */
-      if (c->forked)
+      if (c->holding || c->forked)
         drop_blanks (c);
       if (!c->pending_wsp)
         emit (c, CRLF, 2);
@@ -499,9 +575,9 @@ canon_finish (Canon *c)
 static void
 canon_clear (Canon *c)
 {
-  if (c->forked && c->sink.md != NULL)
-    g_clear_pointer (&c->alt.md, EVP_MD_CTX_free);
+  g_clear_pointer (&c->alt.md, EVP_MD_CTX_free); /* NULL unless forked */
   g_clear_pointer (&c->sink.md, EVP_MD_CTX_free);
+  g_clear_pointer (&c->spare, EVP_MD_CTX_free);
   c->forked = FALSE;
 }
 
@@ -553,7 +629,8 @@ hash_final (Canon *c, gint64 limit, SwDkimBodyHash *out)
 {
   canon_finish (c);
   unsigned int dlen = 0;
-  gboolean ok = !c->sink.failed && EVP_DigestFinal_ex (c->sink.md, out->digest, &dlen) == 1;
+  gboolean ok
+      = !c->sink.failed && c->sink.md != NULL && EVP_DigestFinal_ex (c->sink.md, out->digest, &dlen) == 1;
   out->digest_len = dlen;
   out->canon_len = c->sink.total;
   out->hashed = limit < 0 ? c->sink.total : MIN (c->sink.total, (guint64)limit);
