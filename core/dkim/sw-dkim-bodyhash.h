@@ -1,11 +1,12 @@
 /* sw-dkim-bodyhash.h: DKIM body hashes computed while a message arrives, chunk by chunk,
  * so that verification needs only the header block and the finished hashes (the body
- * never has to be in memory or mapped). Internal to core: the verifier and the POP3
- * proxy's spool use it; the results are exactly those of sw_dkim_body_hash() on the
- * body as sw_dkim_message_init() normalises it.
+ * never has to be in memory or mapped). Internal to core (for the verifier and the POP3
+ * proxy's spool); the results are exactly those of sw_dkim_body_hash() on the body as
+ * sw_dkim_message_init() normalises it.
  *
- * Memory does not depend on the body's size: a few hundred octets and one digest
- * context (two for a short while in relaxed, see sw-dkim-body.c) per prepared hash.
+ * Memory does not depend on the body's size: about 1.2 KB and one digest context (two
+ * after a long relaxed line that follows empty lines, see sw-dkim-body.c) per prepared
+ * hash, at most SW_DKIM_MAX_SIGNATURES of them.
  *
  * Threading: a hasher is used by one thread at a time; different hashers are
  * independent. */
