@@ -19,6 +19,8 @@
 # Prints the figures and the ratios proxy/direct; exits 1 if a download fails or a
 # message count is wrong (never because a target is missed: see --smoke).
 # --smoke: 20 messages, 1 round, a 5 MB message; fails only on errors (for CTest).
+# SW_BENCH_PROXY_WRAP: a command put in front of the proxy (profiling), e.g.
+#   SW_BENCH_PROXY_WRAP="strace -c -f -o /tmp/proxy.strace" or "perf record -g -o /tmp/p.data"
 set -u
 build=${1:?usage: pop3-bench.sh BUILD_DIR [--count N] [--rounds R] [--big-mb M] [--smoke]}
 shift
@@ -142,7 +144,7 @@ done
 # start_proxy DNS_FORWARD: sets proxy_port and proxy_pid
 start_proxy() {
   local out=$tmp/proxy.$RANDOM.out
-  "$driver" --dns-server "$1" --dns-timeout 3000 --upstream-host 127.0.0.1 --upstream-port "$pop3_port" \
+  ${SW_BENCH_PROXY_WRAP:-} "$driver" --dns-server "$1" --dns-timeout 3000 --upstream-host 127.0.0.1 --upstream-port "$pop3_port" \
     --tls none --spool-dir "$tmp/spool" >"$out" 2>>"$tmp/proxy.log" &
   proxy_pid=$!
   pids+=("$proxy_pid")

@@ -13,6 +13,34 @@ typedef struct
 
 static void read_line_step (GTask *task);
 
+gboolean
+sw_pop3_try_read_line (GBufferedInputStream *in, gsize max, char **line_out, GError **error)
+{
+  *line_out = NULL;
+  gsize avail = 0;
+  const char *buf = g_buffered_input_stream_peek_buffer (in, &avail);
+  const char *nl = avail > 0 ? memchr (buf, '\n', MIN (avail, max)) : NULL;
+  if (nl == NULL)
+    {
+      if (avail < max)
+        return FALSE;
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE, "line longer than %" G_GSIZE_FORMAT " bytes",
+                   max);
+      return TRUE;
+    }
+  gsize n = (gsize)(nl - buf) + 1;
+  char *line = g_strndup (buf, n);
+  if (g_input_stream_skip (G_INPUT_STREAM (in), n, NULL, error) != (gssize)n)
+    {
+      g_free (line);
+      if (error != NULL && *error == NULL)
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "short skip");
+      return TRUE;
+    }
+  *line_out = line;
+  return TRUE;
+}
+
 static void
 read_line_filled (GObject *source, GAsyncResult *res, gpointer user_data)
 {

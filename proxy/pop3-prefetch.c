@@ -2,7 +2,7 @@
 /* pop3-prefetch.c: the DNS prefetch of a held RETR message.
  *
  * When the header block of a held message has arrived and the body is still coming, the
- * session starts sw_verifier_prefetch() in GIO's worker pool: the DNS answers
+ * session starts sw_verifier_prefetch() in the proxy's worker pool: the DNS answers
  * verification needs are then in the resolver's cache by the time the terminating dot
  * arrives. The session loop never waits for it; the answers are dropped. A message whose
  * verdict is in the store (by UIDL) is not prefetched: it will not be verified again. */
@@ -67,7 +67,7 @@ sw_pop3_prefetch_start (const SwPop3Settings *settings, SwPop3Session *session, 
   j->uidl = g_strdup (uidl);
   g_autoptr (GTask) task = g_task_new (NULL, cancellable, prefetch_done, sw_pop3_session_ref (session));
   g_task_set_task_data (task, j, (GDestroyNotify)prefetch_job_free);
-  g_task_run_in_thread (task, prefetch_thread);
+  sw_pop3_pool_run (settings, task, prefetch_thread);
 }
 
 guint

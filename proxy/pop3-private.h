@@ -19,7 +19,15 @@ typedef struct
   void (*on_verdict) (gint64 record_id, gpointer user_data); /* may be NULL */
   gpointer on_verdict_data;
   gint paused; /* atomic: TRUE while protection is paused (sw_pop3_proxy_set_paused()) */
+  guint read_ahead;  /* messages, 0: off */
+  GThreadPool *pool; /* verification and prefetch workers, while the proxy runs */
 } SwPop3Settings;
+
+/* Runs @func (@task, NULL, task data, its cancellable) in the proxy's worker pool
+ * (SW_POP3_VERIFY_THREADS threads: verification waits on DNS, so many run at once), then
+ * returns @task (its callback runs in the task's context). Takes a reference on @task.
+ * Call in the proxy thread while the proxy runs. */
+void sw_pop3_pool_run (const SwPop3Settings *settings, GTask *task, GTaskThreadFunc func);
 
 /* Lowers the message cap (SW_POP3_MAX_MESSAGE) of a proxy not started yet: for the test of
  * that cap only. */
@@ -35,6 +43,13 @@ void sw_pop3_proxy_set_max_message (SwPop3Proxy *proxy, gsize max_message);
 void sw_pop3_read_line_async (GBufferedInputStream *in, gsize max, GCancellable *cancellable,
                               GAsyncReadyCallback callback, gpointer user_data);
 char *sw_pop3_read_line_finish (GBufferedInputStream *in, GAsyncResult *result, GError **error);
+
+/* The same without waiting: TRUE when a whole line is already buffered (*@line_out, transfer
+ * full, consumed from @in) or the buffer holds more than @max bytes without a line end
+ * (*@line_out NULL, @error G_IO_ERROR_MESSAGE_TOO_LARGE); FALSE when more data must be
+ * read first (then use sw_pop3_read_line_async). Saves a main-loop round trip per line of
+ * pipelined replies. */
+gboolean sw_pop3_try_read_line (GBufferedInputStream *in, gsize max, char **line_out, GError **error);
 
 /* Turns off Nagle's algorithm on @socket (TCP): each reply goes out whole at once, so a
  * short write (a status line, a message's last bytes) never waits ~40 ms for the peer's
@@ -122,7 +137,7 @@ gboolean sw_pop3_host_is_loopback (const char *host);
 
 typedef struct _SwPop3Session SwPop3Session;
 
-/* Runs sw_verifier_prefetch (settings->verifier, @header_block) in GIO's worker pool,
+/* Runs sw_verifier_prefetch (settings->verifier, @header_block) in the proxy's worker pool,
  * unless the store holds a verdict for @uidl (may be NULL). Holds a reference on
  * @session until done (call in the proxy thread). Never blocks. */
 void sw_pop3_prefetch_start (const SwPop3Settings *settings, SwPop3Session *session, GBytes *header_block,

@@ -2,8 +2,9 @@
 /* pop3-proxy.c: the listeners on 127.0.0.1 and ::1 and the proxy's own thread.
  *
  * All sessions of one proxy run in one thread with its own GMainContext, so the caller's
- * loop (the GUI later) never waits on the network; verification runs in GIO's worker
- * pool (g_task_run_in_thread) so a session never waits on DNS either. */
+ * loop (the GUI later) never waits on the network; verification and the DNS prefetch run
+ * in the proxy's own worker pool (SW_POP3_VERIFY_THREADS threads, most of their time spent
+ * waiting on DNS) so a session never waits on DNS either. */
 #include "pop3-private.h"
 #include "sw-limits.h"
 
@@ -66,6 +67,9 @@ sw_pop3_proxy_new (const SwPop3ProxyConfig *config, GError **error)
   st->max_message = SW_POP3_MAX_MESSAGE;
   st->on_verdict = config->on_verdict;
   st->on_verdict_data = config->on_verdict_data;
+  st->read_ahead = config->read_ahead == 0 ? SW_POP3_DEFAULT_READ_AHEAD
+                   : config->read_ahead < 0 ? 0
+                                            : (guint)MIN (config->read_ahead, SW_POP3_MAX_READ_AHEAD);
   proxy->sessions = g_ptr_array_new_with_free_func ((GDestroyNotify)sw_pop3_session_unref);
   g_mutex_init (&proxy->lock);
   g_cond_init (&proxy->cond);
@@ -77,6 +81,35 @@ sw_pop3_proxy_set_max_message (SwPop3Proxy *proxy, gsize max_message)
 {
   g_return_if_fail (proxy->thread == NULL && max_message > 0 && max_message <= SW_POP3_MAX_MESSAGE);
   proxy->settings.max_message = max_message;
+}
+
+typedef struct
+{
+  GTask *task;
+  GTaskThreadFunc func;
+} PoolJob;
+
+static void
+pool_job (gpointer data, gpointer user_data)
+{
+  (void)user_data;
+  PoolJob *job = data;
+  GTask *task = job->task;
+  /* the functions run here never return a value themselves */
+  job->func (task, g_task_get_source_object (task), g_task_get_task_data (task), g_task_get_cancellable (task));
+  g_task_return_boolean (task, TRUE);
+  g_object_unref (task);
+  g_free (job);
+}
+
+void
+sw_pop3_pool_run (const SwPop3Settings *settings, GTask *task, GTaskThreadFunc func)
+{
+  g_assert (settings->pool != NULL);
+  PoolJob *job = g_new (PoolJob, 1);
+  job->task = g_object_ref (task);
+  job->func = func;
+  g_thread_pool_push (settings->pool, job, NULL);
 }
 
 static void
@@ -115,6 +148,11 @@ bind_service (guint16 port, guint16 *bound, GError **error)
   for (int attempt = 0; attempt < 20; attempt++)
     {
       g_autoptr (GSocketService) service = g_socket_service_new ();
+      /* A new service is active: adding the second address would cancel the accept
+       * already queued for the first, and a connection arriving then could be accepted
+       * by the cancelled accept and closed unseen. Accepting starts once, with both
+       * addresses, in proxy_thread(). */
+      g_socket_service_stop (service);
       g_autoptr (GInetAddress) v4 = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
       g_autoptr (GSocketAddress) a4 = g_inet_socket_address_new (v4, port);
       g_autoptr (GSocketAddress) eff = NULL;
@@ -188,6 +226,7 @@ sw_pop3_proxy_start (SwPop3Proxy *proxy, guint16 port, guint16 *bound_port_out, 
   proxy->stopping = FALSE;
   proxy->start_done = FALSE;
   proxy->port = port;
+  proxy->settings.pool = g_thread_pool_new (pool_job, NULL, SW_POP3_VERIFY_THREADS, FALSE, NULL);
   proxy->thread = g_thread_new ("sw-pop3-proxy", proxy_thread, proxy);
   g_mutex_lock (&proxy->lock);
   while (!proxy->start_done)
@@ -197,6 +236,7 @@ sw_pop3_proxy_start (SwPop3Proxy *proxy, guint16 port, guint16 *bound_port_out, 
     {
       g_propagate_error (error, g_steal_pointer (&proxy->start_error));
       g_thread_join (g_steal_pointer (&proxy->thread));
+      g_thread_pool_free (g_steal_pointer (&proxy->settings.pool), FALSE, TRUE);
       g_clear_pointer (&proxy->loop, g_main_loop_unref);
       g_clear_pointer (&proxy->context, g_main_context_unref);
       return FALSE;
@@ -237,6 +277,8 @@ sw_pop3_proxy_stop (SwPop3Proxy *proxy)
     return;
   g_main_context_invoke (proxy->context, stop_in_thread, proxy);
   g_thread_join (g_steal_pointer (&proxy->thread));
+  /* every job held a session, and every session is gone: the workers are idle */
+  g_thread_pool_free (g_steal_pointer (&proxy->settings.pool), FALSE, TRUE);
   g_ptr_array_set_size (proxy->sessions, 0);
   g_clear_pointer (&proxy->loop, g_main_loop_unref);
   g_clear_pointer (&proxy->context, g_main_context_unref);

@@ -8,7 +8,10 @@
  * logged. A message is held (in memory up to memory_limit, then in an unlinked spool
  * file) until its verdict is ready; if verification fails the message is delivered byte
  * for byte with a temperror/permerror verdict; if the upstream drops mid-message the
- * client gets -ERR, never a truncated message. */
+ * client gets -ERR, never a truncated message. With read-ahead (on by default) the proxy
+ * also fetches and verifies the next messages of a client that downloads them in order,
+ * and answers the client's RETR from them (the same bytes); they are never deleted, and
+ * those the client never asks for are dropped. */
 #pragma once
 #include <gio/gio.h>
 #include "sw-verifier.h"
@@ -38,7 +41,19 @@ typedef struct
    * NULL. Must be thread-safe and must not block (the GUI posts it to its main loop). */
   void (*on_verdict) (gint64 record_id, gpointer user_data);
   gpointer on_verdict_data;
+  /* Read-ahead (docs/pop3-proxy.md, "Read-ahead"): once the client has RETRed two
+   * consecutive messages, the proxy fetches and verifies up to this many of the next ones
+   * before they are asked for. 0: the default, SW_POP3_DEFAULT_READ_AHEAD;
+   * SW_POP3_READ_AHEAD_OFF: never (no command is ever sent on the proxy's own account);
+   * values over SW_POP3_MAX_READ_AHEAD are lowered to it. */
+  int read_ahead;
 } SwPop3ProxyConfig;
+
+#define SW_POP3_DEFAULT_READ_AHEAD 32                  /* messages */
+#define SW_POP3_MAX_READ_AHEAD 256                     /* messages */
+#define SW_POP3_READ_AHEAD_OFF (-1)                    /* SwPop3ProxyConfig.read_ahead: off */
+#define SW_POP3_READ_AHEAD_BUDGET (16u * 1024 * 1024)  /* bytes held by messages read ahead */
+#define SW_POP3_VERIFY_THREADS 32                      /* verification and DNS prefetch workers */
 
 typedef struct _SwPop3Proxy SwPop3Proxy;
 

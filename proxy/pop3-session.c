@@ -8,7 +8,13 @@
  *    it to the client: single lines, multi-line lists (CAPA filtered, LIST sizes with our
  *    allowance, UIDL learnt), or a whole message held until its verdict is ready.
  * Pipelined commands therefore get their replies in order. The model is Dovecot's
- * src/pop3-login/pop3-proxy.c. */
+ * src/pop3-login/pop3-proxy.c.
+ *
+ * Read-ahead: once the client has RETRed two consecutive messages, the command side also
+ * sends RETRs of the next messages on its own account ("speculative" entries of the same
+ * queue, whose replies the client never sees); the reply side holds and verifies them
+ * like the client's and keeps them in the Ahead table, from which the client's own RETR
+ * is then answered (docs/pop3-proxy.md, "Read-ahead"). */
 #include "pop3-private.h"
 #include "sw-limits.h"
 #include "sw-util.h"
@@ -67,18 +73,55 @@ static const struct
 };
 G_STATIC_ASSERT (G_N_ELEMENTS (commands) == CMD_COUNT);
 
+/* One message read ahead (a speculative RETR): its own little state machine. */
+typedef enum
+{
+  AHEAD_WAITING,   /* RETR sent on our own account; its reply not read yet */
+  AHEAD_VERIFYING, /* the message is in, verification runs in the pool */
+  AHEAD_READY,     /* verified: what the client gets for RETR n is ready */
+  AHEAD_FAILED,    /* the server answered -ERR (or it is over the size cap): the client gets that line */
+  AHEAD_BROKEN,    /* the server connection broke before the terminating dot: the client gets -ERR */
+  AHEAD_STATE_COUNT
+} AheadState;
+
+static const char *const ahead_state_names[] = {
+  "waiting", "verifying", "ready", "failed", "broken",
+};
+G_STATIC_ASSERT (G_N_ELEMENTS (ahead_state_names) == AHEAD_STATE_COUNT);
+
+typedef struct
+{
+  guint msgno;
+  AheadState state;
+  gboolean claimed;  /* the client's RETR n takes it (it is in the queue) */
+  gboolean dropped;  /* no client will get it (DELE, out of order): its reply is read and discarded */
+  gboolean awaited;  /* the claiming RETR is the queue's head and waits for the verdict */
+  gsize size;        /* content bytes, counted in the session's read-ahead budget */
+  char *status;      /* the server's +OK line */
+  char *error_line;  /* FAILED: the line for the client */
+  GBytes *head;      /* READY: our header lines + the header block */
+  GBytes *content;   /* READY: the unstuffed message */
+  gsize body_offset; /* READY: where the body starts in content */
+  gpointer store;    /* READY: the verdict to store once delivered (StoreJob*), or NULL */
+} Ahead;
+
 typedef struct
 {
   Command cmd;
   gboolean has_arg;
-  guint msgno; /* RETR/TOP/LIST/UIDL n */
-  char *local; /* a reply we give ourselves (STLS), or NULL */
+  guint msgno;           /* RETR/TOP/LIST/UIDL n */
+  char *local;           /* a reply we give ourselves (STLS), or NULL */
+  gboolean speculative;  /* sent on our own account (read-ahead): the client never sees the reply */
+  Ahead *ahead;          /* speculative RETR: its entry; client RETR: the entry that answers it */
+  char *deferred;        /* QUIT: sent upstream only when it is the head (after the speculative replies) */
+  gboolean lost;         /* the upstream connection was lost before it could be sent */
 } Pending;
 
 static void
 pending_free (Pending *p)
 {
   g_free (p->local);
+  g_free (p->deferred);
   g_free (p);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Pending, pending_free)
@@ -113,6 +156,21 @@ struct _SwPop3Session
   gboolean failing; /* session_fail(): only its -ERR is still written */
   Sending *sending;
   GHashTable *uidls; /* msgno -> UIDL, learnt from UIDL replies */
+  GQueue up_writes;  /* WriteData* waiting for the upstream write under way */
+  gboolean up_writing;
+  /* read-ahead (docs/pop3-proxy.md, "Read-ahead") */
+  GHashTable *ahead;     /* msgno -> Ahead*, owned */
+  GHashTable *deleted;   /* msgnos the client DELEted (RSET clears it) */
+  guint msg_count;       /* messages in the mailbox (STAT/LIST), 0: not known */
+  gboolean count_asked;  /* our own STAT is under way */
+  guint last_retr;       /* msgno of the client's previous RETR, 0: none */
+  guint window;          /* messages to keep read ahead of last_retr, 0: stopped */
+  guint ahead_next;      /* next msgno to read ahead */
+  guint ahead_unclaimed; /* entries not claimed nor dropped */
+  gsize ahead_bytes;     /* content bytes of those */
+  guint speculative;     /* speculative commands in the pending queue */
+  guint slow_verifies;   /* > 0: a recent verification waited on DNS: prefetch at once */
+  gboolean upstream_lost;
   SwPop3SessionDone closed_cb;
   SwPop3SessionDone freed_cb;
   gpointer cb_data;
@@ -120,6 +178,8 @@ struct _SwPop3Session
 };
 
 static void client_read_next (SwPop3Session *s);
+static void ahead_free (Ahead *a);
+static void store_job_free (gpointer job);
 static void sending_set (SwPop3Session *s, Sending *snd);
 static void reply_next (SwPop3Session *s);
 static void reply_done (SwPop3Session *s);
@@ -149,6 +209,9 @@ sw_pop3_session_unref (SwPop3Session *s)
   g_clear_pointer (&s->message, sw_pop3_message_free);
   sending_set (s, NULL);
   g_hash_table_unref (s->uidls);
+  g_hash_table_unref (s->ahead);
+  g_hash_table_unref (s->deleted);
+  g_assert (g_queue_is_empty (&s->up_writes));
   g_free (s);
   if (freed != NULL)
     freed (s, data);
@@ -207,12 +270,16 @@ typedef struct
   gboolean to_client;
 } WriteData;
 
+static void write_start (WriteData *w);
+
 static void
 write_done (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   WriteData *w = user_data;
   SwPop3Session *s = w->s;
   g_autoptr (GError) error = NULL;
+  if (!w->to_client)
+    s->up_writing = FALSE;
   if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), res, NULL, &error))
     {
       if (s->state != SW_POP3_STATE_CLOSED)
@@ -227,9 +294,37 @@ write_done (GObject *source, GAsyncResult *res, gpointer user_data)
   else if (s->state != SW_POP3_STATE_CLOSED && w->then != NULL
            && (!s->failing || w->then == close_after_write))
     w->then (s);
+  /* upstream writes go one at a time, in order (client lines, read-ahead RETRs, QUIT) */
+  WriteData *next = w->to_client ? NULL : g_queue_pop_head (&s->up_writes);
+  if (next != NULL)
+    {
+      if (s->state == SW_POP3_STATE_CLOSED)
+        g_queue_push_head (&s->up_writes, next);
+      else
+        write_start (next);
+    }
+  if (s->state == SW_POP3_STATE_CLOSED)
+    while ((next = g_queue_pop_head (&s->up_writes)) != NULL)
+      {
+        g_bytes_unref (next->bytes);
+        sw_pop3_session_unref (next->s);
+        g_free (next);
+      }
   g_bytes_unref (w->bytes);
   sw_pop3_session_unref (s);
   g_free (w);
+}
+
+static void
+write_start (WriteData *w)
+{
+  SwPop3Session *s = w->s;
+  if (!w->to_client)
+    s->up_writing = TRUE;
+  gsize len = 0;
+  const void *data = g_bytes_get_data (w->bytes, &len);
+  g_output_stream_write_all_async (w->to_client ? s->client_out : s->upstream->out, data, len,
+                                   G_PRIORITY_DEFAULT, s->cancellable, write_done, w);
 }
 
 static void
@@ -240,10 +335,10 @@ write_bytes (SwPop3Session *s, gboolean to_client, GBytes *bytes, WriteDone then
   w->bytes = bytes;
   w->then = then;
   w->to_client = to_client;
-  gsize len = 0;
-  const void *data = g_bytes_get_data (bytes, &len);
-  g_output_stream_write_all_async (to_client ? s->client_out : s->upstream->out, data, len,
-                                   G_PRIORITY_DEFAULT, s->cancellable, write_done, w);
+  if (!to_client && s->up_writing)
+    g_queue_push_tail (&s->up_writes, w);
+  else
+    write_start (w);
 }
 
 static void
@@ -304,12 +399,154 @@ static void
 enqueue_and_forward (SwPop3Session *s, Pending *p, const char *line)
 {
   g_queue_push_tail (&s->pending, p);
-  if (p->local == NULL)
+  if (p->local == NULL && p->ahead == NULL && p->deferred == NULL && !p->lost)
     write_bytes (s, FALSE, g_bytes_new (line, strlen (line)), forwarded);
   else
     client_read_next (s);
   if (!s->reply_busy)
     reply_next (s);
+}
+
+/* ---- read-ahead: the command side ---- */
+
+static void
+ahead_free (Ahead *a)
+{
+  g_free (a->status);
+  g_free (a->error_line);
+  g_clear_pointer (&a->head, g_bytes_unref);
+  g_clear_pointer (&a->content, g_bytes_unref);
+  g_clear_pointer (&a->store, store_job_free);
+  g_free (a);
+}
+
+/* The entry leaves the budget: claimed by the client's RETR, or dropped. */
+static void
+ahead_release (SwPop3Session *s, Ahead *a)
+{
+  g_assert (!a->claimed && !a->dropped && s->ahead_unclaimed > 0);
+  s->ahead_unclaimed--;
+  s->ahead_bytes -= a->size;
+}
+
+static void
+ahead_drop (SwPop3Session *s, Ahead *a)
+{
+  if (a->claimed || a->dropped)
+    return;
+  ahead_release (s, a);
+  a->dropped = TRUE;
+  g_clear_pointer (&a->head, g_bytes_unref);
+  g_clear_pointer (&a->content, g_bytes_unref);
+  g_clear_pointer (&a->store, store_job_free);
+}
+
+/* Stops reading ahead until the client again RETRs two consecutive messages, and drops
+ * every entry not claimed, except @keep's (0: none). */
+static void
+ahead_stop (SwPop3Session *s, guint keep)
+{
+  if (s->window > 0)
+    g_debug ("%s#%u: read-ahead stopped", s->settings->account, s->id);
+  s->window = 0;
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, s->ahead);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    if (((Ahead *)value)->msgno != keep)
+      ahead_drop (s, value);
+}
+
+/* Sends RETRs on our own account for the messages after the client's last RETR, up to the
+ * window, the message count, the byte budget and the pipelining cap; asks STAT first when
+ * the count is not known. Never a command that changes the mailbox. */
+static void
+ahead_fill (SwPop3Session *s)
+{
+  if (s->window == 0 || s->state != SW_POP3_STATE_TRANSACTION || s->upstream_lost || session_stopped (s))
+    return;
+  if (s->msg_count == 0)
+    {
+      if (!s->count_asked)
+        {
+          s->count_asked = TRUE;
+          Pending *p = g_new0 (Pending, 1);
+          p->cmd = CMD_STAT;
+          p->speculative = TRUE;
+          s->speculative++;
+          g_queue_push_tail (&s->pending, p);
+          write_bytes (s, FALSE, g_bytes_new_static ("STAT\r\n", 6), NULL);
+          if (!s->reply_busy)
+            reply_next (s);
+        }
+      return;
+    }
+  guint limit = (guint)MIN ((guint64)s->last_retr + s->window, (guint64)s->msg_count);
+  if (s->ahead_next <= s->last_retr)
+    s->ahead_next = s->last_retr + 1;
+  g_autoptr (GString) cmds = g_string_new (NULL);
+  while (s->ahead_next <= limit && s->ahead_unclaimed < s->window && s->ahead_bytes < SW_POP3_READ_AHEAD_BUDGET
+         && s->speculative < SW_POP3_MAX_READ_AHEAD)
+    {
+      guint n = s->ahead_next++;
+      if (g_hash_table_contains (s->deleted, GUINT_TO_POINTER (n))
+          || g_hash_table_contains (s->ahead, GUINT_TO_POINTER (n)))
+        continue;
+      Ahead *a = g_new0 (Ahead, 1);
+      a->msgno = n;
+      a->state = AHEAD_WAITING;
+      g_hash_table_insert (s->ahead, GUINT_TO_POINTER (n), a);
+      s->ahead_unclaimed++;
+      Pending *p = g_new0 (Pending, 1);
+      p->cmd = CMD_RETR;
+      p->has_arg = TRUE;
+      p->msgno = n;
+      p->speculative = TRUE;
+      p->ahead = a;
+      s->speculative++;
+      g_queue_push_tail (&s->pending, p);
+      g_string_append_printf (cmds, "RETR %u\r\n", n);
+    }
+  if (cmds->len == 0)
+    return;
+  g_debug ("%s#%u: read ahead: %s", s->settings->account, s->id, cmds->str);
+  gsize len = cmds->len;
+  write_bytes (s, FALSE, g_bytes_new_take (g_string_free (g_steal_pointer (&cmds), FALSE), len), NULL);
+  if (!s->reply_busy)
+    reply_next (s);
+}
+
+/* The client's RETR @n: grows the window on a consecutive RETR, stops it otherwise.
+ * Returns the entry that answers it (claimed), or NULL. */
+static Ahead *
+ahead_client_retr (SwPop3Session *s, guint n)
+{
+  if (s->settings->read_ahead == 0)
+    return NULL;
+  if (s->last_retr != 0 && n == s->last_retr + 1)
+    s->window = s->window == 0 ? MIN (2u, s->settings->read_ahead) : MIN (s->window * 2, s->settings->read_ahead);
+  else
+    ahead_stop (s, n);
+  s->last_retr = n;
+  Ahead *a = g_hash_table_lookup (s->ahead, GUINT_TO_POINTER (n));
+  if (a == NULL || a->claimed || a->dropped)
+    return NULL;
+  ahead_release (s, a);
+  a->claimed = TRUE;
+  return a;
+}
+
+/* The client's DELE @n: never read it ahead; an entry not delivered is dropped (the
+ * client's later RETR goes to the server, which answers it). */
+static void
+ahead_client_dele (SwPop3Session *s, guint n)
+{
+  g_hash_table_add (s->deleted, GUINT_TO_POINTER (n));
+  Ahead *a = g_hash_table_lookup (s->ahead, GUINT_TO_POINTER (n));
+  if (a != NULL)
+    ahead_drop (s, a);
+  else if (n >= s->ahead_next || n > s->last_retr)
+    ahead_stop (s, 0);
 }
 
 /* One client line: one switch on the session state. */
@@ -323,7 +560,7 @@ handle_client_line (SwPop3Session *s, const char *line)
       {
         Command cmd = parse_command (line);
         log_line (s, "C:", line, commands[cmd].secret);
-        if (g_queue_get_length (&s->pending) >= SW_POP3_MAX_PENDING_COMMANDS)
+        if (g_queue_get_length (&s->pending) - s->speculative >= SW_POP3_MAX_PENDING_COMMANDS)
           {
             session_fail (s, "-ERR [SYS/PERM] Spoofwatch: too many pipelined commands\r\n");
             return;
@@ -341,8 +578,29 @@ handle_client_line (SwPop3Session *s, const char *line)
             if (g_ascii_string_to_unsigned (word, 10, 1, G_MAXUINT, &n, NULL))
               p->msgno = (guint)n;
           }
+        if (s->upstream_lost)
+          p->lost = TRUE;
         switch (cmd)
           {
+          case CMD_RETR:
+            if (s->state == SW_POP3_STATE_TRANSACTION && p->msgno != 0)
+              p->ahead = ahead_client_retr (s, p->msgno);
+            if (p->ahead != NULL)
+              p->lost = FALSE;
+            break;
+          case CMD_DELE:
+            if (s->state == SW_POP3_STATE_TRANSACTION && p->msgno != 0)
+              ahead_client_dele (s, p->msgno);
+            break;
+          case CMD_RSET:
+            g_hash_table_remove_all (s->deleted);
+            ahead_stop (s, 0);
+            s->last_retr = 0;
+            break;
+          case CMD_TOP:
+            ahead_stop (s, 0);
+            s->last_retr = 0;
+            break;
           case CMD_STLS:
             /* the client talks plain text to us on loopback; the upstream link is secured by us */
             p->local
@@ -357,11 +615,16 @@ handle_client_line (SwPop3Session *s, const char *line)
             break;
           case CMD_QUIT:
             set_state (s, SW_POP3_STATE_QUIT);
+            /* after the speculative replies have been read (and dropped) */
+            if (s->speculative > 0 && !p->lost)
+              p->deferred = g_strdup (line);
             break;
           default:
             break;
           }
         enqueue_and_forward (s, g_steal_pointer (&p), line);
+        if (cmd == CMD_RETR)
+          ahead_fill (s);
         return;
       }
     case SW_POP3_STATE_SASL:
@@ -479,12 +742,80 @@ learn_uidl (SwPop3Session *s, const char *text)
 }
 
 static void multi_line_read (GObject *source, GAsyncResult *res, gpointer user_data);
+static void multi_line_step (SwPop3Session *s, GString *out);
 
 static void
 read_multi_next (SwPop3Session *s)
 {
-  sw_pop3_read_line_async (s->upstream->in, SW_POP3_MAX_LINE, s->cancellable, multi_line_read,
-                           sw_pop3_session_ref (s));
+  g_autoptr (GString) out = g_string_new (NULL);
+  multi_line_step (s, out);
+}
+
+/* One line of a multi-line reply, appended to @out as the client gets it. FALSE at the
+ * end line (appended too). */
+static gboolean
+multi_line_take (SwPop3Session *s, Pending *head, const char *line, GString *out)
+{
+  if (is_end_line (line))
+    {
+      g_string_append (out, line);
+      return FALSE;
+    }
+  switch (head->cmd)
+    {
+    case CMD_CAPA:
+      /* STLS: the client talks plain text to us on loopback. PIPELINING is kept:
+       * replies stay in order. SASL mechanisms pass unchanged. */
+      if (sw_pop3_line_has_keyword (line, "STLS"))
+        return TRUE;
+      break;
+    case CMD_LIST:
+      {
+        guint64 n = g_ascii_strtoull (line, NULL, 10);
+        if (n > s->msg_count && n <= G_MAXUINT)
+          s->msg_count = (guint)n;
+        g_autofree char *sized = add_allowance (line, 0, FALSE);
+        g_string_append (out, sized);
+        return TRUE;
+      }
+    case CMD_UIDL:
+      learn_uidl (s, line);
+      break;
+    default:
+      break;
+    }
+  g_string_append (out, line);
+  return TRUE;
+}
+
+/* Takes every line already buffered and sends them in one write: no main-loop round trip
+ * per line of a long LIST or UIDL. */
+static void
+multi_line_step (SwPop3Session *s, GString *out)
+{
+  Pending *head = g_queue_peek_head (&s->pending);
+  for (;;)
+    {
+      g_autofree char *line = NULL;
+      g_autoptr (GError) error = NULL;
+      if (!sw_pop3_try_read_line (s->upstream->in, SW_POP3_MAX_LINE, &line, &error))
+        break;
+      if (line == NULL || ++s->reply_lines > SW_POP3_MAX_RESPONSE_LINES)
+        {
+          session_fail (s, NULL); /* the client already has the +OK of a list: closing is all we can do */
+          return;
+        }
+      if (!multi_line_take (s, head, line, out))
+        {
+          write_bytes (s, TRUE, g_bytes_new (out->str, out->len), reply_done);
+          return;
+        }
+    }
+  if (out->len > 0)
+    write_bytes (s, TRUE, g_bytes_new (out->str, out->len), read_multi_next);
+  else
+    sw_pop3_read_line_async (s->upstream->in, SW_POP3_MAX_LINE, s->cancellable, multi_line_read,
+                             sw_pop3_session_ref (s));
 }
 
 static void
@@ -493,45 +824,103 @@ multi_line_read (GObject *source, GAsyncResult *res, gpointer user_data)
   SwPop3Session *s = user_data;
   g_autoptr (GError) error = NULL;
   g_autofree char *line = sw_pop3_read_line_finish (G_BUFFERED_INPUT_STREAM (source), res, &error);
-  Pending *head = g_queue_peek_head (&s->pending);
   if (session_stopped (s))
     ;
-  else if (line == NULL)
-    session_fail (s, NULL); /* the client already has the +OK of a list: closing is all we can do */
-  else if (is_end_line (line))
-    write_client (s, line, reply_done);
-  else if (++s->reply_lines > SW_POP3_MAX_RESPONSE_LINES)
+  else if (line == NULL || ++s->reply_lines > SW_POP3_MAX_RESPONSE_LINES)
     session_fail (s, NULL);
   else
     {
-      g_autofree char *out = NULL;
-      switch (head->cmd)
-        {
-        case CMD_CAPA:
-          /* STLS: the client talks plain text to us on loopback. PIPELINING is kept:
-           * replies stay in order. SASL mechanisms pass unchanged. */
-          if (sw_pop3_line_has_keyword (line, "STLS"))
-            {
-              read_multi_next (s);
-              sw_pop3_session_unref (s);
-              return;
-            }
-          break;
-        case CMD_LIST:
-          out = add_allowance (line, 0, FALSE);
-          break;
-        case CMD_UIDL:
-          learn_uidl (s, line);
-          break;
-        default:
-          break;
-        }
-      write_client (s, out ? out : line, read_multi_next);
+      g_autoptr (GString) out = g_string_new (NULL);
+      if (!multi_line_take (s, g_queue_peek_head (&s->pending), line, out))
+        write_bytes (s, TRUE, g_bytes_new (out->str, out->len), reply_done);
+      else
+        multi_line_step (s, out);
     }
   sw_pop3_session_unref (s);
 }
 
 /* ---- held messages (RETR/TOP) ---- */
+
+/* A verdict to store once the message is delivered (read-ahead: never for a message the
+ * client did not get). */
+typedef struct
+{
+  const SwPop3Settings *settings;
+  SwVerifyResult *result;
+  char *hash;
+  char *uidl;
+} StoreJob;
+
+static void
+store_job_free (gpointer data)
+{
+  StoreJob *sj = data;
+  g_clear_pointer (&sj->result, sw_verify_result_free);
+  g_free (sj->hash);
+  g_free (sj->uidl);
+  g_free (sj);
+}
+
+/* In a worker thread. */
+static void
+store_put (StoreJob *sj)
+{
+#ifdef SW_PROXY_HAVE_STORE
+  const SwPop3Settings *st = sj->settings;
+  const SwVerifyResult *result = sj->result;
+  const char *authserv_id = sw_verifier_get_authserv_id (st->verifier);
+  g_autofree char *added = sw_verify_format_headers (result, authserv_id, "\r\n");
+  g_autofree char *json = sw_verify_result_to_json (result, NULL, -1, FALSE);
+  SwStoreRecord rec = {
+    .account = (char *)st->account,
+    .message_id = result->message_id,
+    .uidl = sj->uidl,
+    .message_hash = sj->hash,
+    .date = -1,
+    .verified_at = result->verified_at,
+    .from_header = result->from_header,
+    .from_domain = result->from_domain_display ? result->from_domain_display : result->from_domain,
+    .subject = result->subject,
+    .verdict = result->verdict,
+    .explanation = result->explanation,
+    .evidence_json = json,
+    .added_headers = added,
+  };
+  g_autoptr (GError) error = NULL;
+  gint64 id = 0;
+  if (!sw_store_put (st->store, &rec, &id, &error))
+    g_message ("%s: cannot store the verdict: %s", st->account, error->message);
+  else if (st->on_verdict != NULL)
+    st->on_verdict (id, st->on_verdict_data);
+#else
+  (void)sj;
+#endif
+}
+
+static void
+store_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  (void)task;
+  (void)source;
+  (void)cancellable;
+  store_put (task_data);
+}
+
+static void
+store_done (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  (void)source;
+  (void)res;
+  sw_pop3_session_unref (user_data); /* in the proxy thread */
+}
+
+static void
+store_later (SwPop3Session *s, StoreJob *sj)
+{
+  g_autoptr (GTask) task = g_task_new (NULL, NULL, store_done, sw_pop3_session_ref (s));
+  g_task_set_task_data (task, sj, store_job_free);
+  sw_pop3_pool_run (s->settings, task, store_thread);
+}
 
 typedef struct
 {
@@ -539,12 +928,17 @@ typedef struct
   GBytes *content;
   char *hash;
   char *uidl;
+  char *status; /* the server's +OK line */
   gboolean top;
+  gboolean defer_store; /* read ahead: store only once delivered */
+  Ahead *ahead;         /* read ahead: the entry that gets the result */
   /* results */
   GBytes *head;      /* our header lines + the original header block, forged fields removed */
   gsize body_offset; /* where the original body starts in content */
   SwVerdict verdict;
   gboolean from_store;
+  StoreJob *store; /* defer_store: the verdict to store, or NULL */
+  gint64 usec;     /* time verification took */
 } VerifyJob;
 
 static void
@@ -552,17 +946,23 @@ verify_job_free (VerifyJob *j)
 {
   g_clear_pointer (&j->content, g_bytes_unref);
   g_clear_pointer (&j->head, g_bytes_unref);
+  g_clear_pointer (&j->store, store_job_free);
   g_free (j->hash);
   g_free (j->uidl);
+  g_free (j->status);
   g_free (j);
 }
 
 static void
 verify_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
+  (void)task;
+  (void)source;
+  (void)cancellable;
   VerifyJob *j = task_data;
   const SwPop3Settings *st = j->settings;
   const char *authserv_id = sw_verifier_get_authserv_id (st->verifier);
+  gint64 start = g_get_monotonic_time ();
   gsize size = 0;
   const guint8 *data = g_bytes_get_data (j->content, &size);
   j->body_offset = sw_pop3_header_block_length (data, size);
@@ -583,6 +983,7 @@ verify_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
           j->head = sw_verify_prepend_headers (head, rec->added_headers, authserv_id);
           j->verdict = rec->verdict;
           j->from_store = TRUE;
+          j->usec = g_get_monotonic_time () - start;
           return;
         }
     }
@@ -607,39 +1008,29 @@ verify_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
     }
   j->verdict = result->verdict;
   j->head = sw_verify_apply_headers (head, result, authserv_id);
+  j->usec = g_get_monotonic_time () - start;
 
-#ifdef SW_PROXY_HAVE_STORE
   /* a fault (temperror) is not stored: the next download verifies again */
   if (st->store != NULL && !j->top && result->verdict != SW_VERDICT_TEMPERROR)
     {
-      g_autofree char *added = sw_verify_format_headers (result, authserv_id, "\r\n");
-      g_autofree char *json = sw_verify_result_to_json (result, NULL, -1, FALSE);
-      SwStoreRecord rec = {
-        .account = (char *)st->account,
-        .message_id = result->message_id,
-        .uidl = j->uidl,
-        .message_hash = j->hash,
-        .date = -1,
-        .verified_at = result->verified_at,
-        .from_header = result->from_header,
-        .from_domain = result->from_domain_display ? result->from_domain_display : result->from_domain,
-        .subject = result->subject,
-        .verdict = result->verdict,
-        .explanation = result->explanation,
-        .evidence_json = json,
-        .added_headers = added,
-      };
-      g_autoptr (GError) error = NULL;
-      gint64 id = 0;
-      if (!sw_store_put (st->store, &rec, &id, &error))
-        g_message ("%s: cannot store the verdict: %s", st->account, error->message);
-      else if (st->on_verdict != NULL)
-        st->on_verdict (id, st->on_verdict_data);
+      StoreJob *sj = g_new0 (StoreJob, 1);
+      sj->settings = st;
+      sj->result = g_steal_pointer (&result);
+      sj->hash = g_strdup (j->hash);
+      sj->uidl = g_strdup (j->uidl);
+      if (j->defer_store)
+        j->store = sj;
+      else
+        {
+          store_put (sj);
+          store_job_free (sj);
+        }
     }
-#endif
 }
 
 #define SEND_CHUNK (256u * 1024)
+#define SLOW_VERIFY_USEC 5000 /* a verification this long waited on DNS */
+#define SLOW_VERIFY_MEMORY 16 /* messages to prefetch at once after one */
 
 static void
 sending_set (SwPop3Session *s, Sending *snd)
@@ -684,31 +1075,97 @@ send_body_chunk (SwPop3Session *s)
   write_bytes (s, TRUE, g_byte_array_free_to_bytes (out), done ? reply_done : send_body_chunk);
 }
 
+/* Sends the head's reply: @status, our header block @head, the body of @content from
+ * @body_offset, stuffed, and the terminator; then reply_done(). */
+static void
+deliver (SwPop3Session *s, const char *status, GBytes *head, GBytes *content, gsize body_offset)
+{
+  gsize hlen = 0;
+  const guint8 *hdata = g_bytes_get_data (head, &hlen);
+  GByteArray *out = g_byte_array_sized_new ((guint)(hlen + strlen (status) + 64));
+  g_byte_array_append (out, (const guint8 *)status, (guint)strlen (status));
+  gboolean at_line_start = TRUE;
+  sw_pop3_stuff (out, hdata, hlen, &at_line_start);
+  Sending *snd = g_new0 (Sending, 1);
+  snd->content = g_bytes_new_from_bytes (content, body_offset, g_bytes_get_size (content) - body_offset);
+  snd->at_line_start = at_line_start;
+  snd->ended_with_nl = hlen == 0 || hdata[hlen - 1] == '\n';
+  sending_set (s, snd);
+  gboolean done = append_body_chunk (s, out);
+  write_bytes (s, TRUE, g_byte_array_free_to_bytes (out), done ? reply_done : send_body_chunk);
+}
+
+/* The head is the client's RETR answered by read-ahead entry @a: send what it holds, or
+ * wait for its verdict. */
+static void
+serve_ahead (SwPop3Session *s, Ahead *a)
+{
+  switch (a->state)
+    {
+    case AHEAD_WAITING:
+    case AHEAD_VERIFYING:
+      a->awaited = TRUE;
+      return;
+    case AHEAD_READY:
+      a->awaited = FALSE;
+      g_info ("%s#%u: RETR %u answered from read-ahead", s->settings->account, s->id, a->msgno);
+      if (a->store != NULL)
+        store_later (s, g_steal_pointer (&a->store));
+      deliver (s, a->status, a->head, a->content, a->body_offset);
+      g_clear_pointer (&a->head, g_bytes_unref);
+      g_clear_pointer (&a->content, g_bytes_unref);
+      return;
+    case AHEAD_FAILED:
+      a->awaited = FALSE;
+      write_client (s, a->error_line, reply_done);
+      return;
+    case AHEAD_BROKEN:
+      session_fail (s, "-ERR [SYS/TEMP] Spoofwatch: the server closed the connection in the middle of the "
+                       "message; it stays on the server\r\n");
+      return;
+    case AHEAD_STATE_COUNT:
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static void
+ahead_set_state (SwPop3Session *s, Ahead *a, AheadState state)
+{
+  g_debug ("%s#%u: read-ahead %u: %s -> %s", s->settings->account, s->id, a->msgno, ahead_state_names[a->state],
+           ahead_state_names[state]);
+  a->state = state;
+  if (a->awaited && state != AHEAD_VERIFYING && !session_stopped (s))
+    serve_ahead (s, a);
+}
+
 static void
 verified (GObject *source, GAsyncResult *res, gpointer user_data)
 {
+  (void)source;
   SwPop3Session *s = user_data;
   VerifyJob *j = g_task_get_task_data (G_TASK (res));
+  if (j->usec > SLOW_VERIFY_USEC)
+    s->slow_verifies = SLOW_VERIFY_MEMORY;
+  else if (s->slow_verifies > 0)
+    s->slow_verifies--;
   if (!session_stopped (s))
     {
-      g_info ("%s#%u: message %s: %s%s", s->settings->account, s->id, j->uidl ? j->uidl : j->hash,
-              sw_verdict_to_string (j->verdict), j->from_store ? " (stored verdict)" : "");
-      gsize hlen = 0;
-      const guint8 *hdata = g_bytes_get_data (j->head, &hlen);
-      GByteArray *out = g_byte_array_sized_new ((guint)(hlen + strlen (s->held_status) + 64));
-      g_byte_array_append (out, (const guint8 *)s->held_status, (guint)strlen (s->held_status));
-      gboolean at_line_start = TRUE;
-      sw_pop3_stuff (out, hdata, hlen, &at_line_start);
-      Sending *snd = g_new0 (Sending, 1);
-      snd->content = g_bytes_new_from_bytes (j->content, j->body_offset,
-                                             g_bytes_get_size (j->content) - j->body_offset);
-      snd->at_line_start = at_line_start;
-      snd->ended_with_nl = hlen == 0 || hdata[hlen - 1] == '\n';
-      sending_set (s, snd);
-      g_clear_pointer (&s->held_status, g_free);
-      g_clear_pointer (&s->message, sw_pop3_message_free);
-      gboolean done = append_body_chunk (s, out);
-      write_bytes (s, TRUE, g_byte_array_free_to_bytes (out), done ? reply_done : send_body_chunk);
+      g_info ("%s#%u: message %s: %s%s%s", s->settings->account, s->id, j->uidl ? j->uidl : j->hash,
+              sw_verdict_to_string (j->verdict), j->from_store ? " (stored verdict)" : "",
+              j->ahead ? " (read ahead)" : "");
+      Ahead *a = j->ahead;
+      if (a == NULL)
+        deliver (s, j->status, j->head, j->content, j->body_offset);
+      else if (!a->dropped)
+        {
+          a->status = g_steal_pointer (&j->status);
+          a->head = g_steal_pointer (&j->head);
+          a->content = g_steal_pointer (&j->content);
+          a->body_offset = j->body_offset;
+          a->store = g_steal_pointer (&j->store);
+          ahead_set_state (s, a, AHEAD_READY);
+        }
     }
   sw_pop3_session_unref (s);
 }
@@ -717,6 +1174,7 @@ static void
 message_complete (SwPop3Session *s)
 {
   Pending *head = g_queue_peek_head (&s->pending);
+  Ahead *a = head->speculative ? head->ahead : NULL;
   if (s->message_too_big)
     {
       g_autofree char *text
@@ -725,7 +1183,21 @@ message_complete (SwPop3Session *s)
                              s->settings->max_message);
       g_clear_pointer (&s->held_status, g_free);
       g_clear_pointer (&s->message, sw_pop3_message_free);
-      write_client (s, text, reply_done);
+      if (a == NULL)
+        write_client (s, text, reply_done);
+      else
+        {
+          a->error_line = g_steal_pointer (&text);
+          ahead_set_state (s, a, AHEAD_FAILED);
+          reply_done (s);
+        }
+      return;
+    }
+  if (a != NULL && a->dropped)
+    {
+      g_clear_pointer (&s->held_status, g_free);
+      g_clear_pointer (&s->message, sw_pop3_message_free);
+      reply_done (s);
       return;
     }
   g_autoptr (GError) error = NULL;
@@ -736,16 +1208,62 @@ message_complete (SwPop3Session *s)
       session_fail (s, "-ERR [SYS/TEMP] Spoofwatch: cannot hold the message (spool file)\r\n");
       return;
     }
+  const char *uidl = g_hash_table_lookup (s->uidls, GUINT_TO_POINTER (head->msgno));
+  /* DNS slow lately: ask verification's first questions all at once, beside it */
+  if (s->slow_verifies > 0 && head->cmd == CMD_RETR)
+    {
+      g_autoptr (GBytes) header_block = sw_pop3_message_take_header_block (s->message);
+      if (header_block != NULL)
+        sw_pop3_prefetch_start (s->settings, s, header_block, uidl, s->cancellable);
+    }
   VerifyJob *j = g_new0 (VerifyJob, 1);
   j->settings = s->settings;
   j->content = g_steal_pointer (&content);
   j->hash = g_strdup (sw_pop3_message_get_hash (s->message));
   j->top = head->cmd == CMD_TOP;
-  const char *uidl = g_hash_table_lookup (s->uidls, GUINT_TO_POINTER (head->msgno));
   j->uidl = g_strdup (uidl);
+  j->status = g_steal_pointer (&s->held_status);
+  j->ahead = a;
+  j->defer_store = a != NULL;
+  g_clear_pointer (&s->message, sw_pop3_message_free);
   g_autoptr (GTask) task = g_task_new (NULL, NULL, verified, sw_pop3_session_ref (s));
   g_task_set_task_data (task, j, (GDestroyNotify)verify_job_free);
-  g_task_run_in_thread (task, verify_thread);
+  sw_pop3_pool_run (s->settings, task, verify_thread);
+  if (a != NULL)
+    {
+      a->size = g_bytes_get_size (j->content);
+      if (!a->claimed)
+        s->ahead_bytes += a->size;
+      ahead_set_state (s, a, AHEAD_VERIFYING);
+      reply_done (s); /* on to the next reply while this one is verified */
+    }
+}
+
+/* The server connection is gone while the head (speculative) was being read: entries not
+ * complete are broken; replies already held are still delivered; commands that needed the
+ * server get -ERR when their turn comes. */
+static void
+upstream_lost (SwPop3Session *s, const char *why)
+{
+  g_message ("%s#%u: the server closed the connection during read-ahead%s%s", s->settings->account, s->id,
+             why ? ": " : "", why ? why : "");
+  s->upstream_lost = TRUE;
+  s->window = 0;
+  g_clear_pointer (&s->held_status, g_free);
+  g_clear_pointer (&s->message, sw_pop3_message_free);
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, s->ahead);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    if (((Ahead *)value)->state == AHEAD_WAITING)
+      ahead_set_state (s, value, AHEAD_BROKEN);
+  for (GList *l = s->pending.head; l != NULL; l = l->next)
+    {
+      Pending *p = l->data;
+      if (p->speculative || (p->ahead == NULL && p->local == NULL))
+        p->lost = TRUE;
+    }
+  reply_done (s);
 }
 
 static void message_data_step (SwPop3Session *s);
@@ -756,8 +1274,11 @@ message_filled (GObject *source, GAsyncResult *res, gpointer user_data)
   SwPop3Session *s = user_data;
   g_autoptr (GError) error = NULL;
   gssize n = g_buffered_input_stream_fill_finish (G_BUFFERED_INPUT_STREAM (source), res, &error);
+  Pending *head = g_queue_peek_head (&s->pending);
   if (session_stopped (s))
     ;
+  else if (n <= 0 && head->speculative)
+    upstream_lost (s, error ? error->message : NULL);
   else if (n <= 0)
     {
       g_message ("%s#%u: the server closed the connection mid-message%s%s", s->settings->account, s->id,
@@ -806,28 +1327,38 @@ message_data_step (SwPop3Session *s)
           session_fail (s, "-ERR [SYS/TEMP] Spoofwatch: read error\r\n");
           return;
         }
-      /* the header block is in and the body still coming: warm the DNS cache meanwhile */
-      g_autoptr (GBytes) header_block = sw_pop3_message_take_header_block (s->message);
-      Pending *held = g_queue_peek_head (&s->pending);
-      if (header_block != NULL && !done && held != NULL && held->cmd == CMD_RETR)
-        sw_pop3_prefetch_start (s->settings, s, header_block,
-                                g_hash_table_lookup (s->uidls, GUINT_TO_POINTER (held->msgno)),
-                                s->cancellable);
       if (done)
         {
           message_complete (s);
           return;
         }
+      /* the header block is in and the body still coming: warm the DNS cache meanwhile */
+      g_autoptr (GBytes) header_block = sw_pop3_message_take_header_block (s->message);
+      Pending *held = g_queue_peek_head (&s->pending);
+      if (header_block != NULL && held != NULL && held->cmd == CMD_RETR)
+        sw_pop3_prefetch_start (s->settings, s, header_block,
+                                g_hash_table_lookup (s->uidls, GUINT_TO_POINTER (held->msgno)),
+                                s->cancellable);
     }
 }
 
 /* ---- status lines: one switch per line ---- */
 
 static void reply_status_read (GObject *source, GAsyncResult *res, gpointer user_data);
+static void handle_status (SwPop3Session *s, Pending *head, const char *line);
+static void status_line (SwPop3Session *s, char *line, GError *error);
 
 static void
 read_status (SwPop3Session *s)
 {
+  /* pipelined replies (read-ahead) are often buffered already */
+  g_autofree char *line = NULL;
+  g_autoptr (GError) error = NULL;
+  if (sw_pop3_try_read_line (s->upstream->in, SW_POP3_MAX_LINE, &line, &error))
+    {
+      status_line (s, line, error);
+      return;
+    }
   sw_pop3_read_line_async (s->upstream->in, SW_POP3_MAX_LINE, s->cancellable, reply_status_read,
                            sw_pop3_session_ref (s));
 }
@@ -837,6 +1368,9 @@ reply_done (SwPop3Session *s)
 {
   Pending *head = g_queue_pop_head (&s->pending);
   Command cmd = head->cmd;
+  if (head->speculative)
+    s->speculative--;
+  gboolean speculative = head->speculative;
   pending_free (head);
   s->reply_busy = FALSE;
   if (cmd == CMD_QUIT)
@@ -845,6 +1379,8 @@ reply_done (SwPop3Session *s)
       return;
     }
   reply_next (s);
+  if (speculative && cmd == CMD_STAT)
+    ahead_fill (s);
 }
 
 static void
@@ -856,9 +1392,55 @@ sasl_continue (SwPop3Session *s)
   read_status (s);
 }
 
+/* The message count of a STAT reply ("+OK n size"). */
+static void
+learn_count (SwPop3Session *s, const char *line)
+{
+  guint64 n = g_ascii_strtoull (line + 3, NULL, 10);
+  if (n > 0 && n <= G_MAXUINT)
+    s->msg_count = (guint)n;
+}
+
+/* A status line for a speculative command: nothing goes to the client. */
+static void
+handle_speculative_status (SwPop3Session *s, Pending *head, const char *line)
+{
+  gboolean ok = is_ok (line);
+  g_autofree char *safe = sw_pop3_line_for_log (line, FALSE);
+  g_info ("%s#%u: S (read-ahead): %s", s->settings->account, s->id, safe);
+  if (head->cmd == CMD_STAT)
+    {
+      if (ok)
+        learn_count (s, line);
+      reply_done (s);
+      return;
+    }
+  g_assert (head->cmd == CMD_RETR && head->ahead != NULL);
+  if (!ok)
+    {
+      /* the client's RETR of it will get the same answer; read no further ahead */
+      head->ahead->error_line = g_strdup (line);
+      ahead_set_state (s, head->ahead, AHEAD_FAILED);
+      s->window = 0;
+      reply_done (s);
+      return;
+    }
+  s->held_status = g_strdup (line);
+  s->message = sw_pop3_message_new (s->settings->spool_dir, s->settings->memory_limit, s->settings->max_message);
+  s->message_too_big = FALSE;
+  if (g_buffered_input_stream_get_buffer_size (s->upstream->in) < 64 * 1024)
+    g_buffered_input_stream_set_buffer_size (s->upstream->in, 64 * 1024);
+  message_data_step (s);
+}
+
 static void
 handle_status (SwPop3Session *s, Pending *head, const char *line)
 {
+  if (head->speculative)
+    {
+      handle_speculative_status (s, head, line);
+      return;
+    }
   gboolean ok = is_ok (line);
   g_autofree char *safe = sw_pop3_line_for_log (line, head->cmd == CMD_AUTH && !ok && line[0] == '+');
   g_info ("%s#%u: S: %s", s->settings->account, s->id, safe);
@@ -899,6 +1481,7 @@ handle_status (SwPop3Session *s, Pending *head, const char *line)
     case CMD_STAT:
       if (ok)
         {
+          learn_count (s, line);
           g_autofree char *out = add_allowance (line, 3, TRUE);
           write_client (s, out, reply_done);
           return;
@@ -932,14 +1515,13 @@ handle_status (SwPop3Session *s, Pending *head, const char *line)
     write_client (s, line, reply_done);
 }
 
+/* A status line for the head (NULL with @error when the read failed). */
 static void
-reply_status_read (GObject *source, GAsyncResult *res, gpointer user_data)
+status_line (SwPop3Session *s, char *line, GError *error)
 {
-  SwPop3Session *s = user_data;
-  g_autoptr (GError) error = NULL;
-  g_autofree char *line = sw_pop3_read_line_finish (G_BUFFERED_INPUT_STREAM (source), res, &error);
-  if (session_stopped (s))
-    ;
+  Pending *head = g_queue_peek_head (&s->pending);
+  if (line == NULL && head->speculative)
+    upstream_lost (s, error->message);
   else if (line == NULL)
     {
       g_info ("%s#%u: server connection lost: %s", s->settings->account, s->id, error->message);
@@ -948,7 +1530,17 @@ reply_status_read (GObject *source, GAsyncResult *res, gpointer user_data)
   else if (line[0] != '+' && line[0] != '-')
     session_fail (s, "-ERR [SYS/TEMP] Spoofwatch: the server's reply is not POP3\r\n");
   else
-    handle_status (s, g_queue_peek_head (&s->pending), line);
+    handle_status (s, head, line);
+}
+
+static void
+reply_status_read (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  SwPop3Session *s = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *line = sw_pop3_read_line_finish (G_BUFFERED_INPUT_STREAM (source), res, &error);
+  if (!session_stopped (s))
+    status_line (s, line, error);
   sw_pop3_session_unref (s);
 }
 
@@ -965,6 +1557,26 @@ reply_next (SwPop3Session *s)
     {
       g_info ("%s#%u: S (Spoofwatch): %s", s->settings->account, s->id, head->local);
       write_client (s, head->local, reply_done);
+      return;
+    }
+  if (head->ahead != NULL && !head->speculative)
+    {
+      serve_ahead (s, head->ahead);
+      return;
+    }
+  if (head->lost)
+    {
+      if (head->speculative)
+        reply_done (s);
+      else
+        session_fail (s, "-ERR [SYS/TEMP] Spoofwatch: lost the connection to the server\r\n");
+      return;
+    }
+  if (head->deferred != NULL)
+    {
+      /* QUIT: every speculative reply before it has been read */
+      gsize len = strlen (head->deferred);
+      write_bytes (s, FALSE, g_bytes_new_take (g_steal_pointer (&head->deferred), len), read_status);
       return;
     }
   read_status (s);
@@ -1017,6 +1629,9 @@ sw_pop3_session_new (const SwPop3Settings *settings, GSocketConnection *client, 
   sw_pop3_socket_set_nodelay (g_socket_connection_get_socket (client));
   g_queue_init (&s->pending);
   s->uidls = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  g_queue_init (&s->up_writes);
+  s->ahead = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify)ahead_free);
+  s->deleted = g_hash_table_new (NULL, NULL);
   s->closed_cb = closed;
   s->freed_cb = freed;
   s->cb_data = user_data;

@@ -36,7 +36,7 @@ static const char *const general_keys[] = { "authserv-id", "demo", "popup-verdic
 static const char *const account_keys[]
     = { "protocol", "listen-port",    "upstream-host", "upstream-port",
         "tls",      "provider-hosts", "trusted-hops",  "trusted-authserv-ids",
-        NULL };
+        "read-ahead", NULL };
 
 const char *
 sw_tls_mode_config_to_string (SwTlsModeConfig mode)
@@ -69,6 +69,7 @@ sw_account_new (void)
   SwAccount *a = g_new0 (SwAccount, 1);
   a->protocol = g_strdup ("pop3");
   a->tls = SW_TLS_MODE_CONFIG_IMPLICIT;
+  a->read_ahead = SW_CONFIG_DEFAULT_READ_AHEAD;
   return a;
 }
 
@@ -86,6 +87,7 @@ sw_account_copy (const SwAccount *account)
   a->provider_hosts = g_strdupv (account->provider_hosts);
   a->trusted_hops = account->trusted_hops;
   a->trusted_authserv_ids = g_strdupv (account->trusted_authserv_ids);
+  a->read_ahead = account->read_ahead;
   return a;
 }
 
@@ -211,6 +213,9 @@ account_check (const SwAccount *a, const char **bad_key, GError **error)
   if (a->trusted_hops < 0 || a->trusted_hops > (int)SW_MAX_RECEIVED_FIELDS)
     FAIL ("trusted-hops", "%d is out of range (0 for automatic, or 1 to %u)", a->trusted_hops,
           SW_MAX_RECEIVED_FIELDS);
+  if (a->read_ahead < 0 || a->read_ahead > SW_CONFIG_MAX_READ_AHEAD)
+    FAIL ("read-ahead", "%d is out of range (0 for off, or 1 to %d messages)", a->read_ahead,
+          SW_CONFIG_MAX_READ_AHEAD);
   for (guint i = 0; a->trusted_authserv_ids != NULL && a->trusted_authserv_ids[i] != NULL; i++)
     if (!authserv_id_is_valid (a->trusted_authserv_ids[i]))
       {
@@ -465,6 +470,21 @@ load_account (const Loader *l, const char *group, GError **error)
         }
       a->trusted_hops = (int)n;
     }
+  g_autofree char *ahead = g_key_file_get_value (l->kf, group, "read-ahead", NULL);
+  if (ahead != NULL)
+    {
+      guint64 n;
+      g_strstrip (ahead);
+      if (!g_ascii_string_to_unsigned (ahead, 10, 0, SW_CONFIG_MAX_READ_AHEAD, &n, NULL))
+        {
+          g_autofree char *shown = sw_sanitize_for_log (ahead, -1, 40);
+          loader_fail (l, group, "read-ahead", SW_CONFIG_ERROR_INVALID, error,
+                       "read-ahead: \"%s\" is not 0 (off) or a number of messages from 1 to %d", shown,
+                       SW_CONFIG_MAX_READ_AHEAD);
+          return NULL;
+        }
+      a->read_ahead = (int)n;
+    }
 
   const char *bad_key = NULL;
   g_autoptr (GError) local = NULL;
@@ -684,6 +704,10 @@ sync_keyfile (SwConfig *config)
       else if (g_key_file_has_key (kf, group, "trusted-hops", NULL))
         g_key_file_remove_key (kf, group, "trusted-hops", NULL);
       set_or_remove_list (kf, group, "trusted-authserv-ids", a->trusted_authserv_ids);
+      if (a->read_ahead != SW_CONFIG_DEFAULT_READ_AHEAD)
+        g_key_file_set_integer (kf, group, "read-ahead", a->read_ahead);
+      else if (g_key_file_has_key (kf, group, "read-ahead", NULL))
+        g_key_file_remove_key (kf, group, "read-ahead", NULL);
     }
 }
 

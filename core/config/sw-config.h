@@ -50,13 +50,18 @@ typedef struct
   char **provider_hosts;       /* NULL-terminated glob patterns, or NULL (automatic) */
   int trusted_hops;            /* >0: boundary Received position; 0: automatic */
   char **trusted_authserv_ids; /* NULL-terminated, or NULL */
+  int read_ahead;              /* "read-ahead": messages fetched and verified before the
+                                * client asks for them, 0 to SW_CONFIG_MAX_READ_AHEAD; 0: off */
 } SwAccount;
 
 #define SW_CONFIG_MAX_NAME 64u     /* characters of an account name */
 #define SW_CONFIG_MAX_ACCOUNTS 64u /* accounts in one file */
+#define SW_CONFIG_DEFAULT_READ_AHEAD 32 /* "read-ahead" when the key is absent */
+#define SW_CONFIG_MAX_READ_AHEAD 256    /* the largest "read-ahead" */
 #define SW_CONFIG_MAX_FILE_SIZE (1024u * 1024)
 
-/* A new account with protocol "pop3", tls implicit and everything else empty.
+/* A new account with protocol "pop3", tls implicit, read-ahead
+ * SW_CONFIG_DEFAULT_READ_AHEAD and everything else empty.
  * Transfer full. Thread-safe. */
 SwAccount *sw_account_new (void);
 /* A deep copy of @account. Transfer full. Thread-safe. */

@@ -85,6 +85,8 @@ test_round_trip (Fixture *f, gconstpointer data)
   a->provider_hosts = g_strsplit ("*.mail.example.net,mx?.example.net", ",", -1);
   a->trusted_hops = 2;
   a->trusted_authserv_ids = g_strsplit ("mx.example.net,example.net", ",", -1);
+  g_assert_cmpint (a->read_ahead, ==, SW_CONFIG_DEFAULT_READ_AHEAD);
+  a->read_ahead = 0;
   g_assert_true (sw_config_add_account (c, a, &error));
   g_assert_no_error (error);
   g_autoptr (SwAccount) b = make_account ("home.local", 11996);
@@ -120,6 +122,7 @@ test_round_trip (Fixture *f, gconstpointer data)
   g_assert_cmpstrv (w->provider_hosts,
                     ((const char *const[]){ "*.mail.example.net", "mx?.example.net", NULL }));
   g_assert_cmpint (w->trusted_hops, ==, 2);
+  g_assert_cmpint (w->read_ahead, ==, 0);
   g_assert_cmpstrv (w->trusted_authserv_ids,
                     ((const char *const[]){ "mx.example.net", "example.net", NULL }));
   const SwAccount *h = sw_config_find_account (c2, "home.local");
@@ -129,6 +132,7 @@ test_round_trip (Fixture *f, gconstpointer data)
   g_assert_null (h->provider_hosts);
   g_assert_null (h->trusted_authserv_ids);
   g_assert_cmpint (h->trusted_hops, ==, 0);
+  g_assert_cmpint (h->read_ahead, ==, SW_CONFIG_DEFAULT_READ_AHEAD);
   g_assert_null (sw_config_find_account (c2, "nobody"));
 
   g_assert_true (sw_config_save (c2, f->path, &error));
@@ -181,6 +185,7 @@ test_defaults (Fixture *f, gconstpointer data)
   const SwAccount *b = sw_config_find_account (c, "b");
   g_assert_cmpint (b->tls, ==, SW_TLS_MODE_CONFIG_NONE);
   g_assert_cmpuint (b->upstream_port, ==, 110);
+  g_assert_cmpint (a->read_ahead, ==, SW_CONFIG_DEFAULT_READ_AHEAD);
 
   g_autoptr (SwConfig) missing = sw_config_load ("/nonexistent/spoofwatch.conf", &error);
   g_assert_null (missing);
@@ -253,6 +258,12 @@ static const BadCase bad_cases[] = {
     ":4: [account work] trusted-hops: \"-1\" is not 0 (automatic)" },
   { "too-many-trusted-hops", GOOD_ACCOUNT "trusted-hops=101\n", SW_CONFIG_ERROR_INVALID,
     ":4: [account work] trusted-hops: \"101\"" },
+  { "bad-read-ahead", GOOD_ACCOUNT "read-ahead=some\n", SW_CONFIG_ERROR_INVALID,
+    ":4: [account work] read-ahead: \"some\" is not 0 (off) or a number of messages from 1 to 256" },
+  { "negative-read-ahead", GOOD_ACCOUNT "tls=implicit\nread-ahead=-1\n", SW_CONFIG_ERROR_INVALID,
+    ":5: [account work] read-ahead: \"-1\"" },
+  { "too-much-read-ahead", GOOD_ACCOUNT "read-ahead=257\n", SW_CONFIG_ERROR_INVALID,
+    ":4: [account work] read-ahead: \"257\"" },
   { "trusted-authserv-ids-valid", GOOD_ACCOUNT "trusted-authserv-ids=mx.example.net;a;b\n", 0,
     NULL /* loads: a and b are ids */ },
   { "bad-trusted-authserv-id-2", GOOD_ACCOUNT "trusted-authserv-ids=mx.example.net;x(y)\n",
@@ -343,6 +354,11 @@ m_hops (SwAccount *a)
   a->trusted_hops = -3;
 }
 static void
+m_read_ahead (SwAccount *a)
+{
+  a->read_ahead = SW_CONFIG_MAX_READ_AHEAD + 1;
+}
+static void
 m_pattern (SwAccount *a)
 {
   a->provider_hosts = g_strsplit ("ok.example;", ";", -1);
@@ -363,6 +379,7 @@ static const AddCase add_cases[] = {
   { "tls-none-remote", m_tls_none, "account \"work\": tls: none is allowed only to a loopback upstream" },
   { "tls-unknown", m_tls_bad, "account \"work\": tls: unknown mode" },
   { "trusted-hops", m_hops, "account \"work\": trusted-hops: -3 is out of range" },
+  { "read-ahead", m_read_ahead, "account \"work\": read-ahead: 257 is out of range (0 for off, or 1 to 256 messages)" },
   { "provider-hosts-empty", m_pattern, "account \"work\": provider-hosts: \"\" is not a host name pattern" },
   { "trusted-authserv-ids", m_authserv, "account \"work\": trusted-authserv-ids: \"bad;id\"" },
 };

@@ -29,7 +29,7 @@ main (int argc, char **argv)
 {
   g_autofree char *account = NULL, *host = NULL, *tls = NULL, *ca = NULL, *zone = NULL, *authserv_id = NULL;
   g_autofree char *store_path = NULL, *spool = NULL, *dns_server = NULL;
-  int upstream_port = 0, port = 0, memory_limit = 0, dns_timeout = 0;
+  int upstream_port = 0, port = 0, memory_limit = 0, dns_timeout = 0, read_ahead = SW_POP3_DEFAULT_READ_AHEAD;
   gboolean watch_stdin = FALSE;
   GOptionEntry entries[] = {
     { "account", 0, 0, G_OPTION_ARG_STRING, &account, "account name", "NAME" },
@@ -45,6 +45,7 @@ main (int argc, char **argv)
     { "spool-dir", 0, 0, G_OPTION_ARG_FILENAME, &spool, "spool folder", "DIR" },
     { "memory-limit", 0, 0, G_OPTION_ARG_INT, &memory_limit, "bytes in memory per message", "N" },
     { "port", 0, 0, G_OPTION_ARG_INT, &port, "listen port (0: any)", "PORT" },
+    { "read-ahead", 0, 0, G_OPTION_ARG_INT, &read_ahead, "messages read ahead (0: off; default 32)", "N" },
     { "watch-stdin", 0, 0, G_OPTION_ARG_NONE, &watch_stdin, "quit when stdin closes", NULL },
     { NULL },
   };
@@ -52,7 +53,8 @@ main (int argc, char **argv)
   g_option_context_add_main_entries (oc, entries, NULL);
   g_autoptr (GError) error = NULL;
   if (!g_option_context_parse (oc, &argc, &argv, &error) || host == NULL || (zone == NULL) == (dns_server == NULL) || upstream_port <= 0
-      || upstream_port > 65535 || port < 0 || port > 65535 || memory_limit < 0)
+      || upstream_port > 65535 || port < 0 || port > 65535 || memory_limit < 0
+      || read_ahead < 0 || read_ahead > SW_POP3_MAX_READ_AHEAD)
     {
       g_printerr ("pop3-proxy-driver: %s\n",
                   error ? error->message : "--upstream-host, --upstream-port and one of --zone or --dns-server are required");
@@ -116,6 +118,7 @@ main (int argc, char **argv)
     .store = store,
     .spool_dir = spool,
     .memory_limit = (gsize)memory_limit,
+    .read_ahead = read_ahead == 0 ? SW_POP3_READ_AHEAD_OFF : read_ahead,
   };
   g_autoptr (SwPop3Proxy) proxy = sw_pop3_proxy_new (&cfg, &error);
   guint16 bound = 0;

@@ -28,6 +28,8 @@
  *   @dns-down        DNS through libunbound to a loopback UDP socket that never answers
  *                    (instead of the samples' zone)
  *   @expect-prefetch n  the DNS prefetch (header block in, body still coming) ran n times
+ *   @read-ahead n    the proxy's read-ahead (0: off; default: off, so that the other
+ *                    transcripts see only the client's commands upstream)
  * A failing line is reported with the transcript's name and line number. */
 #include "pop3-private.h"
 #include "sw-resolver.h"
@@ -63,6 +65,7 @@ typedef struct
   gboolean dns_down;
   gboolean starttls;
   gint expect_prefetch; /* -1: not checked */
+  int read_ahead;       /* SwPop3ProxyConfig.read_ahead */
 } Transcript;
 
 static void
@@ -92,6 +95,7 @@ transcript_load (const char *name)
   t->secrets = g_ptr_array_new_with_free_func (g_free);
   t->expect_logs = g_ptr_array_new_with_free_func (g_free);
   t->expect_prefetch = -1;
+  t->read_ahead = SW_POP3_READ_AHEAD_OFF;
   g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
   for (guint i = 0; lines[i] != NULL; i++)
     {
@@ -110,6 +114,11 @@ transcript_load (const char *name)
         t->dns_down = TRUE;
       else if (g_str_has_prefix (l, "@expect-prefetch "))
         t->expect_prefetch = (gint)g_ascii_strtoull (l + 17, NULL, 10);
+      else if (g_str_has_prefix (l, "@read-ahead "))
+        {
+          guint64 n = g_ascii_strtoull (l + 12, NULL, 10);
+          t->read_ahead = n == 0 ? SW_POP3_READ_AHEAD_OFF : (int)n;
+        }
       else if (g_str_has_prefix (l, "@max-message "))
         t->max_message = g_ascii_strtoull (l + 13, NULL, 10);
       else
@@ -405,6 +414,7 @@ test_transcript (gconstpointer data)
     .verifier = verifier,
     .spool_dir = spool,
     .memory_limit = t->memory_limit,
+    .read_ahead = t->read_ahead,
   };
   g_autoptr (SwPop3Proxy) proxy = sw_pop3_proxy_new (&cfg, &error);
   g_assert_no_error (error);
@@ -596,6 +606,7 @@ static const char *const transcripts[] = {
   "capa",          "user-pass",    "apop",      "auth-sasl",          "pipelining",
   "top",           "dot-stuffing", "retr-drop", "big-spooled",        "too-big",
   "line-too-long", "dns-down",     "malformed", "too-many-pipelined", "stls-refused",
+  "read-ahead",    "read-ahead-off", "read-ahead-dele",
 };
 
 int
