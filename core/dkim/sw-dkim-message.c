@@ -5,11 +5,43 @@
 #include "sw-dkim-private.h"
 #include "sw-limits.h"
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 static gboolean
 is_wsp (guint8 c)
 {
   return c == ' ' || c == '\t';
+}
+
+/* TRUE if some LF of @raw is not preceded by CR. Most messages have none and are read in
+ * full: 16 octets at a time where SSE2 is there (every x86-64), rather than one memchr()
+ * call per line. */
+static gboolean
+has_bare_lf (const guint8 *raw, gsize len)
+{
+  if (len == 0)
+    return FALSE;
+  if (raw[0] == '\n')
+    return TRUE;
+  gsize i = 1;
+#ifdef __SSE2__
+  const __m128i lf = _mm_set1_epi8 ('\n');
+  const __m128i cr = _mm_set1_epi8 ('\r');
+  for (; i + 16 <= len; i += 16)
+    {
+      __m128i here = _mm_loadu_si128 ((const __m128i *)(const void *)(raw + i));
+      __m128i before = _mm_loadu_si128 ((const __m128i *)(const void *)(raw + i - 1));
+      __m128i bad = _mm_andnot_si128 (_mm_cmpeq_epi8 (before, cr), _mm_cmpeq_epi8 (here, lf));
+      if (_mm_movemask_epi8 (bad) != 0)
+        return TRUE;
+    }
+#endif
+  for (; i < len; i++)
+    if (raw[i] == '\n' && raw[i - 1] != '\r')
+      return TRUE;
+  return FALSE;
 }
 
 void
@@ -18,21 +50,7 @@ sw_dkim_message_init (SwDkimMessage *msg, const guint8 *raw, gsize len)
   memset (msg, 0, sizeof *msg);
   msg->fields = g_array_new (FALSE, FALSE, sizeof (SwDkimField));
 
-  gboolean bare_lf = FALSE;
-  for (const guint8 *p = raw, *end = raw + len; p < end;)
-    {
-      const guint8 *nl = memchr (p, '\n', (gsize)(end - p));
-      if (nl == NULL)
-        break;
-      if (nl == raw || nl[-1] != '\r')
-        {
-          bare_lf = TRUE;
-          break;
-        }
-      p = nl + 1;
-    }
-
-  if (!bare_lf)
+  if (!has_bare_lf (raw, len))
     {
       msg->buf = raw;
       msg->len = len;

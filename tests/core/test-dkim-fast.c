@@ -300,6 +300,35 @@ test_unit_tags (void)
   g_assert_null (rec.p);
 }
 
+/* sw_dkim_message_init() copies (normalises) a message exactly when it has a bare LF,
+ * wherever that LF is (the scan reads 16 octets at a time) */
+static void
+test_unit_bare_lf (void)
+{
+  for (gsize len = 1; len < 70; len++)
+    for (gsize at = 0; at <= len; at++)
+      {
+        /* lines of "xxxxx" ending in CRLF, cut to @len octets; the octet at @at (none when
+         * at == len) becomes an LF */
+        g_autoptr (GString) m = g_string_new (NULL);
+        while (m->len < len)
+          g_string_append (m, "xxxxx\r\n");
+        g_string_truncate (m, len);
+        if (at < len)
+          m->str[at] = '\n';
+        gboolean expect = FALSE;
+        for (gsize k = 0; k < len; k++)
+          if (m->str[k] == '\n' && (k == 0 || m->str[k - 1] != '\r'))
+            expect = TRUE;
+        SwDkimMessage msg;
+        sw_dkim_message_init (&msg, (const guint8 *)m->str, m->len);
+        if ((msg.data != NULL) != expect)
+          g_error ("length %" G_GSIZE_FORMAT " at %" G_GSIZE_FORMAT ": copied %d, bare LF %d", len, at,
+                   msg.data != NULL, expect);
+        sw_dkim_message_clear (&msg);
+      }
+}
+
 /* ---- corpora ---- */
 
 static void
@@ -897,6 +926,7 @@ main (int argc, char **argv)
     key_pems[i] = read_data (keys[i], NULL);
   g_test_add_func ("/core/dkim/fast/unit/base64", test_unit_base64);
   g_test_add_func ("/core/dkim/fast/unit/tags", test_unit_tags);
+  g_test_add_func ("/core/dkim/fast/unit/bare-lf", test_unit_bare_lf);
   g_test_add_func ("/core/dkim/fast/engines/mail-dkim", test_engines_mail_dkim);
   g_test_add_func ("/core/dkim/fast/engines/dkimpy", test_engines_dkimpy);
   g_test_add_func ("/core/dkim/fast/engines/samples", test_engines_samples);
