@@ -1,5 +1,18 @@
 #define G_LOG_DOMAIN "sw-dkim"
-/* sw-dkim.c: DKIM verification with libopendkim; its codes become SwAuthResult + reason.
+/* sw-dkim.c: DKIM verification: our own check of plain signatures (run_fast()), else
+ * libopendkim (run_library()); both give SigFacts in libopendkim's terms (DKIM_SIGERROR_*,
+ * flags, bh state), which judge_facts() turns into SwAuthResult + reason.
+ *
+ * Fast path: when every DKIM-Signature field (at most SW_DKIM_MAX_SIGNATURES), every header
+ * field and every key record is plain (sw-dkim-check.c, sw-dkim-key.c), and no CLOCKDRIFT
+ * problem arises, run_fast() does what dkim_eoh() and dkim_eom() of libopendkim 2.11.0 Beta2
+ * would: the key query for each signature in order (a later signature with the same d= and
+ * s= reuses an earlier one's record, as dkim_get_key() does), the key record checks in
+ * dkim_get_key()'s order (v=, h=, s=, k=, p=, t=), the key decoded by the signature's
+ * algorithm, the header hash and signature check, the t=s subdomain rule, then the body
+ * (emulate_eom()'s rules). Anything it does not cover makes it return FALSE with nothing
+ * recorded, and the message goes to libopendkim; SwDkimVerifier.library_only forces that
+ * (tests).
  *
  * Time: libopendkim judges t= and x= against time() (not even DKIM_OPTS_FIXEDTIME) with a
  * library-wide CLOCKDRIFT, and skips the key lookup and the crypto of a signature it

@@ -1,7 +1,17 @@
 /* sw-dkim.h: DKIM (RFC 6376) verification of every DKIM-Signature of a message.
  *
- * Verification uses libopendkim with its DNS hooks backed by the shared SwResolver; no
- * libopendkim type or code leaves core/dkim. On top of RFC 6376 the verifier applies
+ * Two engines, one set of verdicts. Plain signatures (the tags, header fields and key
+ * record read exactly as libopendkim reads them) are checked by core/dkim itself: its own
+ * tag and key-record parsing, header canonicalisation and hash, body hash, and an RSA or
+ * Ed25519 check with public keys decoded once per distinct key text and kept in the
+ * verifier. Everything else (syntax errors, old drafts, unusual tags or records) goes to
+ * libopendkim, the reference engine, with its DNS hooks backed by the same SwResolver.
+ * Both produce the same facts for one judge, so a message gets the same results whichever
+ * engine checked it (tests/core/test-dkim-fast.c compares them field by field). Key
+ * records are looked up for every message (the resolver's cache makes that cheap), so a
+ * rotated or revoked key takes effect at once; the key cache maps key text to decoded key,
+ * never a name to a key. No libopendkim type or code leaves core/dkim. On top of RFC 6376
+ * the verifier applies
  * RFC 8301 (rsa-sha1 signatures and RSA keys under SW_DKIM_MIN_KEY_BITS are not valid)
  * and RFC 8463 (ed25519-sha256). It judges t= and x= itself against the time the message
  * was received (a parameter), not against the clock: mail verified days after delivery
@@ -80,7 +90,9 @@ typedef struct _SwDkimVerifier SwDkimVerifier;
 
 /* A verifier that looks keys up through @resolver (a reference is taken), with the
  * RFC 8301 policy. Fails (GError) only when libopendkim cannot be set up. Transfer full.
- * The verifier is thread-safe: any number of threads may call sw_dkim_verify() on it. */
+ * The verifier is thread-safe: any number of threads may call sw_dkim_verify() on it. It
+ * owns a cache of decoded public keys (at most 1,024, emptied when full) shared by those
+ * threads under one mutex held only for the look-up, and freed with the verifier. */
 SwDkimVerifier *sw_dkim_verifier_new (SwResolver *resolver, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* Like sw_dkim_verifier_new() with @options (NULL: the defaults); @options is copied. */
