@@ -20,6 +20,8 @@ typedef struct
   gpointer on_verdict_data;
   gint paused; /* atomic: TRUE while protection is paused (sw_pop3_proxy_set_paused()) */
   guint read_ahead;  /* messages, 0: off */
+  guint header_ahead; /* DNS warming beyond the read-ahead window when DNS is slow (TOP n 0),
+                       * messages; 0: off (also off when read_ahead is 0) */
   GThreadPool *pool; /* verification and prefetch workers, while the proxy runs */
 } SwPop3Settings;
 
@@ -32,6 +34,10 @@ void sw_pop3_pool_run (const SwPop3Settings *settings, GTask *task, GTaskThreadF
 /* Lowers the message cap (SW_POP3_MAX_MESSAGE) of a proxy not started yet: for the test of
  * that cap only. */
 void sw_pop3_proxy_set_max_message (SwPop3Proxy *proxy, gsize max_message);
+
+/* Sets settings.header_ahead (default SW_POP3_HEADER_AHEAD) of a proxy not started yet:
+ * for tests, whose transcripts must not depend on how fast verification ran. */
+void sw_pop3_proxy_set_header_ahead (SwPop3Proxy *proxy, guint messages);
 
 /* ---- pop3-io.c: line reading on a GBufferedInputStream ---- */
 

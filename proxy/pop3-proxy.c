@@ -70,6 +70,7 @@ sw_pop3_proxy_new (const SwPop3ProxyConfig *config, GError **error)
   st->read_ahead = config->read_ahead == 0 ? SW_POP3_DEFAULT_READ_AHEAD
                    : config->read_ahead < 0 ? 0
                                             : (guint)MIN (config->read_ahead, SW_POP3_MAX_READ_AHEAD);
+  st->header_ahead = st->read_ahead > 0 ? SW_POP3_HEADER_AHEAD : 0;
   proxy->sessions = g_ptr_array_new_with_free_func ((GDestroyNotify)sw_pop3_session_unref);
   g_mutex_init (&proxy->lock);
   g_cond_init (&proxy->cond);
@@ -110,6 +111,13 @@ sw_pop3_pool_run (const SwPop3Settings *settings, GTask *task, GTaskThreadFunc f
   job->task = g_object_ref (task);
   job->func = func;
   g_thread_pool_push (settings->pool, job, NULL);
+}
+
+void
+sw_pop3_proxy_set_header_ahead (SwPop3Proxy *proxy, guint messages)
+{
+  g_return_if_fail (proxy->thread == NULL);
+  proxy->settings.header_ahead = proxy->settings.read_ahead > 0 ? messages : 0;
 }
 
 static void
@@ -226,7 +234,9 @@ sw_pop3_proxy_start (SwPop3Proxy *proxy, guint16 port, guint16 *bound_port_out, 
   proxy->stopping = FALSE;
   proxy->start_done = FALSE;
   proxy->port = port;
-  proxy->settings.pool = g_thread_pool_new (pool_job, NULL, SW_POP3_VERIFY_THREADS, FALSE, NULL);
+  /* exclusive: the threads stay (GLib keeps only 2 idle shared threads, so a shared pool
+   * would create and end threads all the time) */
+  proxy->settings.pool = g_thread_pool_new (pool_job, NULL, SW_POP3_VERIFY_THREADS, TRUE, NULL);
   proxy->thread = g_thread_new ("sw-pop3-proxy", proxy_thread, proxy);
   g_mutex_lock (&proxy->lock);
   while (!proxy->start_done)

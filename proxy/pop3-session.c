@@ -166,6 +166,8 @@ struct _SwPop3Session
   guint last_retr;       /* msgno of the client's previous RETR, 0: none */
   guint window;          /* messages to keep read ahead of last_retr, 0: stopped */
   guint ahead_next;      /* next msgno to read ahead */
+  guint header_next;     /* next msgno whose header block is asked for (TOP n 0) */
+  GHashTable *warmed;    /* msgnos whose DNS was warmed from TOP n 0: not again at RETR */
   guint ahead_unclaimed; /* entries not claimed nor dropped */
   gsize ahead_bytes;     /* content bytes of those */
   guint speculative;     /* speculative commands in the pending queue */
@@ -211,6 +213,7 @@ sw_pop3_session_unref (SwPop3Session *s)
   g_hash_table_unref (s->uidls);
   g_hash_table_unref (s->ahead);
   g_hash_table_unref (s->deleted);
+  g_hash_table_unref (s->warmed);
   g_assert (g_queue_is_empty (&s->up_writes));
   g_free (s);
   if (freed != NULL)
@@ -507,6 +510,29 @@ ahead_fill (SwPop3Session *s)
       g_queue_push_tail (&s->pending, p);
       g_string_append_printf (cmds, "RETR %u\r\n", n);
     }
+  /* DNS is slow: warm it for the messages after the window too, from their header blocks */
+  if (s->slow_verifies > 0 && s->settings->header_ahead > 0)
+    {
+      guint hlimit = (guint)MIN ((guint64)s->last_retr + s->window + s->settings->header_ahead,
+                                 (guint64)s->msg_count);
+      if (s->header_next < s->ahead_next)
+        s->header_next = s->ahead_next;
+      while (s->header_next <= hlimit && s->speculative < 2 * SW_POP3_MAX_READ_AHEAD)
+        {
+          guint n = s->header_next++;
+          if (g_hash_table_contains (s->deleted, GUINT_TO_POINTER (n)))
+            continue;
+          g_hash_table_add (s->warmed, GUINT_TO_POINTER (n));
+          Pending *p = g_new0 (Pending, 1);
+          p->cmd = CMD_TOP;
+          p->has_arg = TRUE;
+          p->msgno = n;
+          p->speculative = TRUE;
+          s->speculative++;
+          g_queue_push_tail (&s->pending, p);
+          g_string_append_printf (cmds, "TOP %u 0\r\n", n);
+        }
+    }
   if (cmds->len == 0)
     return;
   g_debug ("%s#%u: read ahead: %s", s->settings->account, s->id, cmds->str);
@@ -622,8 +648,14 @@ handle_client_line (SwPop3Session *s, const char *line)
           default:
             break;
           }
+        /* A RETR answered from read-ahead needs nothing from the server: send the next
+         * speculative commands first, so that their replies are read (and verified) while
+         * this one may still wait for its verdict at the head of the queue. */
+        if (cmd == CMD_RETR && p->ahead != NULL)
+          ahead_fill (s);
+        gboolean fill_after = cmd == CMD_RETR && p->ahead == NULL;
         enqueue_and_forward (s, g_steal_pointer (&p), line);
-        if (cmd == CMD_RETR)
+        if (fill_after)
           ahead_fill (s);
         return;
       }
@@ -1029,7 +1061,7 @@ verify_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
 }
 
 #define SEND_CHUNK (256u * 1024)
-#define SLOW_VERIFY_USEC 5000 /* a verification this long waited on DNS */
+#define SLOW_VERIFY_USEC 20000 /* a verification this long waited on DNS (not only on a busy CPU) */
 #define SLOW_VERIFY_MEMORY 16 /* messages to prefetch at once after one */
 
 static void
@@ -1151,9 +1183,9 @@ verified (GObject *source, GAsyncResult *res, gpointer user_data)
     s->slow_verifies--;
   if (!session_stopped (s))
     {
-      g_info ("%s#%u: message %s: %s%s%s", s->settings->account, s->id, j->uidl ? j->uidl : j->hash,
-              sw_verdict_to_string (j->verdict), j->from_store ? " (stored verdict)" : "",
-              j->ahead ? " (read ahead)" : "");
+      g_info ("%s#%u: message %s: %s%s%s (%" G_GINT64_FORMAT " ms)", s->settings->account, s->id,
+              j->uidl ? j->uidl : j->hash, sw_verdict_to_string (j->verdict),
+              j->from_store ? " (stored verdict)" : "", j->ahead ? " (read ahead)" : "", j->usec / 1000);
       Ahead *a = j->ahead;
       if (a == NULL)
         deliver (s, j->status, j->head, j->content, j->body_offset);
@@ -1175,6 +1207,18 @@ message_complete (SwPop3Session *s)
 {
   Pending *head = g_queue_peek_head (&s->pending);
   Ahead *a = head->speculative ? head->ahead : NULL;
+  if (head->speculative && head->cmd == CMD_TOP)
+    {
+      /* header window: only the DNS prefetch, nothing is kept */
+      g_autoptr (GBytes) header_block = s->message_too_big ? NULL : sw_pop3_message_take_header_block (s->message);
+      if (header_block != NULL)
+        sw_pop3_prefetch_start (s->settings, s, header_block,
+                                g_hash_table_lookup (s->uidls, GUINT_TO_POINTER (head->msgno)), s->cancellable);
+      g_clear_pointer (&s->held_status, g_free);
+      g_clear_pointer (&s->message, sw_pop3_message_free);
+      reply_done (s);
+      return;
+    }
   if (s->message_too_big)
     {
       g_autofree char *text
@@ -1210,7 +1254,8 @@ message_complete (SwPop3Session *s)
     }
   const char *uidl = g_hash_table_lookup (s->uidls, GUINT_TO_POINTER (head->msgno));
   /* DNS slow lately: ask verification's first questions all at once, beside it */
-  if (s->slow_verifies > 0 && head->cmd == CMD_RETR)
+  if (s->slow_verifies > 0 && s->settings->header_ahead > 0 && head->cmd == CMD_RETR
+      && !g_hash_table_contains (s->warmed, GUINT_TO_POINTER (head->msgno)))
     {
       g_autoptr (GBytes) header_block = sw_pop3_message_take_header_block (s->message);
       if (header_block != NULL)
@@ -1413,6 +1458,19 @@ handle_speculative_status (SwPop3Session *s, Pending *head, const char *line)
       if (ok)
         learn_count (s, line);
       reply_done (s);
+      return;
+    }
+  if (head->cmd == CMD_TOP && !ok)
+    {
+      reply_done (s);
+      return;
+    }
+  if (head->cmd == CMD_TOP)
+    {
+      s->held_status = g_strdup (line);
+      s->message = sw_pop3_message_new (s->settings->spool_dir, s->settings->memory_limit, SW_MAX_HEADER_BLOCK * 2);
+      s->message_too_big = FALSE;
+      message_data_step (s);
       return;
     }
   g_assert (head->cmd == CMD_RETR && head->ahead != NULL);
@@ -1632,6 +1690,7 @@ sw_pop3_session_new (const SwPop3Settings *settings, GSocketConnection *client, 
   g_queue_init (&s->up_writes);
   s->ahead = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify)ahead_free);
   s->deleted = g_hash_table_new (NULL, NULL);
+  s->warmed = g_hash_table_new (NULL, NULL);
   s->closed_cb = closed;
   s->freed_cb = freed;
   s->cb_data = user_data;

@@ -13,8 +13,9 @@
 
 /* Tree walk (sw-orgdomain.c): a name of eight labels or more is shortened to seven. */
 #define WALK_SHORTENED_LABELS 7u
-/* Queries of one prefetch in flight at once; the pool is shared by all prefetches. */
-#define PREFETCH_THREADS 16
+/* Queries in flight at once, shared by all prefetches: each waits on DNS in its own
+ * thread, so with a slow server this bounds how many names per second are warmed. */
+#define PREFETCH_THREADS 64
 
 typedef struct
 {
@@ -225,7 +226,7 @@ prefetch_pool (void)
   static GThreadPool *pool = NULL;
   if (g_once_init_enter (&once))
     {
-      pool = g_thread_pool_new (job_run, NULL, PREFETCH_THREADS, FALSE, NULL);
+      pool = g_thread_pool_new (job_run, NULL, PREFETCH_THREADS, TRUE, NULL);
       g_once_init_leave (&once, 1);
     }
   return pool;

@@ -137,5 +137,7 @@ main (int argc, char **argv)
     g_unix_fd_add (0, G_IO_IN | G_IO_HUP | G_IO_ERR, stdin_closed, loop);
   g_main_loop_run (loop);
   sw_pop3_proxy_stop (proxy);
+  g_printerr ("pop3-proxy-driver: %" G_GUINT64_FORMAT " DNS queries answered\n",
+              sw_resolver_get_query_count (resolver));
   return 0;
 }

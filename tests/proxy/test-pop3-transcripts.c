@@ -30,6 +30,8 @@
  *   @expect-prefetch n  the DNS prefetch (header block in, body still coming) ran n times
  *   @read-ahead n    the proxy's read-ahead (0: off; default: off, so that the other
  *                    transcripts see only the client's commands upstream)
+ *   @header-ahead n  DNS warming with TOP n 0 beyond the read-ahead window once a
+ *                    verification was slow (default 0 here: it depends on timing)
  * A failing line is reported with the transcript's name and line number. */
 #include "pop3-private.h"
 #include "sw-resolver.h"
@@ -66,6 +68,7 @@ typedef struct
   gboolean starttls;
   gint expect_prefetch; /* -1: not checked */
   int read_ahead;       /* SwPop3ProxyConfig.read_ahead */
+  guint header_ahead;   /* sw_pop3_proxy_set_header_ahead */
 } Transcript;
 
 static void
@@ -119,6 +122,8 @@ transcript_load (const char *name)
           guint64 n = g_ascii_strtoull (l + 12, NULL, 10);
           t->read_ahead = n == 0 ? SW_POP3_READ_AHEAD_OFF : (int)n;
         }
+      else if (g_str_has_prefix (l, "@header-ahead "))
+        t->header_ahead = (guint)g_ascii_strtoull (l + 14, NULL, 10);
       else if (g_str_has_prefix (l, "@max-message "))
         t->max_message = g_ascii_strtoull (l + 13, NULL, 10);
       else
@@ -420,6 +425,7 @@ test_transcript (gconstpointer data)
   g_assert_no_error (error);
   if (t->max_message)
     sw_pop3_proxy_set_max_message (proxy, t->max_message);
+  sw_pop3_proxy_set_header_ahead (proxy, t->header_ahead);
   guint16 port = 0;
   g_assert_true (sw_pop3_proxy_start (proxy, 0, &port, &error));
   g_assert_no_error (error);
