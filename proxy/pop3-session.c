@@ -571,8 +571,8 @@ ahead_client_dele (SwPop3Session *s, guint n)
   Ahead *a = g_hash_table_lookup (s->ahead, GUINT_TO_POINTER (n));
   if (a != NULL)
     ahead_drop (s, a);
-  else if (n >= s->ahead_next || n > s->last_retr)
-    ahead_stop (s, 0);
+  else if (n > s->last_retr)
+    s->window = 0; /* not the download-and-delete pattern: read no further ahead */
 }
 
 /* One client line: one switch on the session state. */
@@ -619,13 +619,13 @@ handle_client_line (SwPop3Session *s, const char *line)
               ahead_client_dele (s, p->msgno);
             break;
           case CMD_RSET:
+            /* the messages read ahead stay valid: RSET only undoes DELE */
             g_hash_table_remove_all (s->deleted);
-            ahead_stop (s, 0);
+            s->window = 0;
             s->last_retr = 0;
             break;
           case CMD_TOP:
-            ahead_stop (s, 0);
-            s->last_retr = 0;
+            s->window = 0; /* a preview: read no further ahead until two consecutive RETRs */
             break;
           case CMD_STLS:
             /* the client talks plain text to us on loopback; the upstream link is secured by us */

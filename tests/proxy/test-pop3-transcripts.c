@@ -18,6 +18,7 @@
  *   L: n       the client sends a command line of n bytes
  *   N: n text  the client sends text CRLF n times at once; the upstream must receive them
  *   CLOSE      the upstream closes the connection
+ *   QUIET ms   nothing may reach the upstream for ms milliseconds
  *   EOF        the client must see the connection closed
  *   @secret x        x must not appear in the proxy's logs (which must log something)
  *   @expect-log x    x must appear in the proxy's logs
@@ -299,6 +300,19 @@ server_thread (gpointer data)
           g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
           return NULL;
         }
+      else if (strcmp (op->op, "QUIET") == 0)
+        {
+          gsize avail = 0;
+          g_buffered_input_stream_peek_buffer (G_BUFFERED_INPUT_STREAM (in), &avail);
+          GSocket *sock = g_socket_connection_get_socket (conn);
+          gint64 ms = (gint64)g_ascii_strtoull (op->arg, NULL, 10);
+          if (avail > 0 || g_socket_condition_timed_wait (sock, G_IO_IN, ms * 1000, NULL, NULL))
+            {
+              g_string_append_printf (srv->errors, "upstream line %u: data arrived within %s ms\n", op->lineno,
+                                      op->arg);
+              return NULL;
+            }
+        }
     }
   /* nothing more may arrive; the proxy closes after QUIT or when the client goes */
   g_autofree char *extra = read_line (G_BUFFERED_INPUT_STREAM (in), 64 * 1024);
@@ -497,7 +511,7 @@ test_transcript (gconstpointer data)
             g_error ("%s line %u: expected the connection closed, got \"%s\"", t->name, op->lineno, got);
         }
       else if (strcmp (op->op, "S>") == 0 || strcmp (op->op, "G>") == 0 || strcmp (op->op, "CLOSE") == 0
-               || strcmp (op->op, "U:") == 0)
+               || strcmp (op->op, "U:") == 0 || strcmp (op->op, "QUIET") == 0)
         ;
       else
         g_error ("%s line %u: unknown op %s", t->name, op->lineno, op->op);
@@ -608,11 +622,195 @@ test_message_splits (void)
     }
 }
 
+/* ---- read-ahead gives the same bytes as no read-ahead ---- */
+
+#define MAILBOX_SIZE 9
+
+/* Message n of the mailbox of the fake server below, unstuffed. */
+static char *
+mailbox_message (guint n)
+{
+  GString *m = g_string_new (NULL);
+  g_string_append_printf (m, "From: Sender %u <sender%u@nowhere.example>\r\nSubject: message %u\r\n"
+                             "Message-ID: <%u@nowhere.example>\r\n\r\n", n, n, n, n);
+  for (guint i = 0; i < 40 * n; i++)
+    g_string_append_printf (m, "%sline %u of message %u\r\n", i % 7 == 0 ? "." : "", i, n);
+  return g_string_free (m, FALSE);
+}
+
+typedef struct
+{
+  GSocketListener *listener;
+  GString *commands; /* every line the server received */
+  GString *errors;
+} Mailbox;
+
+/* A POP3 server holding MAILBOX_SIZE messages, for one connection. */
+static gpointer
+mailbox_thread (gpointer data)
+{
+  Mailbox *mb = data;
+  g_autoptr (GSocketConnection) conn = g_socket_listener_accept (mb->listener, NULL, NULL, NULL);
+  if (conn == NULL)
+    {
+      g_string_append (mb->errors, "mailbox: accept failed\n");
+      return NULL;
+    }
+  g_socket_set_timeout (g_socket_connection_get_socket (conn), IO_TIMEOUT_S);
+  g_autoptr (GInputStream) in = g_buffered_input_stream_new (g_io_stream_get_input_stream (G_IO_STREAM (conn)));
+  GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (conn));
+  write_text (out, "+OK ready\r\n", 11);
+  for (;;)
+    {
+      g_autofree char *line = read_line (G_BUFFERED_INPUT_STREAM (in), 64 * 1024);
+      if (line == NULL)
+        return NULL;
+      g_string_append (mb->commands, line);
+      g_autoptr (GString) reply = g_string_new (NULL);
+      guint64 n = 0;
+      g_autofree char *arg = g_str_has_prefix (line, "RETR ") ? g_strndup (line + 5, strcspn (line + 5, "\r\n")) : NULL;
+      if (arg != NULL && g_ascii_string_to_unsigned (arg, 10, 1, MAILBOX_SIZE, &n, NULL))
+        {
+          g_autofree char *m = mailbox_message ((guint)n);
+          g_string_append_printf (reply, "+OK %zu octets\r\n", strlen (m));
+          gboolean bol = TRUE;
+          for (const char *c = m; *c; c++)
+            {
+              if (bol && *c == '.')
+                g_string_append_c (reply, '.');
+              g_string_append_c (reply, *c);
+              bol = *c == '\n';
+            }
+          g_string_append (reply, ".\r\n");
+        }
+      else if (g_str_has_prefix (line, "STAT"))
+        g_string_append_printf (reply, "+OK %u 12345\r\n", MAILBOX_SIZE);
+      else if (g_str_has_prefix (line, "USER") || g_str_has_prefix (line, "PASS") || g_str_has_prefix (line, "QUIT"))
+        g_string_append (reply, "+OK\r\n");
+      else
+        g_string_append (reply, "-ERR unexpected\r\n");
+      write_text (out, reply->str, reply->len);
+      if (g_str_has_prefix (line, "QUIT"))
+        return NULL;
+    }
+}
+
+/* USER, PASS, STAT, RETR 1..MAILBOX_SIZE one at a time, QUIT through a proxy with
+ * @read_ahead; returns every byte the client received and sets *@commands_out to what
+ * the server received. */
+static char *
+download_mailbox (SwVerifier *verifier, int read_ahead, char **commands_out)
+{
+  g_autoptr (GError) error = NULL;
+  Mailbox mb = { .listener = g_socket_listener_new (), .commands = g_string_new (NULL), .errors = g_string_new (NULL) };
+  guint16 up_port = g_socket_listener_add_any_inet_port (mb.listener, NULL, &error);
+  g_assert_no_error (error);
+  GThread *thread = g_thread_new ("mailbox", mailbox_thread, &mb);
+  SwPop3ProxyConfig cfg = {
+    .account = "test",
+    .upstream_host = "127.0.0.1",
+    .upstream_port = up_port,
+    .tls_mode = SW_TLS_NONE,
+    .verifier = verifier,
+    .read_ahead = read_ahead,
+  };
+  g_autoptr (SwPop3Proxy) proxy = sw_pop3_proxy_new (&cfg, &error);
+  g_assert_no_error (error);
+  guint16 port = 0;
+  g_assert_true (sw_pop3_proxy_start (proxy, 0, &port, &error));
+  g_autoptr (GSocketClient) sc = g_socket_client_new ();
+  g_autoptr (GSocketConnection) conn = g_socket_client_connect_to_host (sc, "127.0.0.1", port, NULL, &error);
+  g_assert_no_error (error);
+  g_socket_set_timeout (g_socket_connection_get_socket (conn), IO_TIMEOUT_S);
+  g_autoptr (GInputStream) in_s = g_buffered_input_stream_new (g_io_stream_get_input_stream (G_IO_STREAM (conn)));
+  GBufferedInputStream *in = G_BUFFERED_INPUT_STREAM (in_s);
+  GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (conn));
+  GString *got = g_string_new (NULL);
+  g_autofree char *greeting = read_line (in, 64 * 1024);
+  g_assert_nonnull (greeting);
+  const char *const login[] = { "USER u\r\n", "PASS p\r\n", "STAT\r\n" };
+  for (gsize i = 0; i < G_N_ELEMENTS (login); i++)
+    {
+      g_assert_true (write_text (out, login[i], strlen (login[i])));
+      g_autofree char *line = read_line (in, 64 * 1024);
+      g_assert_nonnull (line);
+    }
+  for (guint n = 1; n <= MAILBOX_SIZE; n++)
+    {
+      g_autofree char *cmd = g_strdup_printf ("RETR %u\r\n", n);
+      g_assert_true (write_text (out, cmd, strlen (cmd)));
+      for (;;)
+        {
+          g_autofree char *line = read_line (in, 64 * 1024);
+          if (line == NULL)
+            g_error ("read-ahead %d: RETR %u: end of stream", read_ahead, n);
+          g_string_append (got, line);
+          if (strcmp (line, ".\r\n") == 0 || g_str_has_prefix (line, "-ERR"))
+            break;
+        }
+    }
+  g_assert_true (write_text (out, "QUIT\r\n", 6));
+  g_autofree char *bye = read_line (in, 64 * 1024);
+  g_assert_cmpstr (bye, ==, "+OK\r\n");
+  g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
+  g_thread_join (thread);
+  sw_pop3_proxy_stop (proxy);
+  if (mb.errors->len > 0)
+    g_error ("%s", mb.errors->str);
+  g_object_unref (mb.listener);
+  g_string_free (mb.errors, TRUE);
+  *commands_out = g_string_free (mb.commands, FALSE);
+  return g_string_free (got, FALSE);
+}
+
+/* The client gets byte for byte the same replies with read-ahead as without; the server
+ * gets each RETR once, never a DELE, and QUIT last. */
+static void
+test_read_ahead_same_bytes (void)
+{
+  g_autoptr (GSocket) dns_socket = NULL;
+  g_autoptr (SwVerifier) verifier = make_verifier (FALSE, &dns_socket);
+  g_autofree char *plain_commands = NULL, *ahead_commands = NULL;
+  g_mutex_lock (&log_lock);
+  g_string_truncate (log_text, 0);
+  g_mutex_unlock (&log_lock);
+  g_autofree char *plain = download_mailbox (verifier, SW_POP3_READ_AHEAD_OFF, &plain_commands);
+  g_mutex_lock (&log_lock);
+  g_assert_null (strstr (log_text->str, "answered from read-ahead"));
+  g_mutex_unlock (&log_lock);
+  g_autofree char *ahead = download_mailbox (verifier, 4, &ahead_commands);
+  g_mutex_lock (&log_lock);
+  g_assert_nonnull (strstr (log_text->str, "RETR 9 answered from read-ahead"));
+  g_mutex_unlock (&log_lock);
+  /* every message arrived, with our header block */
+  gsize messages = 0;
+  for (const char *p = plain; (p = strstr (p, "X-Spoofwatch-Verdict: ")) != NULL; p++)
+    messages++;
+  g_assert_cmpuint (messages, ==, MAILBOX_SIZE);
+  if (strcmp (plain, ahead) != 0)
+    {
+      gsize i = 0;
+      while (plain[i] == ahead[i])
+        i++;
+      g_error ("read-ahead changed the bytes at offset %" G_GSIZE_FORMAT ": \"%.60s\" instead of \"%.60s\"", i,
+               ahead + i, plain + i);
+    }
+  /* without read-ahead the server sees exactly the client's commands */
+  g_autoptr (GString) want = g_string_new ("USER u\r\nPASS p\r\nSTAT\r\n");
+  for (guint n = 1; n <= MAILBOX_SIZE; n++)
+    g_string_append_printf (want, "RETR %u\r\n", n);
+  g_string_append (want, "QUIT\r\n");
+  g_assert_cmpstr (plain_commands, ==, want->str);
+  /* with it: the same commands (the RETRs partly on the proxy's own account), in order */
+  g_assert_cmpstr (ahead_commands, ==, want->str);
+}
+
 static const char *const transcripts[] = {
   "capa",          "user-pass",    "apop",      "auth-sasl",          "pipelining",
   "top",           "dot-stuffing", "retr-drop", "big-spooled",        "too-big",
   "line-too-long", "dns-down",     "malformed", "too-many-pipelined", "stls-refused",
-  "read-ahead",    "read-ahead-off", "read-ahead-dele",
+  "read-ahead",    "read-ahead-off", "read-ahead-dele", "read-ahead-top-rset", "read-ahead-quit",
+  "read-ahead-drop",
 };
 
 int
@@ -622,6 +820,7 @@ main (int argc, char **argv)
   log_text = g_string_new (NULL);
   g_log_set_writer_func (capture_writer, NULL, NULL);
   g_test_add_func ("/proxy/pop3/message/split-feeds", test_message_splits);
+  g_test_add_func ("/proxy/pop3/read-ahead/same-bytes", test_read_ahead_same_bytes);
   for (gsize i = 0; i < G_N_ELEMENTS (transcripts); i++)
     {
       g_autofree char *path = g_strdup_printf ("/proxy/pop3/transcript/%s", transcripts[i]);
