@@ -16,8 +16,11 @@
 #   20ms   a fresh proxy (empty cache) whose DNS server answers every query after 20 ms
 #          (bench/pop3-delay-dns.py in front of NSD); each round starts a fresh proxy
 # Then the proxy's peak memory (VmHWM) while a client downloads one M MB message (50).
-# Prints the figures and the ratios proxy/direct; exits 1 if a download fails or a
-# message count is wrong (never because a target is missed: see --smoke).
+# Prints the figures and the ratios proxy/direct; exits 1 if a download fails, a
+# message count is wrong, or a message through the proxy differs from the direct download
+# other than by our header block on top (bench/pop3-client.py DIGEST_FILE; checked for the
+# first download of each case, hashed after the timing) — never because a target is
+# missed (see --smoke).
 # --smoke: 20 messages, 1 round, a 5 MB message; fails only on errors (for CTest).
 # SW_BENCH_PROXY_WRAP: a command put in front of the proxy (profiling), e.g.
 #   SW_BENCH_PROXY_WRAP="strace -c -f -o /tmp/proxy.strace" or "perf record -g -o /tmp/p.data"
@@ -160,23 +163,34 @@ stop_proxy() {
   kill "$proxy_pid" 2>/dev/null
   wait "$proxy_pid" 2>/dev/null
 }
-# download PORT [USER]: prints seconds
+# download PORT [USER [COUNT [DIGEST_FILE]]]: prints seconds
 download() {
   local r
-  r=$(/usr/bin/python3 "$here/pop3-client.py" "$1" "${2:-bench}" bench-pass "${3:-$count}") \
+  r=$(/usr/bin/python3 "$here/pop3-client.py" "$1" "${2:-bench}" bench-pass "${3:-$count}" ${4:+"$4"}) \
     || die "download through port $1 failed"
   echo "${r%% *}"
+}
+# same_bytes REFERENCE DIGESTS WHAT: every message of DIGESTS as in REFERENCE
+same_bytes() {
+  cmp -s "$1" "$2" || die "$3: $(diff "$1" "$2" | grep -c '^>') of $count messages differ from the direct download"
 }
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 # --- warm: one proxy, its cache filled by an untimed download ---
 start_proxy "$SW_NSD_FORWARD"
-download "$proxy_port" >/dev/null
+download "$proxy_port" bench "$count" "$tmp/cold.sha" >/dev/null
 direct=() proxied=()
-for _ in $(seq "$rounds"); do
-  direct+=("$(download "$pop3_port")")
-  proxied+=("$(download "$proxy_port")")
+for r in $(seq "$rounds"); do
+  if [ "$r" = 1 ]; then
+    direct+=("$(download "$pop3_port" bench "$count" "$tmp/direct.sha")")
+    proxied+=("$(download "$proxy_port" bench "$count" "$tmp/warm.sha")")
+  else
+    direct+=("$(download "$pop3_port")")
+    proxied+=("$(download "$proxy_port")")
+  fi
 done
+same_bytes "$tmp/direct.sha" "$tmp/cold.sha" "first download through the proxy"
+same_bytes "$tmp/direct.sha" "$tmp/warm.sha" "warm download through the proxy"
 stop_proxy
 d_warm=$(median "${direct[@]}") p_warm=$(median "${proxied[@]}")
 
@@ -185,12 +199,15 @@ coproc DELAY { exec /usr/bin/python3 "$here/pop3-delay-dns.py" "$SW_NSD_PORT" 20
 pids+=("$DELAY_PID")
 read -r -t 10 _ delay_port <&"${DELAY[0]}" || die "the delaying DNS forwarder did not start"
 direct=() proxied=()
-for _ in $(seq "$rounds"); do
+for r in $(seq "$rounds"); do
   direct+=("$(download "$pop3_port")")
   start_proxy "127.0.0.1:$delay_port"
-  proxied+=("$(download "$proxy_port")")
+  digests=
+  [ "$r" = 1 ] && digests=$tmp/slow.sha
+  proxied+=("$(download "$proxy_port" bench "$count" "$digests")")
   stop_proxy
 done
+same_bytes "$tmp/direct.sha" "$tmp/slow.sha" "download through the proxy with DNS after 20 ms"
 d_slow=$(median "${direct[@]}") p_slow=$(median "${proxied[@]}")
 
 # --- peak memory while a client downloads one big message ---
