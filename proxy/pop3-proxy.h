@@ -54,7 +54,7 @@ typedef struct
 #define SW_POP3_READ_AHEAD_OFF (-1)                    /* SwPop3ProxyConfig.read_ahead: off */
 #define SW_POP3_READ_AHEAD_BUDGET (16u * 1024 * 1024)  /* bytes held by messages read ahead */
 #define SW_POP3_HEADER_AHEAD 128                       /* messages whose DNS is warmed ahead (slow DNS) */
-#define SW_POP3_VERIFY_THREADS 128                     /* verification and DNS prefetch workers */
+#define SW_POP3_VERIFY_THREADS 64                      /* verification and DNS prefetch workers */
 
 typedef struct _SwPop3Proxy SwPop3Proxy;
 
