@@ -77,7 +77,9 @@ sw_dkim_tags_read (const char *text, gsize len, const char *const *known, char *
             slot = k;
             break;
           }
-      if (slot < 0 && !unknown_ok)
+      /* an unknown tag is skipped, unless its name ends in 'b': libopendkim's removal of
+       * the b= value from the signature field would cut its value too */
+      if (slot < 0 && (!unknown_ok || text[p - 1] == 'b'))
         return FALSE;
       if (slot >= 0)
         {
@@ -278,11 +280,15 @@ sw_dkim_sig_clear (SwDkimSig *sig)
 gboolean
 sw_dkim_sig_read (const char *value, gsize len, SwDkimSig *out)
 {
-  static const char *const known[] = { "v", "a", "b", "bh", "c", "d", "h", "i", "l", "q", "s", "t", "x", NULL };
+  static const char *const known[] = { "v", "a", "b", "bh", "c", "d", "h", "i", "l", "q", "s", "t", "x", "z", NULL };
   char *values[G_N_ELEMENTS (known)] = { NULL };
   memset (out, 0, sizeof *out);
   out->length = -1;
-  gboolean parsed = sw_dkim_tags_read (value, len, known, values, FALSE);
+  /* tags RFC 6376 does not define are ignored, as libopendkim does (Gmail adds darn=) */
+  gboolean parsed = sw_dkim_tags_read (value, len, known, values, TRUE);
+  /* z= (copied header fields) is left to libopendkim */
+  gboolean has_z = values[13] != NULL;
+  g_free (values[13]);
   out->v = values[0];
   out->a = values[1];
   out->b = values[2];
@@ -296,7 +302,7 @@ sw_dkim_sig_read (const char *value, gsize len, SwDkimSig *out)
   out->s = values[10];
   out->t = values[11];
   out->x = values[12];
-  if (!parsed || out->v == NULL || strcmp (out->v, "1") != 0 || out->a == NULL || out->b == NULL
+  if (!parsed || has_z || out->v == NULL || strcmp (out->v, "1") != 0 || out->a == NULL || out->b == NULL
       || out->bh == NULL || out->h == NULL || !host_name_ok (out->d) || !host_name_ok (out->s)
       || strlen (out->d) + strlen (out->s) + strlen ("._domainkey.") > SW_DKIM_MAX_QNAME)
     goto not_plain;

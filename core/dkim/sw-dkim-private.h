@@ -129,8 +129,9 @@ typedef struct
 } SwDkimSig;
 
 /* Reads the value of a DKIM-Signature field (@len octets after the colon). TRUE when the
- * signature is plain: a tag list of known tags (v a b bh c d h i l q s t x, none twice) in
- * which libopendkim's reading and RFC 6376's agree, v=1, a known algorithm and
+ * signature is plain: a tag list in which libopendkim's reading and RFC 6376's agree (no
+ * tag twice, no z=; other unknown tags are ignored unless their name ends in 'b'), v=1, a
+ * known algorithm and
  * canonicalisation, d= and s= host names, h= naming From, i= within d=, strict base64 in
  * b= and bh=, t= and x= timestamps with x= after t=, q=dns/txt. FALSE for anything else:
  * such signatures are left to libopendkim (@out is cleared then). Thread-safe. */
@@ -165,8 +166,9 @@ gboolean sw_dkim_header_hash (const SwDkimHeader *headers, guint n, guint sig_in
  * NULL-terminated list; slots must start NULL; values transfer full, white space removed).
  * FALSE when the list is not plain: octets other than printable ASCII and white space, a
  * tag name other than [a-z0-9][a-z0-9_]* directly followed by '=', an empty element
- * before the last, a tag twice; with @unknown_ok, tags not in @known are skipped, else
- * they make the list not plain. Slots already filled stay filled on FALSE. */
+ * before the last, a tag twice; with @unknown_ok, tags not in @known are skipped (except
+ * names ending in 'b', see sw-dkim-check.c), else they make the list not plain. Slots
+ * already filled stay filled on FALSE. */
 gboolean sw_dkim_tags_read (const char *text, gsize len, const char *const *known, char **values,
                             gboolean unknown_ok);
 
