@@ -521,6 +521,7 @@ judge_facts (const Job *job, const SigFacts *f)
     }
 
   unsigned int flags = st->flags;
+  s->testing = (flags & DKIM_SIGFLAG_TESTKEY) != 0;
   s->key_bits = f->key_bits;
   SwDkimDnsOutcome outcome = f->outcome;
   s->dnssec = f->dnssec;
@@ -989,6 +990,14 @@ fast_check_key (const Job *job, FastSig *fs, const char *text)
   SwDkimKey *key = sw_dkim_key_cache_get (job->v->keys, sig->ed25519, rec.p, &status);
   if (status == SW_DKIM_KEY_NOT_PLAIN)
     return FALSE;
+  /* dkim_get_key() ends with the key flags, once p= is base64 */
+  gboolean no_subdomain = FALSE;
+  if (rec.t != NULL)
+    {
+      if (list_has (rec.t, is_word, "y"))
+        st->flags |= DKIM_SIGFLAG_TESTKEY;
+      no_subdomain = list_has (rec.t, is_word, "s");
+    }
   if (status == SW_DKIM_KEY_UNDECODABLE)
     {
       /* libopendkim leaves such a signature unprocessed */
@@ -996,7 +1005,6 @@ fast_check_key (const Job *job, FastSig *fs, const char *text)
       st->err = DKIM_SIGERROR_KEYDECODE;
       return TRUE;
     }
-  gboolean no_subdomain = rec.t != NULL && list_has (rec.t, is_word, "s");
   fs->facts.key_bits = sw_dkim_key_get_bits (key);
   if (sw_dkim_key_verify (key, sig->hash, fs->digest, fs->digest_len, sig->sig, sig->sig_len))
     st->flags |= DKIM_SIGFLAG_PASSED;

@@ -55,6 +55,8 @@ typedef struct
   gint64 expires_at;            /* x= or -1 */
   char *header_b;               /* first 8 characters of b= (RFC 6008 header.b), NULL if no b= */
   SwDnssecState dnssec;         /* DNSSEC state of the key's DNS answer (UNKNOWN if none) */
+  gboolean testing;             /* the key record says t=y: the domain is testing DKIM
+                                   (RFC 6376 3.6.1); the result is not changed by it */
   char *reason;                 /* one short English phrase; never NULL ("signature verified"
                                    on pass) */
 } SwDkimSignature;

@@ -278,7 +278,7 @@ assert_same_results (const char *name, const SwDkimResults *a, const SwDkimResul
           || g_strcmp0 (x->algorithm, y->algorithm) != 0 || x->key_bits != y->key_bits
           || x->body_length_limited != y->body_length_limited || x->body_length != y->body_length
           || x->signed_at != y->signed_at || x->expires_at != y->expires_at
-          || g_strcmp0 (x->header_b, y->header_b) != 0 || x->dnssec != y->dnssec)
+          || g_strcmp0 (x->header_b, y->header_b) != 0 || x->dnssec != y->dnssec || x->testing != y->testing)
         g_error ("%s: signature %u: ours %d \"%s\", libopendkim's %d \"%s\"", name, i, x->result, x->reason,
                  y->result, y->reason);
     }

@@ -122,6 +122,7 @@ assert_same_results (const char *name, const char *engine, const SwDkimResults *
       FIELD_INT (expires_at);
       FIELD_STR (header_b);
       FIELD_INT (dnssec);
+      FIELD_INT (testing);
 #undef FIELD_STR
 #undef FIELD_INT
     }
@@ -865,6 +866,42 @@ test_key_rotation (void)
   g_assert_cmpuint (sw_dkim_verifier_get_n_fast (v2), ==, 1);
 }
 
+/* t=y in the key record is reported by both engines, whatever the outcome */
+static void
+test_testing_flag (void)
+{
+  g_autofree char *zone_keys = read_data ("keys/keys.zone", NULL);
+  g_autofree char *zone = NULL;
+  {
+    const char *at = strstr (zone_keys, "rsa2048._domainkey.example.com. TXT \"v=DKIM1; k=rsa; p=");
+    g_assert_nonnull (at);
+    const char *p = strstr (at, "p=") + 2;
+    g_autofree char *key = g_strndup (p, strcspn (p, "\""));
+    zone = g_strdup_printf ("rsa2048._domainkey.example.com. TXT \"v=DKIM1; t=y; p=%s\"\n"
+                            "bad._domainkey.example.com. TXT \"v=DKIM1; t=y; p=AAAA\"\n",
+                            key);
+  }
+  g_autoptr (SwResolver) resolver = resolver_from_zone (zone);
+  static const struct
+  {
+    const char *selector;
+    SwAuthResult result;
+  } cases[] = { { "rsa2048", SW_AUTH_PASS }, { "bad", SW_AUTH_PERMERROR } };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      SignSpec spec = { DKIM_CANON_RELAXED, DKIM_CANON_RELAXED, DKIM_SIGN_RSASHA256, -1, 0, cases[i].selector };
+      g_autoptr (GString) m = sign_message (header_sets[0], bodies[0], &spec);
+      Engines e;
+      engines_init (&e, resolver, FALSE);
+      g_assert_true (engines_compare (&e, cases[i].selector, m->str, m->len, 0));
+      g_autoptr (SwDkimResults) r = verify (e.fast, m->str, m->len, 0);
+      const SwDkimSignature *sig = g_ptr_array_index (r->signatures, 0);
+      g_assert_cmpint (sig->result, ==, cases[i].result);
+      g_assert_true (sig->testing);
+      engines_clear (&e);
+    }
+}
+
 typedef struct
 {
   SwDkimVerifier *v;
@@ -941,6 +978,7 @@ main (int argc, char **argv)
   g_test_add_func ("/core/dkim/fast/engines/key-records", test_engines_key_records);
   g_test_add_func ("/core/dkim/fast/key-cache", test_key_cache);
   g_test_add_func ("/core/dkim/fast/key-rotation", test_key_rotation);
+  g_test_add_func ("/core/dkim/fast/testing-flag", test_testing_flag);
   g_test_add_func ("/core/dkim/fast/threads", test_threads);
   int rc = g_test_run ();
   for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
