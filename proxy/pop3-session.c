@@ -648,12 +648,15 @@ handle_client_line (SwPop3Session *s, const char *line)
           default:
             break;
           }
-        /* A RETR answered from read-ahead needs nothing from the server: send the next
-         * speculative commands first, so that their replies are read (and verified) while
-         * this one may still wait for its verdict at the head of the queue. */
-        if (cmd == CMD_RETR && p->ahead != NULL)
+        /* A RETR answered from read-ahead needs nothing from the server. If its verdict
+         * is still to come, send the next speculative commands first, so that their
+         * replies are read (and verified) while it waits at the head of the queue;
+         * if it is ready, answer it first (the client is waiting). */
+        gboolean waits = p->ahead != NULL
+                         && (p->ahead->state == AHEAD_WAITING || p->ahead->state == AHEAD_VERIFYING);
+        if (cmd == CMD_RETR && waits)
           ahead_fill (s);
-        gboolean fill_after = cmd == CMD_RETR && p->ahead == NULL;
+        gboolean fill_after = cmd == CMD_RETR && !waits;
         enqueue_and_forward (s, g_steal_pointer (&p), line);
         if (fill_after)
           ahead_fill (s);
@@ -1136,6 +1139,9 @@ serve_ahead (SwPop3Session *s, Ahead *a)
     {
     case AHEAD_WAITING:
     case AHEAD_VERIFYING:
+      if (!a->awaited)
+        g_debug ("%s#%u: RETR %u waits for read-ahead (%s)", s->settings->account, s->id, a->msgno,
+                 ahead_state_names[a->state]);
       a->awaited = TRUE;
       return;
     case AHEAD_READY:
