@@ -425,6 +425,12 @@ hasher_update (Hasher *h, const void *data, gsize len)
     SHA1_Update (&h->sha1, data, len);
 }
 
+static gboolean
+is_space (guint8 c)
+{
+  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
 /* Appends the canonical form of header text @text (@len octets) to @out. */
 static void
 canon_header (GString *out, SwDkimCanon canon, const char *text, gsize len, gboolean crlf)
@@ -454,21 +460,26 @@ canon_header (GString *out, SwDkimCanon canon, const char *text, gsize len, gboo
    * break here as one space) */
   while (p < len && (text[p] == ' ' || text[p] == '\t' || text[p] == '\r' || text[p] == '\n'))
     p++;
+  /* runs of white space (isspace(): line breaks, VT and FF too) become one SP between
+   * words and vanish at the end; words are copied as they are */
   gboolean space = FALSE;
-  for (; p < len; p++)
+  while (p < len)
     {
-      guint8 c = (guint8)text[p];
-      if (c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r')
+      if (is_space ((guint8)text[p]))
         {
           space = TRUE;
+          p++;
           continue;
         }
+      gsize word = p;
+      while (p < len && !is_space ((guint8)text[p]))
+        p++;
       if (space)
         {
           g_string_append_c (out, ' ');
           space = FALSE;
         }
-      g_string_append_c (out, (char)c);
+      g_string_append_len (out, text + word, (gssize)(p - word));
     }
   if (crlf)
     g_string_append_len (out, "\r\n", 2);
@@ -481,21 +492,27 @@ static void
 strip_b (GString *out, const char *text, gsize len)
 {
   char in = '\0', last = '\0';
+  gsize copy_from = 0; /* start of the octets not yet copied */
   for (gsize p = 0; p < len; p++)
     {
       char c = text[p];
       if (c == ';')
-        in = '\0';
-      if (in == 'b')
         {
-          last = c;
-          continue;
+          if (in == 'b')
+            copy_from = p; /* the removed value ends here */
+          in = '\0';
         }
       if (in == '\0' && c == '=')
-        in = last;
-      g_string_append_c (out, c);
+        {
+          in = last;
+          if (in == 'b')
+            /* copy up to this '=', drop what follows up to the next ';' */
+            g_string_append_len (out, text + copy_from, (gssize)(p + 1 - copy_from));
+        }
       last = c;
     }
+  if (in != 'b')
+    g_string_append_len (out, text + copy_from, (gssize)(len - copy_from));
 }
 
 gboolean

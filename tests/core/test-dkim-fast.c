@@ -639,6 +639,8 @@ test_engines_signature_tags (void)
     { "d=example.com;", "d=example.com; darn=example.net; x_y2=;" },
     { "d=example.com;", "d=example.com; xb=abc;" },
     { "d=example.com;", "d=example.com; DARN=example.net;" },
+    { "\r\nFrom: Alice", "; darn=x.example\r\nFrom: Alice" },  /* a tag after b= */
+    { "\r\nFrom: Alice", ";\r\n\tb=again\r\nFrom: Alice" }, /* b= twice */
     { "d=example.com;", "d=example.com; l=3;" },
     { "d=example.com;", "d=example.com; l=100;" },
     { "d=example.com;", "d=example.com; l=0;" },
