@@ -18,12 +18,16 @@ typedef struct {
   void (*finalize) (SwResolver *resolver);
 } SwResolverClass;
 
+typedef struct _SwDnsCache SwDnsCache;
+
 struct _SwResolver {
   const SwResolverClass *klass;
   gint                   ref_count;   /* g_atomic_int */
   atomic_uint_fast64_t   query_count; /* C11 atomic */
   gboolean               dnssec;
   gpointer               backend;    /* owned by the backend, freed in klass->finalize */
+  SwDnsCache            *cache;      /* answer cache used by the backend, or NULL; owned,
+                                        freed after klass->finalize */
 };
 
 /* Allocates a resolver with one reference and @klass (the caller fills backend). */
@@ -57,6 +61,30 @@ char *sw_dns_name_from_wire (const guint8 *wire, gsize len, gsize *consumed_out)
 
 /* Parses a TTL: seconds or BIND units ("1h30m", "2d", "1w"). */
 gboolean sw_dns_parse_ttl (const char *text, guint32 *out);
+
+/* sw-dns-cache.c: the answer cache in front of libunbound. Keyed by (canonical qname,
+ * qtype); holds copies of answers until their expiry on the monotonic clock, at most
+ * @max_entries of them. All functions are thread-safe (one mutex, held only for the table
+ * operations; answers are copied outside it). */
+/* A cache of at most @max_entries (> 0) answers. Transfer full. */
+SwDnsCache *sw_dns_cache_new (guint max_entries);
+/* Frees @cache and its entries; NULL is allowed. Must not race with other calls. */
+void sw_dns_cache_free (SwDnsCache *cache);
+/* The cached answer for (@qname, @qtype), a new copy for the caller (transfer full; the
+ * rdata GBytes are shared), with @ttl the remaining lifetime in seconds, rounded up, for
+ * OK answers (0 for negative ones, as from the backend). NULL when there is none or it
+ * has expired (an expired entry is dropped). Counts a hit. */
+SwDnsAnswer *sw_dns_cache_lookup (SwDnsCache *cache, const char *qname, guint16 qtype);
+/* Stores a copy of @answer for @ttl seconds: OK answers for at most a day, NODATA and
+ * NXDOMAIN (@ttl: their negative TTL, from the SOA) for at most an hour; a @ttl of 0,
+ * SERVFAIL (also DNSSEC bogus) and TIMEOUT are not stored. Replaces an entry with the
+ * same key. When the cache is full, expired entries are swept out (at most once a
+ * second), then the oldest entries make room. */
+void sw_dns_cache_add (SwDnsCache *cache, const SwDnsAnswer *answer, guint32 ttl);
+/* Entries in the cache now (expired ones not yet dropped included). */
+guint sw_dns_cache_get_size (SwDnsCache *cache);
+/* Answers served by sw_dns_cache_lookup() since creation. */
+guint64 sw_dns_cache_get_hit_count (SwDnsCache *cache);
 
 /* Zone and unbound backends. */
 SwResolver *sw_dns_zone_new (const char *text, gsize len, GError **error);

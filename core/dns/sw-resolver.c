@@ -171,6 +171,7 @@ sw_resolver_unref (SwResolver *resolver)
   if (!g_atomic_int_dec_and_test (&resolver->ref_count))
     return;
   resolver->klass->finalize (resolver);
+  g_clear_pointer (&resolver->cache, sw_dns_cache_free);
   g_free (resolver);
 }
 
@@ -224,4 +225,18 @@ sw_resolver_get_query_count (SwResolver *resolver)
 {
   g_return_val_if_fail (resolver != NULL, 0);
   return atomic_load (&resolver->query_count);
+}
+
+guint64
+sw_resolver_get_cache_hit_count (SwResolver *resolver)
+{
+  g_return_val_if_fail (resolver != NULL, 0);
+  return resolver->cache != NULL ? sw_dns_cache_get_hit_count (resolver->cache) : 0;
+}
+
+guint
+sw_resolver_get_cache_size (SwResolver *resolver)
+{
+  g_return_val_if_fail (resolver != NULL, 0);
+  return resolver->cache != NULL ? sw_dns_cache_get_size (resolver->cache) : 0;
 }

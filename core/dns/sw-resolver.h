@@ -5,6 +5,17 @@
  * docs/zone-files.md). A resolver is reference counted and thread-safe: one instance is
  * shared by all worker threads, and its cache with them.
  *
+ * The libunbound backend keeps an answer cache of its own in front of libunbound's (whose
+ * threaded hand-over costs far more than a hash lookup): OK answers for their TTL, at most
+ * a day; NODATA and NXDOMAIN for the negative TTL libunbound reports (the SOA's), at most
+ * an hour; a TTL of 0, SERVFAIL (and DNSSEC bogus) and TIMEOUT never. With DNSSEC
+ * validation the cached answer is the validated one, with its dnssec state. Each entry
+ * expires on the monotonic clock and is dropped when met; the cache holds at most
+ * SwResolverOptions.cache_entries answers and, when full, drops expired entries (swept at
+ * most once a second), then the oldest. Shared by all threads (one mutex, held only for
+ * the table operations). A cached answer is a copy for the caller like any other; for an
+ * OK answer, its ttl is the remaining lifetime.
+ *
  * DNS trouble is not an error: NXDOMAIN, SERVFAIL and timeouts are statuses in the
  * SwDnsAnswer. GError is set only when the query could not be made at all (invalid name,
  * a backend that failed to start). */
@@ -88,7 +99,14 @@ typedef struct {
   gboolean    dnssec;             /* validate with @trust_anchor_file */
   const char *trust_anchor_file;  /* NULL: Debian's /usr/share/dns/root.key */
   guint       timeout_ms;         /* per query; 0: SW_DNS_TIMEOUT_MS */
+  gint        cache_entries;      /* answer cache bound; 0: SW_DNS_CACHE_DEFAULT_ENTRIES;
+                                     negative: no answer cache (libunbound's own cache
+                                     still answers, through its worker thread) */
 } SwResolverOptions;
+
+/* Default bound of the answer cache (entries). Each entry holds at most
+ * SW_MAX_DNS_ANSWER_RRS records. */
+#define SW_DNS_CACHE_DEFAULT_ENTRIES 16384
 
 /* A libunbound-backed resolver. Fails (GError SW_RESOLVER_ERROR_SETUP) when libunbound
  * rejects the options, @forward is not an address, or the trust anchor cannot be read.
@@ -137,8 +155,15 @@ gboolean sw_resolver_query (SwResolver   *resolver,
 const char *sw_resolver_get_backend_name (SwResolver *resolver);
 /* TRUE if answers are DNSSEC-validated. */
 gboolean    sw_resolver_get_dnssec (SwResolver *resolver);
-/* Total queries answered since creation (for statistics and tests). Thread-safe. */
+/* Total queries answered since creation, from the answer cache or not (for statistics
+ * and tests): every sw_resolver_query() that returned TRUE. Thread-safe. */
 guint64     sw_resolver_get_query_count (SwResolver *resolver);
+/* Queries answered from the answer cache since creation; 0 without a cache (zone backend,
+ * cache_entries < 0). Thread-safe. */
+guint64     sw_resolver_get_cache_hit_count (SwResolver *resolver);
+/* Answers in the answer cache now (expired ones not yet dropped included); 0 without a
+ * cache. Thread-safe. */
+guint       sw_resolver_get_cache_size (SwResolver *resolver);
 
 /* "ok", "nodata", "nxdomain", "servfail", "timeout"; "unknown" for other values. Static. */
 const char *sw_dns_status_to_string (SwDnsStatus status);
