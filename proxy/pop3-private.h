@@ -22,13 +22,12 @@ typedef struct
   guint read_ahead;  /* messages, 0: off */
   guint header_ahead; /* DNS warming beyond the read-ahead window when DNS is slow (TOP n 0),
                        * messages; 0: off (also off when read_ahead is 0) */
-  GThreadPool *pool; /* verification and prefetch workers, while the proxy runs */
 } SwPop3Settings;
 
-/* Runs @func (@task, NULL, task data, its cancellable) in the proxy's worker pool
- * (SW_POP3_VERIFY_THREADS threads: verification waits on DNS, so many run at once), then
- * returns @task (its callback runs in the task's context). Takes a reference on @task.
- * Call in the proxy thread while the proxy runs. */
+/* Runs @func (@task, NULL, task data, its cancellable) in the worker pool of the proxies
+ * (one per process, SW_POP3_VERIFY_THREADS threads: verification waits on DNS, so many run
+ * at once), then returns @task (its callback runs in the task's context). Takes a
+ * reference on @task. Thread-safe. */
 void sw_pop3_pool_run (const SwPop3Settings *settings, GTask *task, GTaskThreadFunc func);
 
 /* Lowers the message cap (SW_POP3_MAX_MESSAGE) of a proxy not started yet: for the test of

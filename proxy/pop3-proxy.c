@@ -3,7 +3,7 @@
  *
  * All sessions of one proxy run in one thread with its own GMainContext, so the caller's
  * loop (the GUI later) never waits on the network; verification and the DNS prefetch run
- * in the proxy's own worker pool (SW_POP3_VERIFY_THREADS threads, most of their time spent
+ * in the proxies' own worker pool (SW_POP3_VERIFY_THREADS threads, most of their time spent
  * waiting on DNS) so a session never waits on DNS either. */
 #include "pop3-private.h"
 #include "sw-limits.h"
@@ -103,14 +103,33 @@ pool_job (gpointer data, gpointer user_data)
   g_free (job);
 }
 
+/* One pool for every proxy of the process, never freed: its threads live as long as the
+ * process (so do the per-thread states of the libraries verification uses, which a
+ * thread frees only when it ends, and LeakSanitizer would see an ending one mid-way). A
+ * proxy stops only when its sessions, and so their jobs, are done. Exclusive: GLib keeps
+ * only two idle shared threads, so a shared pool would create and end threads all the
+ * time. */
+static GThreadPool *
+worker_pool (void)
+{
+  static gsize once = 0;
+  static GThreadPool *pool = NULL;
+  if (g_once_init_enter (&once))
+    {
+      pool = g_thread_pool_new (pool_job, NULL, SW_POP3_VERIFY_THREADS, TRUE, NULL);
+      g_once_init_leave (&once, 1);
+    }
+  return pool;
+}
+
 void
 sw_pop3_pool_run (const SwPop3Settings *settings, GTask *task, GTaskThreadFunc func)
 {
-  g_assert (settings->pool != NULL);
+  (void)settings;
   PoolJob *job = g_new (PoolJob, 1);
   job->task = g_object_ref (task);
   job->func = func;
-  g_thread_pool_push (settings->pool, job, NULL);
+  g_thread_pool_push (worker_pool (), job, NULL);
 }
 
 void
@@ -234,9 +253,6 @@ sw_pop3_proxy_start (SwPop3Proxy *proxy, guint16 port, guint16 *bound_port_out, 
   proxy->stopping = FALSE;
   proxy->start_done = FALSE;
   proxy->port = port;
-  /* exclusive: the threads stay (GLib keeps only 2 idle shared threads, so a shared pool
-   * would create and end threads all the time) */
-  proxy->settings.pool = g_thread_pool_new (pool_job, NULL, SW_POP3_VERIFY_THREADS, TRUE, NULL);
   proxy->thread = g_thread_new ("sw-pop3-proxy", proxy_thread, proxy);
   g_mutex_lock (&proxy->lock);
   while (!proxy->start_done)
@@ -246,7 +262,6 @@ sw_pop3_proxy_start (SwPop3Proxy *proxy, guint16 port, guint16 *bound_port_out, 
     {
       g_propagate_error (error, g_steal_pointer (&proxy->start_error));
       g_thread_join (g_steal_pointer (&proxy->thread));
-      g_thread_pool_free (g_steal_pointer (&proxy->settings.pool), FALSE, TRUE);
       g_clear_pointer (&proxy->loop, g_main_loop_unref);
       g_clear_pointer (&proxy->context, g_main_context_unref);
       return FALSE;
@@ -287,8 +302,6 @@ sw_pop3_proxy_stop (SwPop3Proxy *proxy)
     return;
   g_main_context_invoke (proxy->context, stop_in_thread, proxy);
   g_thread_join (g_steal_pointer (&proxy->thread));
-  /* every job held a session, and every session is gone: the workers are idle */
-  g_thread_pool_free (g_steal_pointer (&proxy->settings.pool), FALSE, TRUE);
   g_ptr_array_set_size (proxy->sessions, 0);
   g_clear_pointer (&proxy->loop, g_main_loop_unref);
   g_clear_pointer (&proxy->context, g_main_context_unref);
