@@ -158,6 +158,8 @@ struct _SwPop3Session
   GHashTable *uidls; /* msgno -> UIDL, learnt from UIDL replies */
   GQueue up_writes;  /* WriteData* waiting for the upstream write under way */
   gboolean up_writing;
+  gboolean client_writing; /* an asynchronous write to the client is under way */
+  guint sync_depth;        /* nesting of callbacks run by writes that completed at once */
   /* read-ahead (docs/pop3-proxy.md, "Read-ahead") */
   GHashTable *ahead;     /* msgno -> Ahead*, owned */
   GHashTable *deleted;   /* msgnos the client DELEted (RSET clears it) */
@@ -281,9 +283,19 @@ write_done (GObject *source, GAsyncResult *res, gpointer user_data)
   WriteData *w = user_data;
   SwPop3Session *s = w->s;
   g_autoptr (GError) error = NULL;
-  if (!w->to_client)
-    s->up_writing = FALSE;
-  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), res, NULL, &error))
+  gboolean ok = g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), res, NULL, &error);
+  if (w->to_client)
+    s->client_writing = FALSE;
+  else
+    {
+      /* upstream writes go one at a time, in order (client lines, read-ahead commands,
+       * QUIT): the next queued one starts before anything @then writes */
+      s->up_writing = FALSE;
+      WriteData *next = ok && s->state != SW_POP3_STATE_CLOSED ? g_queue_pop_head (&s->up_writes) : NULL;
+      if (next != NULL)
+        write_start (next);
+    }
+  if (!ok)
     {
       if (s->state != SW_POP3_STATE_CLOSED)
         {
@@ -297,22 +309,16 @@ write_done (GObject *source, GAsyncResult *res, gpointer user_data)
   else if (s->state != SW_POP3_STATE_CLOSED && w->then != NULL
            && (!s->failing || w->then == close_after_write))
     w->then (s);
-  /* upstream writes go one at a time, in order (client lines, read-ahead RETRs, QUIT) */
-  WriteData *next = w->to_client ? NULL : g_queue_pop_head (&s->up_writes);
-  if (next != NULL)
+  if (s->state == SW_POP3_STATE_CLOSED || !ok)
     {
-      if (s->state == SW_POP3_STATE_CLOSED)
-        g_queue_push_head (&s->up_writes, next);
-      else
-        write_start (next);
+      WriteData *next;
+      while ((next = g_queue_pop_head (&s->up_writes)) != NULL)
+        {
+          g_bytes_unref (next->bytes);
+          sw_pop3_session_unref (next->s);
+          g_free (next);
+        }
     }
-  if (s->state == SW_POP3_STATE_CLOSED)
-    while ((next = g_queue_pop_head (&s->up_writes)) != NULL)
-      {
-        g_bytes_unref (next->bytes);
-        sw_pop3_session_unref (next->s);
-        g_free (next);
-      }
   g_bytes_unref (w->bytes);
   sw_pop3_session_unref (s);
   g_free (w);
@@ -324,15 +330,82 @@ write_start (WriteData *w)
   SwPop3Session *s = w->s;
   if (!w->to_client)
     s->up_writing = TRUE;
+  else
+    s->client_writing = TRUE;
   gsize len = 0;
   const void *data = g_bytes_get_data (w->bytes, &len);
   g_output_stream_write_all_async (w->to_client ? s->client_out : s->upstream->out, data, len,
                                    G_PRIORITY_DEFAULT, s->cancellable, write_done, w);
 }
 
+#define MAX_SYNC_DEPTH 8 /* callbacks nested by writes that completed at once */
+
+/* Writes what the socket takes at once without waiting. TRUE when all of @bytes went (then
+ * *@rest_out is NULL) or the write failed (the session is failing or closed); FALSE when
+ * the rest, *@rest_out (transfer full), must be written asynchronously. */
+static gboolean
+write_now (SwPop3Session *s, gboolean to_client, GBytes *bytes, GBytes **rest_out)
+{
+  *rest_out = NULL;
+  GOutputStream *out = to_client ? s->client_out : s->upstream->out;
+  if (!G_IS_POLLABLE_OUTPUT_STREAM (out) || !g_pollable_output_stream_can_poll (G_POLLABLE_OUTPUT_STREAM (out)))
+    {
+      *rest_out = g_bytes_ref (bytes);
+      return FALSE;
+    }
+  gsize len = 0;
+  const guint8 *data = g_bytes_get_data (bytes, &len);
+  gsize done = 0;
+  while (done < len)
+    {
+      g_autoptr (GError) error = NULL;
+      gssize n = g_pollable_output_stream_write_nonblocking (G_POLLABLE_OUTPUT_STREAM (out), data + done,
+                                                            len - done, s->cancellable, &error);
+      if (n > 0)
+        {
+          done += (gsize)n;
+          continue;
+        }
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        break;
+      g_info ("%s#%u: %s write failed: %s", s->settings->account, s->id, to_client ? "client" : "upstream",
+              error ? error->message : "no progress");
+      session_fail (s, to_client ? NULL : "-ERR [SYS/TEMP] Spoofwatch: lost the connection to the server\r\n");
+      return TRUE;
+    }
+  if (done == len)
+    return TRUE;
+  *rest_out = g_bytes_new_from_bytes (bytes, done, len - done);
+  return FALSE;
+}
+
+/* Writes @bytes (transfer full) to the client or the server, then calls @then (may be
+ * NULL). What the socket takes at once is written at once and @then called before this
+ * returns (up to MAX_SYNC_DEPTH nested); the rest goes through the main loop. Writes to
+ * the server are queued in order. */
 static void
 write_bytes (SwPop3Session *s, gboolean to_client, GBytes *bytes, WriteDone then)
 {
+  gboolean busy = to_client ? s->client_writing : s->up_writing;
+  if (!busy && s->sync_depth < MAX_SYNC_DEPTH && s->state != SW_POP3_STATE_CLOSED)
+    {
+      g_autoptr (GBytes) rest = NULL;
+      if (write_now (s, to_client, bytes, &rest))
+        {
+          g_bytes_unref (bytes);
+          if (s->state != SW_POP3_STATE_CLOSED && then != NULL && (!s->failing || then == close_after_write))
+            {
+              sw_pop3_session_ref (s);
+              s->sync_depth++;
+              then (s);
+              s->sync_depth--;
+              sw_pop3_session_unref (s);
+            }
+          return;
+        }
+      g_bytes_unref (bytes);
+      bytes = g_steal_pointer (&rest);
+    }
   WriteData *w = g_new0 (WriteData, 1);
   w->s = sw_pop3_session_ref (s);
   w->bytes = bytes;
