@@ -67,9 +67,7 @@ sw_pop3_proxy_new (const SwPop3ProxyConfig *config, GError **error)
   st->max_message = SW_POP3_MAX_MESSAGE;
   st->on_verdict = config->on_verdict;
   st->on_verdict_data = config->on_verdict_data;
-  st->read_ahead = config->read_ahead == 0 ? SW_POP3_DEFAULT_READ_AHEAD
-                   : config->read_ahead < 0 ? 0
-                                            : (guint)MIN (config->read_ahead, SW_POP3_MAX_READ_AHEAD);
+  st->read_ahead = config->read_ahead <= 0 ? 0 : (guint)MIN (config->read_ahead, SW_POP3_MAX_READ_AHEAD);
   st->header_ahead = st->read_ahead > 0 ? SW_POP3_HEADER_AHEAD : 0;
   proxy->sessions = g_ptr_array_new_with_free_func ((GDestroyNotify)sw_pop3_session_unref);
   g_mutex_init (&proxy->lock);

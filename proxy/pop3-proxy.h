@@ -43,15 +43,14 @@ typedef struct
   gpointer on_verdict_data;
   /* Read-ahead (docs/pop3-proxy.md, "Read-ahead"): once the client has RETRed two
    * consecutive messages, the proxy fetches and verifies up to this many of the next ones
-   * before they are asked for. 0: the default, SW_POP3_DEFAULT_READ_AHEAD;
-   * SW_POP3_READ_AHEAD_OFF: never (no command is ever sent on the proxy's own account);
-   * values over SW_POP3_MAX_READ_AHEAD are lowered to it. */
+   * before they are asked for: the account's "read-ahead" (SwAccount.read_ahead, default
+   * SW_POP3_DEFAULT_READ_AHEAD). 0 (also a zeroed config): off, no command is ever sent
+   * on the proxy's own account. Values over SW_POP3_MAX_READ_AHEAD are lowered to it. */
   int read_ahead;
 } SwPop3ProxyConfig;
 
-#define SW_POP3_DEFAULT_READ_AHEAD 32                  /* messages */
+#define SW_POP3_DEFAULT_READ_AHEAD 32                  /* messages (the account key's default) */
 #define SW_POP3_MAX_READ_AHEAD 256                     /* messages */
-#define SW_POP3_READ_AHEAD_OFF (-1)                    /* SwPop3ProxyConfig.read_ahead: off */
 #define SW_POP3_READ_AHEAD_BUDGET (16u * 1024 * 1024)  /* bytes held by messages read ahead */
 #define SW_POP3_HEADER_AHEAD 128                       /* messages whose DNS is warmed ahead (slow DNS) */
 #define SW_POP3_VERIFY_THREADS 64                      /* verification and DNS prefetch workers */

@@ -118,7 +118,7 @@ main (int argc, char **argv)
     .store = store,
     .spool_dir = spool,
     .memory_limit = (gsize)memory_limit,
-    .read_ahead = read_ahead == 0 ? SW_POP3_READ_AHEAD_OFF : read_ahead,
+    .read_ahead = read_ahead,
   };
   g_autoptr (SwPop3Proxy) proxy = sw_pop3_proxy_new (&cfg, &error);
   guint16 bound = 0;

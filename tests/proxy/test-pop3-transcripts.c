@@ -99,7 +99,6 @@ transcript_load (const char *name)
   t->secrets = g_ptr_array_new_with_free_func (g_free);
   t->expect_logs = g_ptr_array_new_with_free_func (g_free);
   t->expect_prefetch = -1;
-  t->read_ahead = SW_POP3_READ_AHEAD_OFF;
   g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
   for (guint i = 0; lines[i] != NULL; i++)
     {
@@ -121,7 +120,7 @@ transcript_load (const char *name)
       else if (g_str_has_prefix (l, "@read-ahead "))
         {
           guint64 n = g_ascii_strtoull (l + 12, NULL, 10);
-          t->read_ahead = n == 0 ? SW_POP3_READ_AHEAD_OFF : (int)n;
+          t->read_ahead = (int)n;
         }
       else if (g_str_has_prefix (l, "@header-ahead "))
         t->header_ahead = (guint)g_ascii_strtoull (l + 14, NULL, 10);
@@ -774,7 +773,7 @@ test_read_ahead_same_bytes (void)
   g_mutex_lock (&log_lock);
   g_string_truncate (log_text, 0);
   g_mutex_unlock (&log_lock);
-  g_autofree char *plain = download_mailbox (verifier, SW_POP3_READ_AHEAD_OFF, &plain_commands);
+  g_autofree char *plain = download_mailbox (verifier, 0, &plain_commands);
   g_mutex_lock (&log_lock);
   g_assert_null (strstr (log_text->str, "answered from read-ahead"));
   g_mutex_unlock (&log_lock);
