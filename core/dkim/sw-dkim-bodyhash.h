@@ -51,4 +51,15 @@ guint64 sw_dkim_body_hasher_body_length (const SwDkimBodyHasher *h);
 void sw_dkim_body_hasher_free (SwDkimBodyHasher *h);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SwDkimBodyHasher, sw_dkim_body_hasher_free)
 
+/* sw_dkim_verify() for a message of which only the header block is at hand: @header_block
+ * is the raw header block (up to and including the empty line), @bodies a finished hasher
+ * that was made for that header block and fed the whole body. The results are those
+ * sw_dkim_verify() gives for the whole message. FALSE with SW_DKIM_ERROR_NEEDS_BODY when
+ * a signature can only be judged by libopendkim with the body itself (unusual signatures,
+ * a combination @bodies did not prepare): the caller then calls sw_dkim_verify() with the
+ * whole message. Other errors as sw_dkim_verify(). Thread-safe (@bodies is only read). */
+gboolean sw_dkim_verify_prehashed (SwDkimVerifier *v, GBytes *header_block, const SwDkimBodyHasher *bodies,
+                                   gint64 verify_time, SwDkimResults **results_out,
+                                   GError **error) G_GNUC_WARN_UNUSED_RESULT;
+
 G_END_DECLS

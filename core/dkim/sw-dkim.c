@@ -38,6 +38,7 @@
  * (a conditional signature, an unexpected state) makes the message go through
  * libopendkim's own body path, as does SwDkimVerifier.library_body (tests). */
 #include "sw-dkim-private.h"
+#include "sw-dkim-bodyhash.h"
 #include "sw-domain.h"
 #include "sw-limits.h"
 #include "sw-util.h"
@@ -91,6 +92,8 @@ typedef struct
   GPtrArray *sig_fields; /* SwDkimField* into msg.fields: the DKIM-Signature fields */
   gint64 verify_time;
   gint64 now;
+  const SwDkimBodyHasher *bodies; /* the body hashes, computed as the message arrived
+                                     (msg then holds the header block only), or NULL */
 } Job;
 
 void
@@ -676,8 +679,11 @@ get_body_hash (const Job *job, GArray *cache, SwDkimCanon canon, SwDkimHash hash
     }
   BodyHash e = { canon, hash, limit, FALSE, { { 0 }, 0, 0, 0 } };
   const guint8 *data = job->msg.buf;
-  e.ok = sw_dkim_body_hash (data + job->msg.body_offset, job->msg.len - job->msg.body_offset, canon,
-                            hash, limit, &e.h);
+  if (job->bodies != NULL)
+    e.ok = sw_dkim_body_hasher_lookup (job->bodies, canon, hash, limit, &e.h);
+  else
+    e.ok = sw_dkim_body_hash (data + job->msg.body_offset, job->msg.len - job->msg.body_offset, canon,
+                              hash, limit, &e.h);
   g_array_append_val (cache, e);
   return &g_array_index (cache, BodyHash, cache->len - 1);
 }
@@ -1211,9 +1217,9 @@ run_fast (Job *job, SwDkimResults *r)
   return ok;
 }
 
-gboolean
-sw_dkim_verify (SwDkimVerifier *v, GBytes *message, gint64 verify_time, SwDkimResults **results_out,
-                GError **error)
+static gboolean
+verify_common (SwDkimVerifier *v, GBytes *message, const SwDkimBodyHasher *bodies, gint64 verify_time,
+               SwDkimResults **results_out, GError **error)
 {
   g_return_val_if_fail (v != NULL, FALSE);
   g_return_val_if_fail (message != NULL, FALSE);
@@ -1234,6 +1240,7 @@ sw_dkim_verify (SwDkimVerifier *v, GBytes *message, gint64 verify_time, SwDkimRe
   job.v = v;
   job.now = g_get_real_time () / G_USEC_PER_SEC;
   job.verify_time = verify_time > 0 ? verify_time : job.now;
+  job.bodies = bodies;
   sw_dkim_message_init (&job.msg, raw ? raw : (const guint8 *)"", len);
   job.sig_fields = g_ptr_array_new ();
   for (guint i = 0; i < job.msg.fields->len; i++)
@@ -1250,10 +1257,22 @@ sw_dkim_verify (SwDkimVerifier *v, GBytes *message, gint64 verify_time, SwDkimRe
   else if (job.sig_fields->len > 0)
     {
       gboolean redo = FALSE;
-      if (!v->library_only && !v->library_body && run_fast (&job, r))
+      gboolean library_body = v->library_body && bodies == NULL;
+      if (!v->library_only && !library_body && run_fast (&job, r))
         g_atomic_int_inc (&v->n_fast);
-      else if ((ok = run_library (&job, r, v->library_body, &redo, error)) && redo)
-        ok = run_library (&job, r, TRUE, &redo, error);
+      else if ((ok = run_library (&job, r, library_body, &redo, error)) && redo)
+        {
+          if (bodies != NULL)
+            {
+              /* only libopendkim's own body path can judge this signature, and it needs
+               * the body itself */
+              g_set_error (error, SW_DKIM_ERROR, SW_DKIM_ERROR_NEEDS_BODY,
+                           "a signature needs the whole message to be verified");
+              ok = FALSE;
+            }
+          else
+            ok = run_library (&job, r, TRUE, &redo, error);
+        }
     }
 
   g_ptr_array_unref (job.sig_fields);
@@ -1262,4 +1281,19 @@ sw_dkim_verify (SwDkimVerifier *v, GBytes *message, gint64 verify_time, SwDkimRe
     return FALSE;
   *results_out = g_steal_pointer (&r);
   return TRUE;
+}
+
+gboolean
+sw_dkim_verify (SwDkimVerifier *v, GBytes *message, gint64 verify_time, SwDkimResults **results_out,
+                GError **error)
+{
+  return verify_common (v, message, NULL, verify_time, results_out, error);
+}
+
+gboolean
+sw_dkim_verify_prehashed (SwDkimVerifier *v, GBytes *header_block, const SwDkimBodyHasher *bodies,
+                          gint64 verify_time, SwDkimResults **results_out, GError **error)
+{
+  g_return_val_if_fail (bodies != NULL, FALSE);
+  return verify_common (v, header_block, bodies, verify_time, results_out, error);
 }

@@ -123,6 +123,8 @@ typedef enum
   SW_DKIM_ERROR_SETUP = 1,     /* libopendkim could not be initialised */
   SW_DKIM_ERROR_TOO_LARGE = 2, /* the message exceeds SW_MAX_MESSAGE_IN_MEMORY */
   SW_DKIM_ERROR_INTERNAL = 3,  /* libopendkim failed (out of memory, internal error) */
+  SW_DKIM_ERROR_NEEDS_BODY = 4, /* sw_dkim_verify_prehashed(): a signature can only be
+                                   judged with the whole message (sw_dkim_verify()) */
 } SwDkimError;
 
 G_END_DECLS

@@ -1,6 +1,7 @@
 #define G_LOG_DOMAIN "sw-verify"
 #include "sw-verifier.h"
 #include "sw-explain.h"
+#include "sw-dkim-bodyhash.h"
 #include "sw-domain.h"
 #include "sw-limits.h"
 #include "sw-message.h"
@@ -416,12 +417,13 @@ run_spf (SwVerifier *v, SwVerifyResult *r)
     }
 }
 
-gboolean
-sw_verifier_verify (SwVerifier            *v,
-                    GBytes                *message,
-                    const SwKnownEnvelope *known,
-                    SwVerifyResult       **result_out,
-                    GError               **error)
+static gboolean
+verify_common (SwVerifier            *v,
+               GBytes                *message,
+               const SwDkimBodyHasher *bodies,
+               const SwKnownEnvelope *known,
+               SwVerifyResult       **result_out,
+               GError               **error)
 {
   g_return_val_if_fail (v != NULL, FALSE);
   g_return_val_if_fail (message != NULL, FALSE);
@@ -472,7 +474,14 @@ sw_verifier_verify (SwVerifier            *v,
   /* DKIM: t= and x= are judged at the time the provider received the message. */
   gint64 when = r->envelope->boundary_time;
   g_autoptr (GError) dkim_error = NULL;
-  if (!sw_dkim_verify (v->dkim, message, when, &r->dkim, &dkim_error))
+  gboolean dkim_ok = bodies != NULL ? sw_dkim_verify_prehashed (v->dkim, message, bodies, when, &r->dkim, &dkim_error)
+                                     : sw_dkim_verify (v->dkim, message, when, &r->dkim, &dkim_error);
+  if (!dkim_ok && g_error_matches (dkim_error, SW_DKIM_ERROR, SW_DKIM_ERROR_NEEDS_BODY))
+    {
+      g_set_error (error, SW_VERIFIER_ERROR, SW_VERIFIER_ERROR_NEEDS_BODY, "%s", dkim_error->message);
+      return FALSE;
+    }
+  if (!dkim_ok)
     {
       g_warning ("DKIM verification could not run: %s", dkim_error->message);
       r->dkim = g_new0 (SwDkimResults, 1);
@@ -532,4 +541,26 @@ sw_verifier_verify (SwVerifier            *v,
   r->explanation = sw_explain_verdict (r);
   *result_out = g_steal_pointer (&r);
   return TRUE;
+}
+
+gboolean
+sw_verifier_verify (SwVerifier            *v,
+                    GBytes                *message,
+                    const SwKnownEnvelope *known,
+                    SwVerifyResult       **result_out,
+                    GError               **error)
+{
+  return verify_common (v, message, NULL, known, result_out, error);
+}
+
+gboolean
+sw_verifier_verify_prehashed (SwVerifier             *v,
+                              GBytes                 *header_block,
+                              const SwDkimBodyHasher *bodies,
+                              const SwKnownEnvelope  *known,
+                              SwVerifyResult        **result_out,
+                              GError                **error)
+{
+  g_return_val_if_fail (bodies != NULL, FALSE);
+  return verify_common (v, header_block, bodies, known, result_out, error);
 }

@@ -94,6 +94,22 @@ gboolean sw_verifier_verify (SwVerifier            *verifier,
                              SwVerifyResult       **result_out,
                              GError               **error) G_GNUC_WARN_UNUSED_RESULT;
 
+/* sw_verifier_verify() for a message of which only the header block is kept: @header_block
+ * is the raw header block (up to and including the empty line that ends it), @bodies a
+ * finished DKIM body hasher made for that header block and fed the whole body as it
+ * arrived (core/dkim/sw-dkim-bodyhash.h). The result is the one sw_verifier_verify()
+ * gives for the whole message; the body is never needed in memory. FALSE with
+ * SW_VERIFIER_ERROR_NEEDS_BODY when a DKIM signature can only be judged with the whole
+ * message (then call sw_verifier_verify()); other errors as sw_verifier_verify().
+ * Thread-safe (@bodies is only read). */
+typedef struct _SwDkimBodyHasher SwDkimBodyHasher;
+gboolean sw_verifier_verify_prehashed (SwVerifier             *verifier,
+                                       GBytes                 *header_block,
+                                       const SwDkimBodyHasher *bodies,
+                                       const SwKnownEnvelope  *known,
+                                       SwVerifyResult        **result_out,
+                                       GError                **error) G_GNUC_WARN_UNUSED_RESULT;
+
 /* A result for a message whose verification failed: verdict @verdict (TEMPERROR or
  * PERMERROR) and @reason. Transfer full. */
 SwVerifyResult *sw_verify_result_new_error (SwVerdict verdict, const char *reason);
@@ -103,6 +119,7 @@ GQuark sw_verifier_error_quark (void);
 typedef enum {
   SW_VERIFIER_ERROR_SETUP = 1,
   SW_VERIFIER_ERROR_TOO_BIG = 2,
+  SW_VERIFIER_ERROR_NEEDS_BODY = 3, /* sw_verifier_verify_prehashed() only */
 } SwVerifierError;
 
 G_END_DECLS

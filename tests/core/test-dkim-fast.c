@@ -11,6 +11,7 @@
  *   /core/dkim/fast/threads     one verifier shared by threads */
 #include "sw-dkim.h"
 #include "sw-dkim-private.h"
+#include "sw-dkim-bodyhash.h"
 #include "sw-limits.h"
 #include <string.h>
 #include <stdbool.h>
@@ -146,6 +147,7 @@ typedef struct
   SwDkimVerifier *fast, *library, *library_body;
   guint n_messages, n_fast_before;
   guint n_pass, n_other;
+  guint n_prehashed, n_needs_body; /* sw_dkim_verify_prehashed() runs: judged, or NEEDS_BODY */
 } Engines;
 
 static void
@@ -170,9 +172,63 @@ engines_clear (Engines *e)
   /* the library engines never take the fast path */
   g_assert_cmpuint (sw_dkim_verifier_get_n_fast (e->library), ==, 0);
   g_assert_cmpuint (sw_dkim_verifier_get_n_fast (e->library_body), ==, 0);
+  /* every message also went through the prehashed entry point, twice */
+  g_assert_cmpuint (e->n_prehashed + e->n_needs_body, ==, 2 * e->n_messages);
+  if (e->n_messages > 0)
+    g_assert_cmpuint (e->n_prehashed, >, 0);
+  g_test_message ("prehashed: %u judged, %u needed the whole message", e->n_prehashed, e->n_needs_body);
   g_clear_pointer (&e->fast, sw_dkim_verifier_free);
   g_clear_pointer (&e->library, sw_dkim_verifier_free);
   g_clear_pointer (&e->library_body, sw_dkim_verifier_free);
+}
+
+/* The end of the header block as the POP3 proxy finds it: after the first line (ended by
+ * LF) that is empty or only CR; @len if there is none. */
+static gsize
+header_block_end (const char *data, gsize len)
+{
+  gsize start = 0;
+  while (start < len)
+    {
+      const char *nl = memchr (data + start, '\n', len - start);
+      if (nl == NULL)
+        return len;
+      gsize line_len = (gsize)(nl - (data + start));
+      if (line_len == 0 || (line_len == 1 && data[start] == '\r'))
+        return (gsize)(nl - data) + 1;
+      start = (gsize)(nl - data) + 1;
+    }
+  return len;
+}
+
+/* sw_dkim_verify_prehashed() on @data split into header block and a body fed in chunks
+ * of 1 to 13 octets and as a whole: NULL when it answered NEEDS_BODY (the caller then
+ * verifies the whole message, which verify() above does). */
+static SwDkimResults *
+verify_prehashed (SwDkimVerifier *v, const char *data, gsize len, gint64 when, gboolean small_chunks)
+{
+  gsize hlen = header_block_end (data, len);
+  g_autoptr (SwDkimBodyHasher) h = sw_dkim_body_hasher_new_for_header ((const guint8 *)data, hlen);
+  gsize off = hlen, step = 1;
+  while (off < len)
+    {
+      gsize n = small_chunks ? MIN (step, len - off) : len - off;
+      sw_dkim_body_hasher_feed (h, (const guint8 *)data + off, n);
+      off += n;
+      step = step % 13 + 1;
+    }
+  sw_dkim_body_hasher_finish (h);
+  g_assert_cmpuint (sw_dkim_body_hasher_body_length (h), ==, len - hlen);
+  g_autoptr (GBytes) header = g_bytes_new (data, hlen);
+  g_autoptr (GError) error = NULL;
+  SwDkimResults *r = NULL;
+  if (!sw_dkim_verify_prehashed (v, header, h, when, &r, &error))
+    {
+      g_assert_error (error, SW_DKIM_ERROR, SW_DKIM_ERROR_NEEDS_BODY);
+      return NULL;
+    }
+  g_assert_no_error (error);
+  return r;
 }
 
 /* Compares the engines on one message; returns TRUE if the fast path took it. */
@@ -186,6 +242,21 @@ engines_compare (Engines *e, const char *name, const char *data, gsize len, gint
   g_autoptr (SwDkimResults) c = verify (e->library_body, data, len, when);
   assert_same_results (name, "libopendkim", a, b);
   assert_same_results (name, "libopendkim with its body path", a, c);
+  for (int small = 0; small < 2; small++)
+    {
+      g_autoptr (SwDkimResults) p = verify_prehashed (e->fast, data, len, when, small);
+      if (p != NULL)
+        {
+          assert_same_results (name, small ? "prehashed body, small chunks" : "prehashed body", a, p);
+          e->n_prehashed++;
+        }
+      else
+        {
+          /* only a message the fast path left to libopendkim may need its body */
+          g_assert_false (fast);
+          e->n_needs_body++;
+        }
+    }
   e->n_messages++;
   for (guint i = 0; i < a->signatures->len; i++)
     {
