@@ -149,6 +149,7 @@ start_account (Daemon *d, const SwAccount *a, SwResolver *resolver, guint16 port
     .upstream_host = a->upstream_host,
     .upstream_port = a->upstream_port,
     .tls_mode = tls_mode_from_config (a->tls),
+    .read_ahead = a->read_ahead,
     .verifier = r->verifier,
     .store = d->store,
     .on_verdict = d->on_verdict,
