@@ -9,6 +9,7 @@
 #include "sw-orgdomain.h"
 #include "sw-util.h"
 
+#include <arpa/inet.h>
 #include <string.h>
 
 /* Tree walk (sw-orgdomain.c): a name of eight labels or more is shortened to seven. */
@@ -22,6 +23,7 @@ typedef struct
   GPtrArray *names; /* char*, "name" */
   GPtrArray *types; /* GUINT_TO_POINTER (qtype) */
   GHashTable *seen; /* "name/type" */
+  guint n_spf;      /* the first n_spf names are SPF records (TXT) of the checked identities */
 } NameList;
 
 static void
@@ -158,6 +160,7 @@ collect_names (SwVerifier *verifier, GBytes *header_block, NameList *l)
   sw_verifier_get_envelope_hints (verifier, &hints);
   g_autoptr (SwEnvelope) env = sw_envelope_reconstruct (msg, &hints);
   add_spf (l, env);
+  l->n_spf = l->names->len;
   add_dkim (l, msg);
 
   g_autoptr (SwFrom) from = sw_from_parse (msg);
@@ -185,11 +188,34 @@ sw_verifier_prefetch_names (SwVerifier *verifier, GBytes *header_block)
 
 /* ---- the queries, several at once ---- */
 
+/* Levels of SPF records followed after the first (include: and redirect= chains). */
+#define SPF_FOLLOW_DEPTH 3u
+
+/* The client's address, as SPF compares it. */
+typedef struct
+{
+  gboolean v6;
+  guint8 octets[16];
+} ClientIp;
+
+static gboolean
+client_ip_parse (const char *text, ClientIp *out)
+{
+  memset (out, 0, sizeof *out);
+  if (inet_pton (AF_INET, text, out->octets) == 1)
+    return TRUE;
+  out->v6 = TRUE;
+  return inet_pton (AF_INET6, text, out->octets) == 1;
+}
+
 typedef struct
 {
   GMutex mutex;
   GCond cond;
   guint left;
+  GHashTable *seen; /* "name/type" queried by this batch */
+  guint extra;      /* names added by following SPF records */
+  guint extra_cap;
 } Batch;
 
 typedef struct
@@ -198,7 +224,134 @@ typedef struct
   SwResolver *resolver;
   char *name;
   guint16 qtype;
+  ClientIp *client; /* SPF record to follow (TXT) or MX hosts to resolve: the client IP; else NULL */
+  guint depth;
 } Job;
+
+static void batch_push (Batch *b, SwResolver *resolver, const char *name, guint16 qtype, const ClientIp *client,
+                        guint depth, gboolean extra);
+
+/* Whether the ip4:/ip6: term @spec (after the colon) may match @client: TRUE unless it
+ * certainly does not (an unreadable term counts as a possible match). */
+static gboolean
+ip_term_may_match (const char *spec, gboolean v6, const ClientIp *client)
+{
+  if (client->v6 != v6)
+    return FALSE; /* never matches an address of the other family */
+  g_autofree char *addr = g_strdup (spec);
+  guint bits = v6 ? 128 : 32;
+  char *slash = strchr (addr, '/');
+  if (slash != NULL)
+    {
+      *slash = '\0';
+      guint64 n = 0;
+      if (!g_ascii_string_to_unsigned (slash + 1, 10, 0, bits, &n, NULL))
+        return TRUE;
+      bits = (guint)n;
+    }
+  guint8 net[16] = { 0 };
+  if (inet_pton (v6 ? AF_INET6 : AF_INET, addr, net) != 1)
+    return TRUE;
+  for (guint i = 0; i < bits; i++)
+    {
+      guint8 bit = (guint8)(0x80u >> (i % 8));
+      if ((net[i / 8] & bit) != (client->octets[i / 8] & bit))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* The target of an a/mx/include term: after ':' up to '/', or @domain. NULL if the term
+ * has a macro (not expanded here). */
+static char *
+term_target (const char *rest, const char *domain)
+{
+  if (strchr (rest, '%') != NULL)
+    return NULL;
+  if (*rest != ':')
+    return g_strdup (domain);
+  return g_strndup (rest + 1, strcspn (rest + 1, "/"));
+}
+
+/* The SPF record of @domain has arrived: asks the first DNS lookup verification will
+ * certainly make after it. Mechanisms are evaluated in order and the first match ends
+ * the evaluation, so only the first term that needs DNS is followed, and only when every
+ * term before it certainly does not match the client's address (ip4/ip6 of another
+ * network). include: and redirect= are followed into their records (depth-limited). */
+static void
+spf_follow (Batch *b, SwResolver *resolver, const char *domain, const SwDnsAnswer *answer, const ClientIp *client,
+            guint depth)
+{
+  g_autofree char *record = NULL;
+  for (guint i = 0; i < answer->rdata->len; i++)
+    {
+      g_autofree char *txt = sw_dns_answer_dup_txt (answer, i);
+      if (txt == NULL || g_ascii_strncasecmp (txt, "v=spf1", 6) != 0 || (txt[6] != ' ' && txt[6] != '\0'))
+        continue;
+      if (record != NULL)
+        return; /* two records: permerror, nothing more is asked */
+      record = g_steal_pointer (&txt);
+    }
+  if (record == NULL || strlen (record) > SW_SPF_MAX_RECORD)
+    return;
+  gboolean v6 = client->v6;
+  g_auto (GStrv) terms = g_strsplit_set (record + 6, " ", 256);
+  g_autofree char *redirect = NULL;
+  for (char **t = terms; *t != NULL; t++)
+    {
+      const char *term = *t;
+      if (*term == '\0')
+        continue;
+      if (strchr ("+-~?", *term) != NULL)
+        term++;
+      gsize kw = strcspn (term, ":/=");
+      if (term[kw] == '=')
+        {
+          if (kw == 8 && g_ascii_strncasecmp (term, "redirect", 8) == 0 && redirect == NULL)
+            redirect = g_strdup (term + 9);
+          continue; /* a modifier */
+        }
+      if (kw == 3 && g_ascii_strncasecmp (term, "ip4", 3) == 0 && term[3] == ':')
+        {
+          if (ip_term_may_match (term + 4, FALSE, client))
+            return;
+          continue;
+        }
+      if (kw == 3 && g_ascii_strncasecmp (term, "ip6", 3) == 0 && term[3] == ':')
+        {
+          if (ip_term_may_match (term + 4, TRUE, client))
+            return;
+          continue;
+        }
+      g_autofree char *target = NULL;
+      if (kw == 7 && g_ascii_strncasecmp (term, "include", 7) == 0 && term[7] == ':'
+          && (target = term_target (term + 7, domain)) != NULL)
+        batch_push (b, resolver, target, SW_DNS_TYPE_TXT, depth < SPF_FOLLOW_DEPTH ? client : NULL, depth + 1, TRUE);
+      else if (kw == 1 && g_ascii_strncasecmp (term, "a", 1) == 0 && (target = term_target (term + 1, domain)) != NULL)
+        batch_push (b, resolver, target, v6 ? SW_DNS_TYPE_AAAA : SW_DNS_TYPE_A, NULL, depth + 1, TRUE);
+      else if (kw == 2 && g_ascii_strncasecmp (term, "mx", 2) == 0 && (target = term_target (term + 2, domain)) != NULL)
+        batch_push (b, resolver, target, SW_DNS_TYPE_MX, client, depth + 1, TRUE);
+      return; /* the first term that needs DNS (or all, ptr, exists, a macro): stop here */
+    }
+  if (redirect != NULL && strchr (redirect, '%') == NULL && depth < SPF_FOLLOW_DEPTH)
+    batch_push (b, resolver, redirect, SW_DNS_TYPE_TXT, client, depth + 1, TRUE);
+}
+
+/* The MX hosts of an mx mechanism: verification asks the address of each (at most
+ * SW_SPF_MAX_MX_PTR; more is an error and nothing is asked). */
+static void
+mx_follow (Batch *b, SwResolver *resolver, const SwDnsAnswer *answer, const ClientIp *client, guint depth)
+{
+  if (answer->rdata->len > SW_SPF_MAX_MX_PTR)
+    return;
+  guint16 qtype = client->v6 ? SW_DNS_TYPE_AAAA : SW_DNS_TYPE_A;
+  for (guint i = 0; i < answer->rdata->len; i++)
+    {
+      g_autofree char *host = sw_dns_answer_dup_name (answer, i, NULL);
+      if (host != NULL)
+        batch_push (b, resolver, host, qtype, NULL, depth + 1, TRUE);
+    }
+}
 
 static void
 job_run (gpointer data, gpointer user_data)
@@ -209,12 +362,17 @@ job_run (gpointer data, gpointer user_data)
   g_autoptr (GError) error = NULL;
   if (!sw_resolver_query (job->resolver, job->name, job->qtype, &answer, &error))
     g_debug ("prefetch %s: %s", job->name, error->message);
+  else if (job->client != NULL && answer->status == SW_DNS_STATUS_OK && job->qtype == SW_DNS_TYPE_TXT)
+    spf_follow (job->batch, job->resolver, job->name, answer, job->client, job->depth);
+  else if (job->client != NULL && answer->status == SW_DNS_STATUS_OK && job->qtype == SW_DNS_TYPE_MX)
+    mx_follow (job->batch, job->resolver, answer, job->client, job->depth);
   Batch *b = job->batch;
   g_mutex_lock (&b->mutex);
   if (--b->left == 0)
     g_cond_signal (&b->cond);
   g_mutex_unlock (&b->mutex);
   sw_resolver_unref (job->resolver);
+  g_free (job->client);
   g_free (job->name);
   g_free (job);
 }
@@ -232,39 +390,89 @@ prefetch_pool (void)
   return pool;
 }
 
-void
-sw_verifier_prefetch (SwVerifier *verifier, GBytes *header_block)
+/* Queries @name unless this batch asked it already; @extra: a name found by following a
+ * record (capped by b->extra_cap). */
+static void
+batch_push (Batch *b, SwResolver *resolver, const char *name, guint16 qtype, const ClientIp *client, guint depth,
+            gboolean extra)
 {
-  g_return_if_fail (verifier != NULL && header_block != NULL);
-  NameList l = { 0 };
-  collect_names (verifier, header_block, &l);
-  if (l.names->len == 0)
+  g_autofree char *lower = g_ascii_strdown (name, -1);
+  gsize len = strlen (lower);
+  if (len > 0 && lower[len - 1] == '.')
+    lower[--len] = '\0';
+  if (len == 0 || len > SW_MAX_DOMAIN_LENGTH)
+    return;
+  char *key = g_strdup_printf ("%s/%u", lower, qtype);
+  g_mutex_lock (&b->mutex);
+  if ((extra && b->extra >= b->extra_cap) || !g_hash_table_add (b->seen, key))
     {
-      name_list_clear (&l);
+      if (extra && b->extra >= b->extra_cap)
+        g_free (key);
+      g_mutex_unlock (&b->mutex);
       return;
     }
+  b->left++;
+  if (extra)
+    b->extra++;
+  g_mutex_unlock (&b->mutex);
+  Job *job = g_new0 (Job, 1);
+  job->batch = b;
+  job->resolver = sw_resolver_ref (resolver);
+  job->name = g_steal_pointer (&lower);
+  job->qtype = qtype;
+  job->client = client != NULL ? g_memdup2 (client, sizeof *client) : NULL;
+  job->depth = depth;
+  if (!g_thread_pool_push (prefetch_pool (), job, NULL))
+    job_run (job, NULL);
+}
 
-  Batch b;
+void
+sw_verifier_prefetch_many (SwVerifier *verifier, GBytes *const *header_blocks, guint n_blocks)
+{
+  g_return_if_fail (verifier != NULL && (header_blocks != NULL || n_blocks == 0));
+  Batch b = { 0 };
   g_mutex_init (&b.mutex);
   g_cond_init (&b.cond);
-  b.left = l.names->len;
+  b.seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  b.left = 1; /* held while the names are pushed */
+  b.extra_cap = n_blocks * SW_MAX_DNS_QUERIES_PER_MESSAGE;
   SwResolver *resolver = sw_verifier_get_resolver (verifier);
-  GThreadPool *pool = prefetch_pool ();
-  for (guint i = 0; i < l.names->len; i++)
+  for (guint k = 0; k < n_blocks; k++)
     {
-      Job *job = g_new0 (Job, 1);
-      job->batch = &b;
-      job->resolver = sw_resolver_ref (resolver);
-      job->name = g_strdup (g_ptr_array_index (l.names, i));
-      job->qtype = (guint16)GPOINTER_TO_UINT (g_ptr_array_index (l.types, i));
-      if (!g_thread_pool_push (pool, job, NULL))
-        job_run (job, NULL);
+      NameList l = { 0 };
+      collect_names (verifier, header_blocks[k], &l);
+      ClientIp ip;
+      gboolean have_ip = FALSE;
+      if (l.n_spf > 0)
+        {
+          g_autoptr (SwMessage) msg = sw_message_new (header_blocks[k]);
+          SwEnvelopeHints hints;
+          sw_verifier_get_envelope_hints (verifier, &hints);
+          g_autoptr (SwEnvelope) env = sw_envelope_reconstruct (msg, &hints);
+          have_ip = env->ip != NULL && client_ip_parse (env->ip, &ip);
+        }
+      for (guint i = 0; i < l.names->len; i++)
+        {
+          guint16 qtype = (guint16)GPOINTER_TO_UINT (g_ptr_array_index (l.types, i));
+          /* the SPF records (asked first, before DKIM and DMARC) are followed */
+          gboolean spf = i < l.n_spf;
+          batch_push (&b, resolver, g_ptr_array_index (l.names, i), qtype, spf && have_ip ? &ip : NULL, 0, FALSE);
+        }
+      name_list_clear (&l);
     }
   g_mutex_lock (&b.mutex);
+  b.left--;
   while (b.left > 0)
     g_cond_wait (&b.cond, &b.mutex);
   g_mutex_unlock (&b.mutex);
   g_mutex_clear (&b.mutex);
   g_cond_clear (&b.cond);
-  name_list_clear (&l);
+  g_hash_table_unref (b.seen);
+}
+
+void
+sw_verifier_prefetch (SwVerifier *verifier, GBytes *header_block)
+{
+  g_return_if_fail (verifier != NULL && header_block != NULL);
+  sw_verifier_prefetch_many (verifier, &header_block, 1);
 }

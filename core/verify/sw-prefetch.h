@@ -6,7 +6,11 @@
  * message: the SPF record (TXT) of the MAIL FROM domain (of the HELO name for the null
  * sender) and of the HELO name, _dmarc TXT of each author domain and of the names of its
  * tree walk (RFC 9989; in RFC 7489 mode the registrable domain), and the key
- * (s._domainkey.d TXT) of each DKIM-Signature. The envelope is reconstructed with the
+ * (s._domainkey.d TXT) of each DKIM-Signature. When an SPF record arrives (the envelope has
+ * a client IP), the lookup its evaluation certainly makes next is asked too: the first
+ * term that needs DNS when every term before it is an ip4/ip6 of another network
+ * (include: and redirect= records, followed the same way up to 3 levels; a and mx
+ * addresses; the addresses of the MX hosts) — never a name verification would not ask. The envelope is reconstructed with the
  * verifier's own hints, so the names are the ones verification uses. The answers are
  * dropped; DNS trouble is ignored (verification meets it again and decides). */
 #pragma once
@@ -20,6 +24,11 @@ G_BEGIN_DECLS
  * SW_DKIM_MAX_SIGNATURES signatures, SW_DMARC_MAX_TREE_WALK names per author domain.
  * Thread-safe: any thread may call it at any time while @verifier lives. */
 void sw_verifier_prefetch (SwVerifier *verifier, GBytes *header_block);
+
+/* sw_verifier_prefetch() of @n_blocks header blocks at once: each name is asked once for
+ * all of them (several messages from one domain share their questions), all in flight
+ * together. Returns when all have been answered. Thread-safe as above. */
+void sw_verifier_prefetch_many (SwVerifier *verifier, GBytes *const *header_blocks, guint n_blocks);
 
 /* The names sw_verifier_prefetch() would query for @header_block, in order, each as
  * "NAME TYPE" (e.g. "_dmarc.example.com TXT"), without querying. Transfer full
