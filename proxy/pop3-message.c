@@ -6,6 +6,7 @@
  * beyond it, and stuff them again on the way out. The spool file is unlinked as soon as
  * it is created, so no copy of the user's mail outlives the session, even after a crash. */
 #include "pop3-private.h"
+#include "sw-dkim-bodyhash.h"
 #include "sw-limits.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -43,9 +44,12 @@ struct _SwPop3Message
   GChecksum *sha256;
   char *hash;
   GBytes *bytes;
-  /* the header block, copied as it arrives, for the DNS prefetch */
-  GByteArray *header; /* NULL once taken or given up */
+  /* the header block, copied as it arrives, for the DNS prefetch and the verifier */
+  GByteArray *header; /* NULL once complete (then in header_block) or given up */
   HeaderScan header_scan;
+  GBytes *header_block;     /* the complete header block, or NULL */
+  gboolean header_taken;    /* sw_pop3_message_take_header_block() gave it out */
+  SwDkimBodyHasher *hasher; /* spooled with a complete header block: the body hashes */
 };
 
 SwPop3Message *
@@ -73,6 +77,8 @@ sw_pop3_message_free (SwPop3Message *msg)
   g_clear_pointer (&msg->memory, g_byte_array_unref);
   g_clear_pointer (&msg->bytes, g_bytes_unref);
   g_clear_pointer (&msg->header, g_byte_array_unref);
+  g_clear_pointer (&msg->header_block, g_bytes_unref);
+  g_clear_pointer (&msg->hasher, sw_dkim_body_hasher_free);
   if (msg->fd >= 0)
     close (msg->fd);
   g_checksum_free (msg->sha256);
@@ -124,6 +130,16 @@ start_spool (SwPop3Message *msg, GError **error)
   g_debug ("message over %" G_GSIZE_FORMAT " bytes: spooled to disk (unlinked file in %s)", msg->memory_limit,
            msg->spool_dir);
   msg->fd = fd;
+  if (msg->header_block != NULL)
+    {
+      /* the body so far is in memory: hash it before it goes to disk */
+      gsize hlen = g_bytes_get_size (msg->header_block);
+      gsize len = 0;
+      const guint8 *hdata = g_bytes_get_data (msg->header_block, &len);
+      msg->hasher = sw_dkim_body_hasher_new_for_header (hdata, len);
+      if (msg->memory->len > hlen)
+        sw_dkim_body_hasher_feed (msg->hasher, msg->memory->data + hlen, msg->memory->len - hlen);
+    }
   if (!write_all (fd, msg->memory->data, msg->memory->len, error))
     return FALSE;
   g_clear_pointer (&msg->memory, g_byte_array_unref);
@@ -131,8 +147,9 @@ start_spool (SwPop3Message *msg, GError **error)
 }
 
 /* Copies the header block as it arrives (same rule as sw_pop3_header_block_length():
- * an empty line, CRLF or LF, ends it). Gives up over SW_MAX_HEADER_BLOCK. */
-static void
+ * an empty line, CRLF or LF, ends it). Gives up over SW_MAX_HEADER_BLOCK. Returns how
+ * many octets of @data belong to the header block. */
+static gsize
 scan_header (SwPop3Message *msg, const guint8 *data, gsize len)
 {
   gsize i = 0;
@@ -158,9 +175,12 @@ scan_header (SwPop3Message *msg, const guint8 *data, gsize len)
   if (i > SW_MAX_HEADER_BLOCK - msg->header->len)
     {
       g_clear_pointer (&msg->header, g_byte_array_unref);
-      return;
+      return i;
     }
   g_byte_array_append (msg->header, data, (guint)i);
+  if (msg->header_scan == HEADER_COMPLETE)
+    msg->header_block = g_byte_array_free_to_bytes (g_steal_pointer (&msg->header));
+  return i;
 }
 
 static gboolean
@@ -175,13 +195,29 @@ emit (SwPop3Message *msg, const guint8 *data, gsize len, GError **error)
       return FALSE;
     }
   g_checksum_update (msg->sha256, data, (gssize)len);
+  gsize header_part = 0;
   if (msg->header != NULL && msg->header_scan != HEADER_COMPLETE)
-    scan_header (msg, data, len);
+    header_part = scan_header (msg, data, len);
   msg->size += len;
-  if (msg->fd < 0 && msg->size > msg->memory_limit && !start_spool (msg, error))
-    return FALSE;
+  if (msg->fd < 0 && msg->size > msg->memory_limit)
+    {
+      /* start_spool() hashes the body held in memory, this chunk included */
+      g_byte_array_append (msg->memory, data, (guint)len);
+      return start_spool (msg, error);
+    }
   if (msg->fd >= 0)
-    return write_all (msg->fd, data, len, error);
+    {
+      if (msg->hasher == NULL && msg->header_block != NULL && header_part > 0)
+        {
+          /* the header block ended in this chunk, after spooling began */
+          gsize hlen = 0;
+          const guint8 *hdata = g_bytes_get_data (msg->header_block, &hlen);
+          msg->hasher = sw_dkim_body_hasher_new_for_header (hdata, hlen);
+        }
+      if (msg->hasher != NULL && len > header_part)
+        sw_dkim_body_hasher_feed (msg->hasher, data + header_part, len - header_part);
+      return write_all (msg->fd, data, len, error);
+    }
   g_byte_array_append (msg->memory, data, (guint)len);
   return TRUE;
 }
@@ -191,6 +227,8 @@ sw_pop3_message_discard (SwPop3Message *msg)
 {
   msg->discard = TRUE;
   g_clear_pointer (&msg->header, g_byte_array_unref);
+  g_clear_pointer (&msg->header_block, g_bytes_unref);
+  g_clear_pointer (&msg->hasher, sw_dkim_body_hasher_free);
   g_clear_pointer (&msg->memory, g_byte_array_unref);
   msg->memory = g_byte_array_new ();
   if (msg->fd >= 0)
@@ -278,6 +316,8 @@ terminated:
   *done = TRUE;
   msg->done = TRUE;
   msg->hash = g_strdup (g_checksum_get_string (msg->sha256));
+  if (msg->hasher != NULL)
+    sw_dkim_body_hasher_finish (msg->hasher);
   return TRUE;
 
 fail:
@@ -319,9 +359,21 @@ sw_pop3_message_get_bytes (SwPop3Message *msg, GError **error)
 GBytes *
 sw_pop3_message_take_header_block (SwPop3Message *msg)
 {
-  if (msg->header == NULL || msg->header_scan != HEADER_COMPLETE)
+  if (msg->header_block == NULL || msg->header_taken)
     return NULL;
-  return g_byte_array_free_to_bytes (g_steal_pointer (&msg->header));
+  msg->header_taken = TRUE;
+  return g_bytes_ref (msg->header_block);
+}
+
+gboolean
+sw_pop3_message_steal_prehashed (SwPop3Message *msg, GBytes **header_block_out, SwDkimBodyHasher **hasher_out)
+{
+  g_return_val_if_fail (msg->done, FALSE);
+  if (msg->hasher == NULL || msg->header_block == NULL || msg->fd < 0)
+    return FALSE;
+  *header_block_out = g_bytes_ref (msg->header_block);
+  *hasher_out = g_steal_pointer (&msg->hasher);
+  return TRUE;
 }
 
 const char *

@@ -107,6 +107,15 @@ const char *sw_pop3_message_get_hash (SwPop3Message *msg);
  * SW_MAX_HEADER_BLOCK bytes. For the DNS prefetch (sw_verifier_prefetch). */
 GBytes *sw_pop3_message_take_header_block (SwPop3Message *msg);
 
+/* A spooled message whose header block is complete had its DKIM body hashes computed
+ * as it arrived: after *done, gives the header block (transfer full) and the finished
+ * hasher (transfer full), for sw_verifier_verify_prehashed(), and TRUE. FALSE for a
+ * message held in memory (verified from memory), one without a complete header block or
+ * one already asked. */
+typedef struct _SwDkimBodyHasher SwDkimBodyHasher;
+gboolean sw_pop3_message_steal_prehashed (SwPop3Message *msg, GBytes **header_block_out,
+                                          SwDkimBodyHasher **hasher_out);
+
 /* Appends @len bytes of @data dot-stuffed to @out; *@at_line_start carries the state
  * between calls (start with TRUE). */
 void sw_pop3_stuff (GByteArray *out, const guint8 *data, gsize len, gboolean *at_line_start);

@@ -16,12 +16,15 @@
  * like the client's and keeps them in the Ahead table, from which the client's own RETR
  * is then answered (docs/pop3-proxy.md, "Read-ahead"). */
 #include "pop3-private.h"
+#include "sw-dkim-bodyhash.h"
 #include "sw-limits.h"
 #include "sw-util.h"
 #include "sw-verify-headers.h"
 #include "sw-verify-json.h"
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 typedef enum
 {
@@ -101,6 +104,7 @@ typedef struct
   char *error_line;  /* FAILED: the line for the client */
   GBytes *head;      /* READY: our header lines + the header block */
   GBytes *content;   /* READY: the unstuffed message */
+  gboolean spooled;  /* READY: content is the mapped spool file */
   gsize body_offset; /* READY: where the body starts in content */
   gpointer store;    /* READY: the verdict to store once delivered (StoreJob*), or NULL */
 } Ahead;
@@ -133,6 +137,7 @@ typedef struct
   gsize pos;
   gboolean at_line_start;
   gboolean ended_with_nl;
+  gboolean spooled; /* content is the mapped spool file: pages sent are given back */
 } Sending;
 
 struct _SwPop3Session
@@ -1034,6 +1039,10 @@ typedef struct
 {
   const SwPop3Settings *settings;
   GBytes *content;
+  gboolean spooled;          /* content is the mapped spool file */
+  gboolean bodies_failed;    /* the body hashes were not enough (NEEDS_BODY) */
+  GBytes *header_block;      /* spooled: the header block, verified with ... */
+  SwDkimBodyHasher *bodies;  /* ... the body hashes computed as it arrived; or NULL */
   char *hash;
   char *uidl;
   char *status; /* the server's +OK line */
@@ -1053,6 +1062,8 @@ static void
 verify_job_free (VerifyJob *j)
 {
   g_clear_pointer (&j->content, g_bytes_unref);
+  g_clear_pointer (&j->header_block, g_bytes_unref);
+  g_clear_pointer (&j->bodies, sw_dkim_body_hasher_free);
   g_clear_pointer (&j->head, g_bytes_unref);
   g_clear_pointer (&j->store, store_job_free);
   g_free (j->hash);
@@ -1107,7 +1118,24 @@ verify_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
   else
     {
       g_autoptr (GError) error = NULL;
-      if (!sw_verifier_verify (st->verifier, j->content, NULL, &result, &error))
+      gboolean ok = FALSE;
+      if (j->bodies != NULL)
+        {
+          /* a spooled message: from its header block and body hashes, so that its body
+           * is not read back into memory */
+          ok = sw_verifier_verify_prehashed (st->verifier, j->header_block, j->bodies, NULL, &result, &error);
+          if (ok)
+            g_debug ("%s: verified from the header block and the body hashes computed on arrival", st->account);
+          if (!ok && g_error_matches (error, SW_VERIFIER_ERROR, SW_VERIFIER_ERROR_NEEDS_BODY))
+            {
+              g_debug ("%s: a signature needs the whole message: verified from the spool file", st->account);
+              g_clear_error (&error);
+              j->bodies_failed = TRUE;
+            }
+        }
+      if (j->bodies == NULL || j->bodies_failed)
+        ok = sw_verifier_verify (st->verifier, j->content, NULL, &result, &error);
+      if (!ok)
         {
           g_message ("%s: verification could not run, delivering with temperror: %s", st->account,
                      error->message);
@@ -1151,6 +1179,20 @@ sending_set (SwPop3Session *s, Sending *snd)
   s->sending = snd;
 }
 
+/* Gives back the resident pages of a part of the mapped spool file that has been sent
+ * (whole pages inside @data .. @data + @len): the mapping is read-only and private, so
+ * the kernel reads them from the file again should they be touched, and a 50 MB message
+ * never has 50 MB resident. */
+static void
+release_pages (const guint8 *data, gsize len)
+{
+  gsize page = (gsize)sysconf (_SC_PAGESIZE);
+  guintptr start = ((guintptr)data + page - 1) & ~(guintptr)(page - 1);
+  guintptr end = ((guintptr)data + len) & ~(guintptr)(page - 1);
+  if (end > start && madvise ((void *)start, end - start, MADV_DONTNEED) != 0)
+    g_debug ("madvise: %s", g_strerror (errno));
+}
+
 /* Appends the next chunk of the body (at most SEND_CHUNK bytes) to @out, stuffed, and the
  * terminating dot when the body is done: one write carries a small message whole, so no
  * tiny last segment waits for the client's delayed ACK (Nagle). TRUE when done. */
@@ -1164,6 +1206,8 @@ append_body_chunk (SwPop3Session *s, GByteArray *out)
   if (n > 0)
     {
       sw_pop3_stuff (out, data + snd->pos, n, &snd->at_line_start);
+      if (snd->spooled)
+        release_pages (data + snd->pos, n);
       snd->pos += n;
       snd->ended_with_nl = data[snd->pos - 1] == '\n';
     }
@@ -1186,7 +1230,7 @@ send_body_chunk (SwPop3Session *s)
 /* Sends the head's reply: @status, our header block @head, the body of @content from
  * @body_offset, stuffed, and the terminator; then reply_done(). */
 static void
-deliver (SwPop3Session *s, const char *status, GBytes *head, GBytes *content, gsize body_offset)
+deliver (SwPop3Session *s, const char *status, GBytes *head, GBytes *content, gboolean spooled, gsize body_offset)
 {
   gsize hlen = 0;
   const guint8 *hdata = g_bytes_get_data (head, &hlen);
@@ -1197,6 +1241,7 @@ deliver (SwPop3Session *s, const char *status, GBytes *head, GBytes *content, gs
   Sending *snd = g_new0 (Sending, 1);
   snd->content = g_bytes_new_from_bytes (content, body_offset, g_bytes_get_size (content) - body_offset);
   snd->at_line_start = at_line_start;
+  snd->spooled = spooled;
   snd->ended_with_nl = hlen == 0 || hdata[hlen - 1] == '\n';
   sending_set (s, snd);
   gboolean done = append_body_chunk (s, out);
@@ -1222,7 +1267,7 @@ serve_ahead (SwPop3Session *s, Ahead *a)
       g_info ("%s#%u: RETR %u answered from read-ahead", s->settings->account, s->id, a->msgno);
       if (a->store != NULL)
         store_later (s, g_steal_pointer (&a->store));
-      deliver (s, a->status, a->head, a->content, a->body_offset);
+      deliver (s, a->status, a->head, a->content, a->spooled, a->body_offset);
       g_clear_pointer (&a->head, g_bytes_unref);
       g_clear_pointer (&a->content, g_bytes_unref);
       return;
@@ -1267,12 +1312,13 @@ verified (GObject *source, GAsyncResult *res, gpointer user_data)
               j->from_store ? " (stored verdict)" : "", j->ahead ? " (read ahead)" : "", j->usec / 1000);
       Ahead *a = j->ahead;
       if (a == NULL)
-        deliver (s, j->status, j->head, j->content, j->body_offset);
+        deliver (s, j->status, j->head, j->content, j->spooled, j->body_offset);
       else if (!a->dropped)
         {
           a->status = g_steal_pointer (&j->status);
           a->head = g_steal_pointer (&j->head);
           a->content = g_steal_pointer (&j->content);
+          a->spooled = j->spooled;
           a->body_offset = j->body_offset;
           a->store = g_steal_pointer (&j->store);
           ahead_set_state (s, a, AHEAD_READY);
@@ -1342,6 +1388,9 @@ message_complete (SwPop3Session *s)
     }
   VerifyJob *j = g_new0 (VerifyJob, 1);
   j->settings = s->settings;
+  j->spooled = sw_pop3_message_is_spooled (s->message);
+  if (head->cmd == CMD_RETR)
+    (void)sw_pop3_message_steal_prehashed (s->message, &j->header_block, &j->bodies);
   j->content = g_steal_pointer (&content);
   j->hash = g_strdup (sw_pop3_message_get_hash (s->message));
   j->top = head->cmd == CMD_TOP;

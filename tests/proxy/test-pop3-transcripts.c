@@ -32,9 +32,11 @@
  *   @read-ahead n    the proxy's read-ahead (0: off; default: off, so that the other
  *                    transcripts see only the client's commands upstream)
  *   @header-ahead n  DNS warming with TOP n 0 beyond the read-ahead window once a
- *                    verification was slow (default 0 here: it depends on timing)
+ *                    verification was slow, and of the whole mailbox once the message
+ *                    count is known (default 0 here: it depends on timing)
  * A failing line is reported with the transcript's name and line number. */
 #include "pop3-private.h"
+#include "sw-dkim-bodyhash.h"
 #include "sw-resolver.h"
 #include <gio/gio.h>
 #include <glib/gstdio.h>
@@ -763,7 +765,8 @@ download_mailbox (SwVerifier *verifier, int read_ahead, char **commands_out)
 }
 
 /* The client gets byte for byte the same replies with read-ahead as without; the server
- * gets each RETR once, never a DELE, and QUIT last. */
+ * gets each RETR once, the header blocks of the mailbox once (TOP n 0), never a DELE, and
+ * QUIT last. */
 static void
 test_read_ahead_same_bytes (void)
 {
@@ -800,8 +803,96 @@ test_read_ahead_same_bytes (void)
     g_string_append_printf (want, "RETR %u\r\n", n);
   g_string_append (want, "QUIT\r\n");
   g_assert_cmpstr (plain_commands, ==, want->str);
-  /* with it: the same commands (the RETRs partly on the proxy's own account), in order */
-  g_assert_cmpstr (ahead_commands, ==, want->str);
+  /* with it: after STAT, TOP n 0 of every message (DNS warming, the proxy's own), then the
+   * same commands (the RETRs partly on the proxy's own account), in order */
+  g_autoptr (GString) want_ahead = g_string_new ("USER u\r\nPASS p\r\nSTAT\r\n");
+  for (guint n = 1; n <= MAILBOX_SIZE; n++)
+    g_string_append_printf (want_ahead, "TOP %u 0\r\n", n);
+  g_string_append (want_ahead, want->str + strlen ("USER u\r\nPASS p\r\nSTAT\r\n"));
+  g_assert_cmpstr (ahead_commands, ==, want_ahead->str);
+}
+
+/* A spooled message's DKIM body hashes, computed as it arrives (in chunks of any size, the
+ * spool starting before, at or after the end of the header block), are those of its body
+ * as a whole; a message held in memory has none (it is verified from memory). */
+static void
+test_message_prehashed (void)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "proxy", "samples", "02-genuine-bank.eml", NULL);
+  g_autofree char *sample = NULL;
+  gsize sample_len = 0;
+  g_autoptr (GError) error = NULL;
+  g_assert_true (g_file_get_contents (path, &sample, &sample_len, &error));
+  gsize hlen = sw_pop3_header_block_length ((const guint8 *)sample, sample_len);
+  g_assert_cmpuint (hlen, <, sample_len);
+
+  /* the sample as it is, and its header block with a longer body: dot lines, bare LF,
+   * trailing white space, empty lines */
+  g_autoptr (GString) longer = g_string_new_len (sample, (gssize)hlen);
+  for (guint i = 0; i < 400; i++)
+    g_string_append_printf (longer, "%sline %u  \t of the body%s", i % 7 == 0 ? "." : "", i,
+                            i % 11 == 0 ? "\n" : i % 13 == 0 ? "\r\n\r\n" : "\r\n");
+  const struct
+  {
+    const char *data;
+    gsize len;
+  } messages[] = { { sample, sample_len }, { longer->str, longer->len } };
+  const gsize limits[] = { 16, hlen - 5, hlen + 40, 4096, 1u << 20 };
+  const gsize chunks[] = { 1, 7, 100, 4000, G_MAXSIZE };
+  guint n_spooled = 0;
+  for (gsize m = 0; m < G_N_ELEMENTS (messages); m++)
+    {
+      const char *data = messages[m].data;
+      gsize len = messages[m].len;
+      SwDkimBodyHash want;
+      g_assert_true (sw_dkim_body_hash ((const guint8 *)data + hlen, len - hlen, SW_DKIM_CANON_SIMPLE,
+                                        SW_DKIM_HASH_SHA256, -1, &want));
+      g_autoptr (GByteArray) wire = g_byte_array_new ();
+      gboolean at_line_start = TRUE;
+      sw_pop3_stuff (wire, (const guint8 *)data, len, &at_line_start);
+      g_byte_array_append (wire, (const guint8 *)(at_line_start ? ".\r\n" : "\r\n.\r\n"), at_line_start ? 3 : 5);
+      for (gsize l = 0; l < G_N_ELEMENTS (limits); l++)
+        for (gsize c = 0; c < G_N_ELEMENTS (chunks); c++)
+          {
+            g_autoptr (SwPop3Message) msg = sw_pop3_message_new (g_get_tmp_dir (), limits[l], 1u << 24);
+            gsize pos = 0;
+            gboolean done = FALSE;
+            while (!done && pos < wire->len)
+              {
+                gsize consumed = 0;
+                gsize n = MIN (chunks[c], wire->len - pos);
+                g_assert_true (sw_pop3_message_feed (msg, wire->data + pos, n, &consumed, &done, &error));
+                g_assert_no_error (error);
+                pos += consumed;
+              }
+            g_assert_true (done);
+            gboolean spooled = sw_pop3_message_is_spooled (msg);
+            g_assert_cmpint (spooled, ==, len > limits[l]);
+            GBytes *header = NULL;
+            SwDkimBodyHasher *hasher = NULL;
+            gboolean have = sw_pop3_message_steal_prehashed (msg, &header, &hasher);
+            g_assert_cmpint (have, ==, spooled);
+            if (!have)
+              continue;
+            n_spooled++;
+            g_assert_cmpuint (g_bytes_get_size (header), ==, hlen);
+            g_assert_cmpmem (g_bytes_get_data (header, NULL), hlen, data, hlen);
+            SwDkimBodyHash got;
+            g_assert_true (sw_dkim_body_hasher_lookup (hasher, SW_DKIM_CANON_SIMPLE, SW_DKIM_HASH_SHA256, -1, &got));
+            if (got.digest_len != want.digest_len || memcmp (got.digest, want.digest, want.digest_len) != 0
+                || got.canon_len != want.canon_len)
+              g_error ("message %" G_GSIZE_FORMAT ", memory limit %" G_GSIZE_FORMAT ", chunks of %" G_GSIZE_FORMAT
+                       ": body hash differs",
+                       m, limits[l], chunks[c]);
+            /* only once */
+            GBytes *again_h = NULL;
+            SwDkimBodyHasher *again = NULL;
+            g_assert_false (sw_pop3_message_steal_prehashed (msg, &again_h, &again));
+            g_bytes_unref (header);
+            sw_dkim_body_hasher_free (hasher);
+          }
+    }
+  g_assert_cmpuint (n_spooled, >=, 30);
 }
 
 static const char *const transcripts[] = {
@@ -809,7 +900,8 @@ static const char *const transcripts[] = {
   "top",           "dot-stuffing", "retr-drop", "big-spooled",        "too-big",
   "line-too-long", "dns-down",     "malformed", "too-many-pipelined", "stls-refused",
   "read-ahead",    "read-ahead-off", "read-ahead-dele", "read-ahead-top-rset", "read-ahead-quit",
-  "read-ahead-drop",
+  "read-ahead-top-all", "read-ahead-top-all-off",
+  "read-ahead-drop", "spooled-dkim-header-late", "spooled-dkim-body",
 };
 
 int
@@ -819,6 +911,7 @@ main (int argc, char **argv)
   log_text = g_string_new (NULL);
   g_log_set_writer_func (capture_writer, NULL, NULL);
   g_test_add_func ("/proxy/pop3/message/split-feeds", test_message_splits);
+  g_test_add_func ("/proxy/pop3/message/prehashed", test_message_prehashed);
   g_test_add_func ("/proxy/pop3/read-ahead/same-bytes", test_read_ahead_same_bytes);
   for (gsize i = 0; i < G_N_ELEMENTS (transcripts); i++)
     {
