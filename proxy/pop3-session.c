@@ -18,6 +18,7 @@
 #include "pop3-private.h"
 #include "sw-dkim-bodyhash.h"
 #include "sw-limits.h"
+#include "sw-prefetch.h"
 #include "sw-util.h"
 #include "sw-verify-headers.h"
 #include "sw-verify-json.h"
@@ -174,6 +175,12 @@ struct _SwPop3Session
   guint window;          /* messages to keep read ahead of last_retr, 0: stopped */
   guint ahead_next;      /* next msgno to read ahead */
   guint header_next;     /* next msgno whose header block is asked for (TOP n 0) */
+  guint top_all_next;    /* warming the whole mailbox: next msgno to ask TOP n 0 for, 0: not started */
+  guint top_all_end;     /* its last msgno */
+  gboolean top_all_probing; /* only its first TOP_ALL_PROBE messages are asked: the rest if DNS is slow */
+  GPtrArray *top_blocks; /* GBytes*: header blocks from speculative TOPs, prefetched in batches */
+  GPtrArray *top_uidls;  /* char* (or NULL) beside them */
+  guint tops_pending;    /* speculative TOPs in the pending queue */
   GHashTable *warmed;    /* msgnos whose DNS was warmed from TOP n 0: not again at RETR */
   guint ahead_unclaimed; /* entries not claimed nor dropped */
   gsize ahead_bytes;     /* content bytes of those */
@@ -194,6 +201,7 @@ static void reply_next (SwPop3Session *s);
 static void reply_done (SwPop3Session *s);
 static void session_fail (SwPop3Session *s, const char *client_text);
 static void close_after_write (SwPop3Session *s);
+static void top_send (SwPop3Session *s, guint from, guint to);
 
 SwPop3Session *
 sw_pop3_session_ref (SwPop3Session *s)
@@ -221,6 +229,8 @@ sw_pop3_session_unref (SwPop3Session *s)
   g_hash_table_unref (s->ahead);
   g_hash_table_unref (s->deleted);
   g_hash_table_unref (s->warmed);
+  g_clear_pointer (&s->top_blocks, g_ptr_array_unref);
+  g_clear_pointer (&s->top_uidls, g_ptr_array_unref);
   g_assert (g_queue_is_empty (&s->up_writes));
   g_free (s);
   if (freed != NULL)
@@ -595,20 +605,18 @@ ahead_fill (SwPop3Session *s)
                                  (guint64)s->msg_count);
       if (s->header_next < s->ahead_next)
         s->header_next = s->ahead_next;
-      while (s->header_next <= hlimit && s->speculative < 2 * SW_POP3_MAX_READ_AHEAD)
+      if (s->header_next <= hlimit)
         {
-          guint n = s->header_next++;
-          if (g_hash_table_contains (s->deleted, GUINT_TO_POINTER (n)))
-            continue;
-          g_hash_table_add (s->warmed, GUINT_TO_POINTER (n));
-          Pending *p = g_new0 (Pending, 1);
-          p->cmd = CMD_TOP;
-          p->has_arg = TRUE;
-          p->msgno = n;
-          p->speculative = TRUE;
-          s->speculative++;
-          g_queue_push_tail (&s->pending, p);
-          g_string_append_printf (cmds, "TOP %u 0\r\n", n);
+          guint from = s->header_next;
+          s->header_next = hlimit + 1;
+          if (cmds->len > 0)
+            {
+              g_debug ("%s#%u: read ahead: %s", s->settings->account, s->id, cmds->str);
+              gsize len = cmds->len;
+              write_bytes (s, FALSE, g_bytes_new_take (g_string_free (g_steal_pointer (&cmds), FALSE), len), NULL);
+            }
+          top_send (s, from, hlimit);
+          return;
         }
     }
   if (cmds->len == 0)
@@ -618,6 +626,170 @@ ahead_fill (SwPop3Session *s)
   write_bytes (s, FALSE, g_bytes_new_take (g_string_free (g_steal_pointer (&cmds), FALSE), len), NULL);
   if (!s->reply_busy)
     reply_next (s);
+}
+
+/* ---- DNS warming from header blocks (TOP n 0) ---- */
+
+#define TOP_ALL_MAX 2000u     /* messages of a mailbox whose header blocks are asked at most */
+#define TOP_ALL_PROBE 32u     /* asked first; the rest only if their prefetch waited on DNS */
+#define TOP_BATCH 128u        /* header blocks per prefetch job */
+#define TOP_BATCH_BYTES (4u * 1024 * 1024) /* or this many bytes of them */
+#define SLOW_PREFETCH_USEC 20000 /* a prefetch this long waited on DNS */
+
+typedef struct
+{
+  const SwPop3Settings *settings; /* valid while the session lives: the task holds it */
+  GPtrArray *blocks;              /* GBytes* */
+  GPtrArray *uidls;               /* char* or NULL */
+  gboolean probe;
+  gint64 usec;
+} TopBatchJob;
+
+static void
+top_batch_job_free (TopBatchJob *j)
+{
+  g_ptr_array_unref (j->blocks);
+  g_ptr_array_unref (j->uidls);
+  g_free (j);
+}
+
+static void
+top_batch_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  (void)task;
+  (void)source;
+  TopBatchJob *j = task_data;
+  if (g_cancellable_is_cancelled (cancellable))
+    return;
+  gint64 start = g_get_monotonic_time ();
+  g_autoptr (GPtrArray) todo = g_ptr_array_new ();
+  for (guint i = 0; i < j->blocks->len; i++)
+    {
+#ifdef SW_PROXY_HAVE_STORE
+      /* a message whose verdict is stored is not verified again */
+      const char *uidl = g_ptr_array_index (j->uidls, i);
+      if (j->settings->store != NULL && uidl != NULL)
+        {
+          g_autoptr (GError) error = NULL;
+          g_autoptr (SwStoreRecord) rec = sw_store_find (j->settings->store, j->settings->account, uidl, NULL, &error);
+          if (rec != NULL)
+            continue;
+        }
+#endif
+      g_ptr_array_add (todo, g_ptr_array_index (j->blocks, i));
+    }
+  sw_verifier_prefetch_many (j->settings->verifier, (GBytes *const *)todo->pdata, todo->len);
+  j->usec = g_get_monotonic_time () - start;
+}
+
+static void
+top_batch_done (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  (void)source;
+  SwPop3Session *s = user_data;
+  TopBatchJob *j = g_task_get_task_data (G_TASK (res));
+  g_debug ("%s#%u: DNS of %u header blocks warmed (%" G_GINT64_FORMAT " ms)", s->settings->account, s->id,
+           j->blocks->len, j->usec / 1000);
+  if (j->probe && s->top_all_probing && !session_stopped (s))
+    {
+      s->top_all_probing = FALSE;
+      if (j->usec > SLOW_PREFETCH_USEC)
+        {
+          g_debug ("%s#%u: DNS is slow: warming the whole mailbox", s->settings->account, s->id);
+          top_send (s, s->top_all_next, s->top_all_end);
+        }
+    }
+  sw_pop3_session_unref (s);
+}
+
+/* Starts a prefetch job for the header blocks collected (in the proxy's pool). */
+static void
+top_flush (SwPop3Session *s)
+{
+  if (s->top_blocks == NULL || s->top_blocks->len == 0)
+    return;
+  TopBatchJob *j = g_new0 (TopBatchJob, 1);
+  j->settings = s->settings;
+  j->blocks = g_steal_pointer (&s->top_blocks);
+  j->uidls = g_steal_pointer (&s->top_uidls);
+  j->probe = s->top_all_probing;
+  g_autoptr (GTask) task = g_task_new (NULL, s->cancellable, top_batch_done, sw_pop3_session_ref (s));
+  g_task_set_task_data (task, j, (GDestroyNotify)top_batch_job_free);
+  sw_pop3_pool_run (s->settings, task, top_batch_thread);
+}
+
+/* The header block of a speculative TOP (NULL: none): prefetched with the next ones. */
+static void
+top_collect (SwPop3Session *s, GBytes *header_block, guint msgno)
+{
+  if (header_block != NULL)
+    {
+      if (s->top_blocks == NULL)
+        {
+          s->top_blocks = g_ptr_array_new_with_free_func ((GDestroyNotify)g_bytes_unref);
+          s->top_uidls = g_ptr_array_new_with_free_func (g_free);
+        }
+      g_ptr_array_add (s->top_blocks, g_bytes_ref (header_block));
+      g_ptr_array_add (s->top_uidls, g_strdup (g_hash_table_lookup (s->uidls, GUINT_TO_POINTER (msgno))));
+    }
+  gsize bytes = 0;
+  for (guint i = 0; s->top_blocks != NULL && i < s->top_blocks->len; i++)
+    bytes += g_bytes_get_size (g_ptr_array_index (s->top_blocks, i));
+  if (s->tops_pending == 0 || (s->top_blocks != NULL && s->top_blocks->len >= TOP_BATCH) || bytes >= TOP_BATCH_BYTES)
+    top_flush (s);
+}
+
+/* Sends TOP n 0 on our own account for messages @from..@to not DELEted nor warmed yet,
+ * queued in order with the client's commands; nothing of the replies reaches the client. */
+static void
+top_send (SwPop3Session *s, guint from, guint to)
+{
+  if (s->state != SW_POP3_STATE_TRANSACTION || s->upstream_lost || session_stopped (s))
+    return;
+  g_autoptr (GString) cmds = g_string_new (NULL);
+  guint n = from;
+  for (; n <= to && s->speculative < TOP_ALL_MAX + 2 * SW_POP3_MAX_READ_AHEAD; n++)
+    {
+      if (g_hash_table_contains (s->deleted, GUINT_TO_POINTER (n))
+          || g_hash_table_contains (s->warmed, GUINT_TO_POINTER (n))
+          || g_hash_table_contains (s->ahead, GUINT_TO_POINTER (n)))
+        continue;
+      g_hash_table_add (s->warmed, GUINT_TO_POINTER (n));
+      Pending *p = g_new0 (Pending, 1);
+      p->cmd = CMD_TOP;
+      p->has_arg = TRUE;
+      p->msgno = n;
+      p->speculative = TRUE;
+      s->speculative++;
+      s->tops_pending++;
+      g_queue_push_tail (&s->pending, p);
+      g_string_append_printf (cmds, "TOP %u 0\r\n", n);
+    }
+  if (n > s->top_all_next && s->top_all_next != 0)
+    s->top_all_next = n;
+  if (cmds->len == 0)
+    return;
+  g_debug ("%s#%u: header blocks: %s", s->settings->account, s->id, cmds->str);
+  gsize len = cmds->len;
+  write_bytes (s, FALSE, g_bytes_new_take (g_string_free (g_steal_pointer (&cmds), FALSE), len), NULL);
+  if (!s->reply_busy)
+    reply_next (s);
+}
+
+/* The message count is known: ask the header blocks of the whole mailbox (up to
+ * TOP_ALL_MAX), the first TOP_ALL_PROBE at once and the rest when their prefetch shows
+ * that DNS is slow (with a warm cache they would only cost time). */
+static void
+top_all_start (SwPop3Session *s)
+{
+  if (s->top_all_next != 0 || s->msg_count == 0 || s->settings->read_ahead == 0 || s->settings->header_ahead == 0)
+    return;
+  s->top_all_next = 1;
+  s->top_all_end = MIN (s->msg_count, TOP_ALL_MAX);
+  s->top_all_probing = TRUE;
+  top_send (s, 1, MIN (s->top_all_end, TOP_ALL_PROBE));
+  if (s->tops_pending == 0)
+    s->top_all_probing = FALSE;
 }
 
 /* The client's RETR @n: grows the window on a consecutive RETR, stops it otherwise.
@@ -1336,9 +1508,8 @@ message_complete (SwPop3Session *s)
     {
       /* header window: only the DNS prefetch, nothing is kept */
       g_autoptr (GBytes) header_block = s->message_too_big ? NULL : sw_pop3_message_take_header_block (s->message);
-      if (header_block != NULL)
-        sw_pop3_prefetch_start (s->settings, s, header_block,
-                                g_hash_table_lookup (s->uidls, GUINT_TO_POINTER (head->msgno)), s->cancellable);
+      s->tops_pending--;
+      top_collect (s, header_block, head->msgno);
       g_clear_pointer (&s->held_status, g_free);
       g_clear_pointer (&s->message, sw_pop3_message_free);
       reply_done (s);
@@ -1586,10 +1757,13 @@ handle_speculative_status (SwPop3Session *s, Pending *head, const char *line)
       if (ok)
         learn_count (s, line);
       reply_done (s);
+      top_all_start (s);
       return;
     }
   if (head->cmd == CMD_TOP && !ok)
     {
+      s->tops_pending--;
+      top_collect (s, NULL, head->msgno);
       reply_done (s);
       return;
     }
@@ -1670,6 +1844,7 @@ handle_status (SwPop3Session *s, Pending *head, const char *line)
           learn_count (s, line);
           g_autofree char *out = add_allowance (line, 3, TRUE);
           write_client (s, out, reply_done);
+          top_all_start (s);
           return;
         }
       break;
