@@ -16,7 +16,8 @@
 #   20ms   a fresh proxy (empty cache) whose DNS server answers every query after 20 ms
 #          (bench/pop3-delay-dns.py in front of NSD); each round starts a fresh proxy
 # Then the proxy's peak memory (VmHWM) while a client downloads one M MB message (50).
-# Prints the figures and the ratios proxy/direct; exits 1 if a download fails, a
+# Prints the figures and the ratios proxy/direct, and the CPU time per message of each
+# kind of proxy thread (by thread name) during the timed warm downloads; exits 1 if a download fails, a
 # message count is wrong, or a message through the proxy differs from the direct download
 # other than by our header block on top (bench/pop3-client.py DIGEST_FILE; checked for the
 # first download of each case, hashed after the timing) — never because a target is
@@ -174,12 +175,19 @@ download() {
 same_bytes() {
   cmp -s "$1" "$2" || die "$3: $(diff "$1" "$2" | grep -c '^>') of $count messages differ from the direct download"
 }
+# thread_cpu PID: "NAME TICKS" per thread name (digits removed: pool-3 -> pool-), user+system
+thread_cpu() {
+  for st in /proc/"$1"/task/*/stat; do
+    sed 's/^[0-9]* (\(.*\)) [A-Za-z] \(.*\)$/\1 \2/' "$st" 2>/dev/null
+  done | awk '{ name = $1; gsub(/[0-9]+/, "", name); t[name] += $12 + $13 } END { for (n in t) print n, t[n] }'
+}
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 # --- warm: one proxy, its cache filled by an untimed download ---
 start_proxy "$SW_NSD_FORWARD"
 download "$proxy_port" bench "$count" "$tmp/cold.sha" >/dev/null
 direct=() proxied=()
+cpu_before=$(thread_cpu "$proxy_pid")
 for r in $(seq "$rounds"); do
   if [ "$r" = 1 ]; then
     direct+=("$(download "$pop3_port" bench "$count" "$tmp/direct.sha")")
@@ -189,6 +197,7 @@ for r in $(seq "$rounds"); do
     proxied+=("$(download "$proxy_port")")
   fi
 done
+cpu_after=$(thread_cpu "$proxy_pid")
 same_bytes "$tmp/direct.sha" "$tmp/cold.sha" "first download through the proxy"
 same_bytes "$tmp/direct.sha" "$tmp/warm.sha" "warm download through the proxy"
 stop_proxy
@@ -230,3 +239,10 @@ print("  per message    : direct %.2f ms, proxy %.2f ms (warm), %.2f ms (20 ms D
 print("  %d MB message  : %.2f s through the proxy; proxy VmHWM %.1f MB (%.1f MB before; target < 64 MB)"
       % (big_mb, big_s, peak_kb / 1024, before_kb / 1024))
 PY
+# CPU of the proxy's threads during the timed warm downloads, per message
+ticks=$(getconf CLK_TCK)
+awk -v n=$((rounds * count)) -v hz="$ticks" '
+  NR == FNR { before[$1] = $2; next }
+  { d = $2 - before[$1]; total += d; if (d > 0) printf "  warm CPU/msg   : %-16s %.3f ms\n", $1, d * 1000 / hz / n }
+  END { printf "  warm CPU/msg   : %-16s %.3f ms (all threads of the proxy)\n", "total", total * 1000 / hz / n }
+' <(echo "$cpu_before") <(echo "$cpu_after")

@@ -4,13 +4,15 @@ after a fixed delay, by forwarding it to an upstream server: the "DNS server ans
 after 20 ms" of the POP3 benchmark.
 
 Usage: pop3-delay-dns.py UPSTREAM_PORT DELAY_MS    (prints "PORT n" once listening;
-stops when stdin closes)"""
+stops when stdin closes or on SIGTERM, printing how many queries it answered to stderr)"""
 import asyncio
+import signal
 import socket
 import sys
 
 upstream = ("127.0.0.1", int(sys.argv[1]))
 delay = int(sys.argv[2]) / 1000.0
+counts = {"udp": 0, "tcp": 0}
 
 
 class Udp(asyncio.DatagramProtocol):
@@ -18,6 +20,7 @@ class Udp(asyncio.DatagramProtocol):
         self.transport = transport
 
     def datagram_received(self, data, addr):
+        counts["udp"] += 1
         asyncio.get_running_loop().create_task(self.answer(data, addr))
 
     async def answer(self, data, addr):
@@ -41,6 +44,7 @@ async def tcp_client(reader, writer):
         while True:
             head = await reader.readexactly(2)
             query = await reader.readexactly(int.from_bytes(head, "big"))
+            counts["tcp"] += 1
             await asyncio.sleep(delay)
             r, w = await asyncio.open_connection(*upstream)
             w.write(head + query)
@@ -67,7 +71,9 @@ async def main():
     stdin_closed = loop.create_future()
     loop.add_reader(sys.stdin.fileno(),
                     lambda: stdin_closed.done() or (sys.stdin.buffer.read1(4096) or stdin_closed.set_result(None)))
+    loop.add_signal_handler(signal.SIGTERM, lambda: stdin_closed.done() or stdin_closed.set_result(None))
     await stdin_closed
+    print("pop3-delay-dns: %d UDP and %d TCP queries" % (counts["udp"], counts["tcp"]), file=sys.stderr)
 
 
 asyncio.run(main())

@@ -599,7 +599,7 @@ ahead_fill (SwPop3Session *s)
       g_string_append_printf (cmds, "RETR %u\r\n", n);
     }
   /* DNS is slow: warm it for the messages after the window too, from their header blocks */
-  if (s->slow_verifies > 0 && s->settings->header_ahead > 0)
+  if (s->slow_verifies > 0 && s->settings->header_ahead > 0 && !s->top_all_probing)
     {
       guint hlimit = (guint)MIN ((guint64)s->last_retr + s->window + s->settings->header_ahead,
                                  (guint64)s->msg_count);
@@ -702,6 +702,21 @@ top_batch_done (GObject *source, GAsyncResult *res, gpointer user_data)
   sw_pop3_session_unref (s);
 }
 
+/* The first batch's prefetch is still running SLOW_PREFETCH_USEC after it started: DNS is
+ * slow (or the cache cold); ask the rest of the mailbox now rather than when it ends. */
+static gboolean
+probe_timeout (gpointer user_data)
+{
+  SwPop3Session *s = user_data;
+  if (s->top_all_probing && !session_stopped (s))
+    {
+      s->top_all_probing = FALSE;
+      g_debug ("%s#%u: DNS is slow: warming the whole mailbox", s->settings->account, s->id);
+      top_send (s, s->top_all_next, s->top_all_end);
+    }
+  return G_SOURCE_REMOVE;
+}
+
 /* Starts a prefetch job for the header blocks collected (in the proxy's pool). */
 static void
 top_flush (SwPop3Session *s)
@@ -716,6 +731,13 @@ top_flush (SwPop3Session *s)
   g_autoptr (GTask) task = g_task_new (NULL, s->cancellable, top_batch_done, sw_pop3_session_ref (s));
   g_task_set_task_data (task, j, (GDestroyNotify)top_batch_job_free);
   sw_pop3_pool_run (s->settings, task, top_batch_thread);
+  if (j->probe)
+    {
+      GSource *timer = g_timeout_source_new (SLOW_PREFETCH_USEC / 1000);
+      g_source_set_callback (timer, probe_timeout, sw_pop3_session_ref (s), (GDestroyNotify)sw_pop3_session_unref);
+      g_source_attach (timer, g_main_context_get_thread_default ());
+      g_source_unref (timer);
+    }
 }
 
 /* The header block of a speculative TOP (NULL: none): prefetched with the next ones. */
