@@ -6,6 +6,7 @@ after 20 ms" of the POP3 benchmark.
 Usage: pop3-delay-dns.py UPSTREAM_PORT DELAY_MS    (prints "PORT n" once listening;
 stops when stdin closes or on SIGTERM, printing how many queries it answered to stderr)"""
 import asyncio
+import resource
 import signal
 import socket
 import sys
@@ -73,7 +74,9 @@ async def main():
                     lambda: stdin_closed.done() or (sys.stdin.buffer.read1(4096) or stdin_closed.set_result(None)))
     loop.add_signal_handler(signal.SIGTERM, lambda: stdin_closed.done() or stdin_closed.set_result(None))
     await stdin_closed
-    print("pop3-delay-dns: %d UDP and %d TCP queries" % (counts["udp"], counts["tcp"]), file=sys.stderr)
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    print("pop3-delay-dns: %d UDP and %d TCP queries, %.2f s CPU"
+          % (counts["udp"], counts["tcp"], ru.ru_utime + ru.ru_stime), file=sys.stderr)
 
 
 asyncio.run(main())

@@ -575,9 +575,14 @@ ahead_fill (SwPop3Session *s)
   guint limit = (guint)MIN ((guint64)s->last_retr + s->window, (guint64)s->msg_count);
   if (s->ahead_next <= s->last_retr)
     s->ahead_next = s->last_retr + 1;
+  /* Refill in steps of a quarter window (at the end of the mailbox, what is left): one
+   * write, and one wake-up of the server, per few messages instead of per message. */
+  guint step = MAX (1u, s->window / 4);
+  if (s->ahead_next <= limit && limit - s->ahead_next + 1 < step && limit < s->msg_count)
+    limit = s->ahead_next - 1;
   g_autoptr (GString) cmds = g_string_new (NULL);
   while (s->ahead_next <= limit && s->ahead_unclaimed < s->window && s->ahead_bytes < SW_POP3_READ_AHEAD_BUDGET
-         && s->speculative < SW_POP3_MAX_READ_AHEAD)
+         && s->speculative - s->tops_pending < SW_POP3_MAX_READ_AHEAD)
     {
       guint n = s->ahead_next++;
       if (g_hash_table_contains (s->deleted, GUINT_TO_POINTER (n))
