@@ -13,7 +13,7 @@ import sys
 
 upstream = ("127.0.0.1", int(sys.argv[1]))
 delay = int(sys.argv[2]) / 1000.0
-counts = {"udp": 0, "tcp": 0}
+counts = {"udp": 0, "tcp": 0, "waiting": 0, "max_waiting": 0}
 
 
 class Udp(asyncio.DatagramProtocol):
@@ -25,7 +25,10 @@ class Udp(asyncio.DatagramProtocol):
         asyncio.get_running_loop().create_task(self.answer(data, addr))
 
     async def answer(self, data, addr):
+        counts["waiting"] += 1
+        counts["max_waiting"] = max(counts["max_waiting"], counts["waiting"])
         await asyncio.sleep(delay)
+        counts["waiting"] -= 1
         loop = asyncio.get_running_loop()
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.setblocking(False)
@@ -75,8 +78,8 @@ async def main():
     loop.add_signal_handler(signal.SIGTERM, lambda: stdin_closed.done() or stdin_closed.set_result(None))
     await stdin_closed
     ru = resource.getrusage(resource.RUSAGE_SELF)
-    print("pop3-delay-dns: %d UDP and %d TCP queries, %.2f s CPU"
-          % (counts["udp"], counts["tcp"], ru.ru_utime + ru.ru_stime), file=sys.stderr)
+    print("pop3-delay-dns: %d UDP and %d TCP queries (at most %d UDP queries delayed at once), %.2f s CPU"
+          % (counts["udp"], counts["tcp"], counts["max_waiting"], ru.ru_utime + ru.ru_stime), file=sys.stderr)
 
 
 asyncio.run(main())
