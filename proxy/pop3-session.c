@@ -749,21 +749,20 @@ top_flush (SwPop3Session *s)
 static void
 top_collect (SwPop3Session *s, GBytes *header_block, guint msgno)
 {
-  if (header_block != NULL)
+  if (header_block == NULL)
+    return;
+  if (s->top_blocks == NULL)
     {
-      if (s->top_blocks == NULL)
-        {
-          s->top_blocks = g_ptr_array_new_with_free_func ((GDestroyNotify)g_bytes_unref);
-          s->top_uidls = g_ptr_array_new_with_free_func (g_free);
-        }
-      g_ptr_array_add (s->top_blocks, g_bytes_ref (header_block));
-      g_ptr_array_add (s->top_uidls, g_strdup (g_hash_table_lookup (s->uidls, GUINT_TO_POINTER (msgno))));
+      s->top_blocks = g_ptr_array_new_with_free_func ((GDestroyNotify)g_bytes_unref);
+      s->top_uidls = g_ptr_array_new_with_free_func (g_free);
     }
+  g_ptr_array_add (s->top_blocks, g_bytes_ref (header_block));
+  g_ptr_array_add (s->top_uidls, g_strdup (g_hash_table_lookup (s->uidls, GUINT_TO_POINTER (msgno))));
   gsize bytes = 0;
-  for (guint i = 0; s->top_blocks != NULL && i < s->top_blocks->len; i++)
+  for (guint i = 0; i < s->top_blocks->len; i++)
     bytes += g_bytes_get_size (g_ptr_array_index (s->top_blocks, i));
-  if (s->tops_pending == 0 || (s->top_blocks != NULL && s->top_blocks->len >= TOP_BATCH) || bytes >= TOP_BATCH_BYTES)
-    top_flush (s);
+  if ((s->top_blocks != NULL && s->top_blocks->len >= TOP_BATCH) || bytes >= TOP_BATCH_BYTES)
+    top_flush (s); /* the last TOP's reply_done() flushes the rest */
 }
 
 /* Sends TOP n 0 on our own account for messages @from..@to not DELEted nor warmed yet,
@@ -1535,7 +1534,6 @@ message_complete (SwPop3Session *s)
     {
       /* header window: only the DNS prefetch, nothing is kept */
       g_autoptr (GBytes) header_block = s->message_too_big ? NULL : sw_pop3_message_take_header_block (s->message);
-      s->tops_pending--;
       top_collect (s, header_block, head->msgno);
       g_clear_pointer (&s->held_status, g_free);
       g_clear_pointer (&s->message, sw_pop3_message_free);
@@ -1741,6 +1739,9 @@ reply_done (SwPop3Session *s)
   Command cmd = head->cmd;
   if (head->speculative)
     s->speculative--;
+  /* a speculative TOP answered, failed or lost: the last one sends the header blocks on */
+  if (head->speculative && cmd == CMD_TOP && --s->tops_pending == 0)
+    top_flush (s);
   gboolean speculative = head->speculative;
   pending_free (head);
   s->reply_busy = FALSE;
@@ -1789,8 +1790,6 @@ handle_speculative_status (SwPop3Session *s, Pending *head, const char *line)
     }
   if (head->cmd == CMD_TOP && !ok)
     {
-      s->tops_pending--;
-      top_collect (s, NULL, head->msgno);
       reply_done (s);
       return;
     }
