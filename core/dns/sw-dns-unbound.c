@@ -359,6 +359,13 @@ sw_resolver_new_unbound (const SwResolverOptions *options, GError **error)
    * and tests forward to a server on 127.0.0.1: allow querying localhost. */
   if (!ub_check (ub_ctx_set_option (ub->ctx, "do-not-query-localhost:", "no"), "do-not-query-localhost", error))
     return NULL;
+  /* libunbound's library defaults let 16 queries out at once (outgoing-range 16,
+   * num-queries-per-thread 30): the POP3 proxy verifies and prefetches many messages at
+   * once, and with a slow server those queries waited in line. 256 sockets stay well
+   * inside the process's descriptor limit and libunbound's select() loop. */
+  if (!ub_check (ub_ctx_set_option (ub->ctx, "outgoing-range:", "256"), "outgoing-range", error)
+      || !ub_check (ub_ctx_set_option (ub->ctx, "num-queries-per-thread:", "512"), "num-queries-per-thread", error))
+    return NULL;
   if (options->forward != NULL)
     {
       g_autofree char *fwd = forward_to_unbound (options->forward, error);
