@@ -13,6 +13,7 @@
  *                                  signed messages and tampered copies
  *   /core/dkim/body/engines/mail-dkim  the same on Mail::DKIM's corpus */
 #include "sw-dkim.h"
+#include "dkim-test-data.h"
 #include "sw-dkim-private.h"
 #include "sw-limits.h"
 #include <stdbool.h>
@@ -20,23 +21,6 @@
 #include <string.h>
 #include <sys/types.h>
 #include <opendkim/dkim.h>
-
-static char *
-data_path (const char *rel)
-{
-  return g_test_build_filename (G_TEST_DIST, "data", "dkim", rel, NULL);
-}
-
-static char *
-read_data (const char *rel, gsize *len_out)
-{
-  g_autofree char *path = data_path (rel);
-  char *text = NULL;
-  g_autoptr (GError) error = NULL;
-  if (!g_file_get_contents (path, &text, len_out, &error))
-    g_error ("%s: %s", path, error->message);
-  return text;
-}
 
 /* The body of @message as the verifier sees it (line ends normalised). */
 static GByteArray *
@@ -321,7 +305,7 @@ compare_engines (SwResolver *resolver, gboolean rfc6376, const char *name, const
 static void
 test_engines_generated (void)
 {
-  g_autofree char *zone = read_data ("keys/keys.zone", NULL);
+  g_autofree char *zone = sw_test_dkim_read ("keys/keys.zone", NULL);
   g_autoptr (GError) error = NULL;
   g_autoptr (SwResolver) resolver = sw_resolver_new_zone_text (zone, &error);
   g_assert_no_error (error);
@@ -358,52 +342,14 @@ test_engines_generated (void)
   g_assert_cmpuint (n_fail, >, 50);
 }
 
-static char *
-fake_dns_to_zone (const char *rel)
-{
-  g_autofree char *text = read_data (rel, NULL);
-  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
-  GString *zone = g_string_new (NULL);
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      g_strstrip (lines[i]);
-      if (lines[i][0] == '\0' || lines[i][0] == '#')
-        continue;
-      char *sp = strpbrk (lines[i], " \t");
-      g_assert_nonnull (sp);
-      *sp = '\0';
-      char *rdata = g_strstrip (sp + 1);
-      if (strcmp (rdata, "NXDOMAIN") == 0)
-        continue;
-      if (strcmp (rdata, "~~Query timed out~~") == 0)
-        g_string_append_printf (zone, "%s. TIMEOUT TXT\n", lines[i]);
-      else if (strcmp (rdata, "~~SERVFAIL~~") == 0)
-        g_string_append_printf (zone, "%s. SERVFAIL TXT\n", lines[i]);
-      else if (strcmp (rdata, "\"\"") == 0)
-        g_string_append_printf (zone, "%s. TXT \"\"\n", lines[i]);
-      else
-        {
-          g_string_append_printf (zone, "%s. TXT \"", lines[i]);
-          for (const char *p = rdata; *p; p++)
-            {
-              if (*p == '"' || *p == '\\')
-                g_string_append_c (zone, '\\');
-              g_string_append_c (zone, *p);
-            }
-          g_string_append (zone, "\"\n");
-        }
-    }
-  return g_string_free (zone, FALSE);
-}
-
 static void
 test_engines_mail_dkim (void)
 {
-  g_autofree char *zone = fake_dns_to_zone ("mail-dkim/FAKE_DNS.dat");
+  g_autofree char *zone = sw_test_dkim_fake_dns_to_zone ("mail-dkim/FAKE_DNS.dat");
   g_autoptr (GError) error = NULL;
   g_autoptr (SwResolver) resolver = sw_resolver_new_zone_text (zone, &error);
   g_assert_no_error (error);
-  g_autofree char *dir_path = data_path ("mail-dkim/corpus");
+  g_autofree char *dir_path = sw_test_dkim_path ("mail-dkim/corpus");
   g_autoptr (GDir) dir = g_dir_open (dir_path, 0, &error);
   g_assert_no_error (error);
   guint n_pass = 0, n_fail = 0, n_files = 0;
@@ -412,7 +358,7 @@ test_engines_mail_dkim (void)
     {
       g_autofree char *rel = g_build_filename ("mail-dkim/corpus", file, NULL);
       gsize len = 0;
-      g_autofree char *text = read_data (rel, &len);
+      g_autofree char *text = sw_test_dkim_read (rel, &len);
       compare_engines (resolver, TRUE, file, text, len, &n_pass, &n_fail);
       compare_engines (resolver, FALSE, file, text, len, &n_pass, &n_fail);
       n_files++;
@@ -426,7 +372,7 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  g_autofree char *key_path = data_path ("keys/rsa2048.pem");
+  g_autofree char *key_path = sw_test_dkim_path ("keys/rsa2048.pem");
   g_assert_true (g_file_get_contents (key_path, &key_pem, NULL, NULL));
   for (guint i = 0; i < G_N_ELEMENTS (canon_cases); i++)
     {

@@ -10,6 +10,7 @@
  *   /core/dkim/fast/key-cache   keys decoded once per key text; rotation seen at once
  *   /core/dkim/fast/threads     one verifier shared by threads */
 #include "sw-dkim.h"
+#include "dkim-test-data.h"
 #include "sw-dkim-private.h"
 #include "sw-dkim-bodyhash.h"
 #include "sw-limits.h"
@@ -20,77 +21,6 @@
 #include <opendkim/dkim.h>
 
 /* ---- helpers ---- */
-
-static char *
-data_path (const char *rel)
-{
-  return g_test_build_filename (G_TEST_DIST, "data", "dkim", rel, NULL);
-}
-
-static char *
-read_file (const char *path, gsize *len_out)
-{
-  char *text = NULL;
-  g_autoptr (GError) error = NULL;
-  if (!g_file_get_contents (path, &text, len_out, &error))
-    g_error ("%s: %s", path, error->message);
-  return text;
-}
-
-static char *
-read_data (const char *rel, gsize *len_out)
-{
-  g_autofree char *path = data_path (rel);
-  return read_file (path, len_out);
-}
-
-static SwResolver *
-resolver_from_zone (const char *zone)
-{
-  g_autoptr (GError) error = NULL;
-  SwResolver *r = sw_resolver_new_zone_text (zone, &error);
-  g_assert_no_error (error);
-  return r;
-}
-
-/* Mail::DKIM's and dkimpy's FAKE_DNS.dat as zone text (see test-dkim.c) */
-static char *
-fake_dns_to_zone (const char *rel)
-{
-  g_autofree char *text = read_data (rel, NULL);
-  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
-  GString *zone = g_string_new (NULL);
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      g_strstrip (lines[i]);
-      if (lines[i][0] == '\0' || lines[i][0] == '#')
-        continue;
-      char *sp = strpbrk (lines[i], " \t");
-      g_assert_nonnull (sp);
-      *sp = '\0';
-      char *rdata = g_strstrip (sp + 1);
-      if (strcmp (rdata, "NXDOMAIN") == 0)
-        continue;
-      if (strcmp (rdata, "~~Query timed out~~") == 0)
-        g_string_append_printf (zone, "%s. TIMEOUT TXT\n", lines[i]);
-      else if (strcmp (rdata, "~~SERVFAIL~~") == 0)
-        g_string_append_printf (zone, "%s. SERVFAIL TXT\n", lines[i]);
-      else if (strcmp (rdata, "\"\"") == 0)
-        g_string_append_printf (zone, "%s. TXT \"\"\n", lines[i]);
-      else
-        {
-          g_string_append_printf (zone, "%s. TXT \"", lines[i]);
-          for (const char *p = rdata; *p; p++)
-            {
-              if (*p == '"' || *p == '\\')
-                g_string_append_c (zone, '\\');
-              g_string_append_c (zone, *p);
-            }
-          g_string_append (zone, "\"\n");
-        }
-    }
-  return g_string_free (zone, FALSE);
-}
 
 static void
 assert_same_results (const char *name, const char *engine, const SwDkimResults *a, const SwDkimResults *b)
@@ -408,9 +338,9 @@ test_unit_bare_lf (void)
 static void
 test_engines_mail_dkim (void)
 {
-  g_autofree char *zone = fake_dns_to_zone ("mail-dkim/FAKE_DNS.dat");
-  g_autoptr (SwResolver) resolver = resolver_from_zone (zone);
-  g_autofree char *dir_path = data_path ("mail-dkim/corpus");
+  g_autofree char *zone = sw_test_dkim_fake_dns_to_zone ("mail-dkim/FAKE_DNS.dat");
+  g_autoptr (SwResolver) resolver = sw_test_resolver_from_zone (zone);
+  g_autofree char *dir_path = sw_test_dkim_path ("mail-dkim/corpus");
   g_autoptr (GError) error = NULL;
   guint n_pass = 0, n_other = 0;
   for (guint rfc = 0; rfc < 2; rfc++)
@@ -425,7 +355,7 @@ test_engines_mail_dkim (void)
         {
           g_autofree char *path = g_build_filename (dir_path, file, NULL);
           gsize len = 0;
-          g_autofree char *text = read_file (path, &len);
+          g_autofree char *text = sw_test_read_file (path, &len);
           n_fast += engines_compare (&e, file, text, len, 0);
         }
       g_test_message ("Mail::DKIM corpus (%s): %u messages, %u through the fast path, %u pass, %u other",
@@ -445,8 +375,8 @@ test_engines_mail_dkim (void)
 static void
 test_engines_dkimpy (void)
 {
-  g_autofree char *zone = fake_dns_to_zone ("dkimpy/FAKE_DNS.dat");
-  g_autoptr (SwResolver) resolver = resolver_from_zone (zone);
+  g_autofree char *zone = sw_test_dkim_fake_dns_to_zone ("dkimpy/FAKE_DNS.dat");
+  g_autoptr (SwResolver) resolver = sw_test_resolver_from_zone (zone);
   static const char *files[] = { "rfc6376.signed.msg", "rfc6376.signed.rsa.msg", "ed25519test2.msg",
                                  "test2.message" };
   Engines e;
@@ -456,7 +386,7 @@ test_engines_dkimpy (void)
     {
       g_autofree char *rel = g_build_filename ("dkimpy", files[i], NULL);
       gsize len = 0;
-      g_autofree char *text = read_data (rel, &len);
+      g_autofree char *text = sw_test_dkim_read (rel, &len);
       n_fast += engines_compare (&e, files[i], text, len, 0);
     }
   /* all of them are plain, Ed25519 included */
@@ -485,7 +415,7 @@ test_engines_samples (void)
         continue;
       g_autofree char *path = g_build_filename (dir, file, NULL);
       gsize len = 0;
-      g_autofree char *text = read_file (path, &len);
+      g_autofree char *text = sw_test_read_file (path, &len);
       n_fast += engines_compare (&e, file, text, len, 0);
       n_signed += strstr (text, "DKIM-Signature:") != NULL;
     }
@@ -620,8 +550,8 @@ static const struct
 static void
 test_engines_generated (void)
 {
-  g_autofree char *zone = read_data ("keys/keys.zone", NULL);
-  g_autoptr (SwResolver) resolver = resolver_from_zone (zone);
+  g_autofree char *zone = sw_test_dkim_read ("keys/keys.zone", NULL);
+  g_autoptr (SwResolver) resolver = sw_test_resolver_from_zone (zone);
   static const dkim_canon_t canons[] = { DKIM_CANON_SIMPLE, DKIM_CANON_RELAXED };
   static const dkim_alg_t algs[] = { DKIM_SIGN_RSASHA256, DKIM_SIGN_RSASHA1, DKIM_SIGN_ED25519SHA256 };
   g_autoptr (GRand) rng = g_rand_new_with_seed (20261206);
@@ -673,8 +603,8 @@ test_engines_generated (void)
 static void
 test_engines_signature_tags (void)
 {
-  g_autofree char *zone = read_data ("keys/keys.zone", NULL);
-  g_autoptr (SwResolver) resolver = resolver_from_zone (zone);
+  g_autofree char *zone = sw_test_dkim_read ("keys/keys.zone", NULL);
+  g_autoptr (SwResolver) resolver = sw_test_resolver_from_zone (zone);
   SignSpec spec = { DKIM_CANON_RELAXED, DKIM_CANON_SIMPLE, DKIM_SIGN_RSASHA256, -1, 0, "rsa2048" };
   g_autoptr (GString) base = sign_message (header_sets[0], bodies[0], &spec);
   static const struct
@@ -765,7 +695,7 @@ first_field_len (const char *m)
 static void
 test_engines_key_records (void)
 {
-  g_autofree char *zone_keys = read_data ("keys/keys.zone", NULL);
+  g_autofree char *zone_keys = sw_test_dkim_read ("keys/keys.zone", NULL);
   /* the rsa2048 record's p= */
   const char *p_at = strstr (zone_keys, "rsa2048._domainkey.example.com. TXT \"");
   g_assert_nonnull (p_at);
@@ -841,7 +771,7 @@ test_engines_key_records (void)
           g_string_free (r, TRUE);
         }
       g_string_append_printf (zone, "ed._domainkey.example.com. TXT \"v=DKIM1; k=ed25519; p=%s\"\n", p_ed);
-      g_autoptr (SwResolver) resolver = resolver_from_zone (zone->str);
+      g_autoptr (SwResolver) resolver = sw_test_resolver_from_zone (zone->str);
       for (guint rfc = 0; rfc < 2; rfc++)
         for (guint id = 0; id < G_N_ELEMENTS (identities); id++)
           {
@@ -876,7 +806,7 @@ static void
 test_key_cache (void)
 {
   g_autoptr (SwDkimKeyCache) cache = sw_dkim_key_cache_new (2);
-  g_autofree char *zone = read_data ("keys/keys.zone", NULL);
+  g_autofree char *zone = sw_test_dkim_read ("keys/keys.zone", NULL);
   g_auto (GStrv) lines = g_strsplit (zone, "\n", -1);
   GPtrArray *ps = g_ptr_array_new_with_free_func (g_free);
   for (guint i = 0; lines[i] != NULL; i++)
@@ -914,17 +844,17 @@ test_key_cache (void)
 static void
 test_key_rotation (void)
 {
-  g_autofree char *zone = read_data ("keys/keys.zone", NULL);
+  g_autofree char *zone = sw_test_dkim_read ("keys/keys.zone", NULL);
   SignSpec spec = { DKIM_CANON_RELAXED, DKIM_CANON_RELAXED, DKIM_SIGN_RSASHA256, -1, 0, "rsa2048" };
   g_autoptr (GString) msg = sign_message (header_sets[0], bodies[0], &spec);
-  g_autoptr (SwResolver) good = resolver_from_zone (zone);
+  g_autoptr (SwResolver) good = sw_test_resolver_from_zone (zone);
   g_autofree char *swapped = g_strdup (zone);
   /* rsa2048's name now carries the rsa1024 key */
   char *a = strstr (swapped, "rsa2048._domainkey");
   char *b = strstr (swapped, "rsa1024._domainkey");
   memcpy (a, "rsa1024", 7);
   memcpy (b, "rsa2048", 7);
-  g_autoptr (SwResolver) rotated = resolver_from_zone (swapped);
+  g_autoptr (SwResolver) rotated = sw_test_resolver_from_zone (swapped);
   g_autoptr (GError) error = NULL;
   g_autoptr (SwDkimVerifier) v1 = sw_dkim_verifier_new (good, &error);
   g_assert_no_error (error);
@@ -943,7 +873,7 @@ test_key_rotation (void)
 static void
 test_testing_flag (void)
 {
-  g_autofree char *zone_keys = read_data ("keys/keys.zone", NULL);
+  g_autofree char *zone_keys = sw_test_dkim_read ("keys/keys.zone", NULL);
   g_autofree char *zone = NULL;
   {
     const char *at = strstr (zone_keys, "rsa2048._domainkey.example.com. TXT \"v=DKIM1; k=rsa; p=");
@@ -954,7 +884,7 @@ test_testing_flag (void)
                             "bad._domainkey.example.com. TXT \"v=DKIM1; t=y; p=AAAA\"\n",
                             key);
   }
-  g_autoptr (SwResolver) resolver = resolver_from_zone (zone);
+  g_autoptr (SwResolver) resolver = sw_test_resolver_from_zone (zone);
   static const struct
   {
     const char *selector;
@@ -1005,8 +935,8 @@ string_free (gpointer s)
 static void
 test_threads (void)
 {
-  g_autofree char *zone = read_data ("keys/keys.zone", NULL);
-  g_autoptr (SwResolver) resolver = resolver_from_zone (zone);
+  g_autofree char *zone = sw_test_dkim_read ("keys/keys.zone", NULL);
+  g_autoptr (SwResolver) resolver = sw_test_resolver_from_zone (zone);
   g_autoptr (GError) error = NULL;
   g_autoptr (SwDkimVerifier) v = sw_dkim_verifier_new (resolver, &error);
   g_assert_no_error (error);
@@ -1039,7 +969,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   static const char *const keys[] = { "keys/rsa2048.pem", "keys/rsa1024.pem", "keys/ed25519.pem" };
   for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
-    key_pems[i] = read_data (keys[i], NULL);
+    key_pems[i] = sw_test_dkim_read (keys[i], NULL);
   g_test_add_func ("/core/dkim/fast/unit/base64", test_unit_base64);
   g_test_add_func ("/core/dkim/fast/unit/tags", test_unit_tags);
   g_test_add_func ("/core/dkim/fast/unit/bare-lf", test_unit_bare_lf);

@@ -11,6 +11,7 @@
  *   /core/dkim/limits/...      caps, NULs, size
  *   /core/dkim/threads         one verifier shared by several threads */
 #include "sw-dkim.h"
+#include "dkim-test-data.h"
 #include "sw-dkim-private.h"
 #include "sw-limits.h"
 #include "test-dkim-sign.h"
@@ -25,69 +26,6 @@ static char *
 data_path (const char *dir, const char *file)
 {
   return g_test_build_filename (G_TEST_DIST, "data", "dkim", dir, file, NULL);
-}
-
-static char *
-read_data (const char *rel, gsize *len_out)
-{
-  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "dkim", rel, NULL);
-  char *text = NULL;
-  g_autoptr (GError) error = NULL;
-  if (!g_file_get_contents (path, &text, len_out, &error))
-    g_error ("%s: %s", path, error->message);
-  return text;
-}
-
-/* Mail::DKIM's FAKE_DNS.dat ("<name> <TXT rdata>" lines) as zone text: NXDOMAIN lines give
- * no record, "~~Query timed out~~" a TIMEOUT TXT mark, "~~SERVFAIL~~" a SERVFAIL TXT mark,
- * '""' an empty TXT record. */
-static char *
-fake_dns_to_zone (const char *rel)
-{
-  g_autofree char *text = read_data (rel, NULL);
-  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
-  GString *zone = g_string_new ("; converted from Mail::DKIM FAKE_DNS.dat format\n");
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      g_strstrip (lines[i]);
-      if (lines[i][0] == '\0' || lines[i][0] == '#')
-        continue;
-      char *sp = strpbrk (lines[i], " \t");
-      g_assert_nonnull (sp);
-      *sp = '\0';
-      const char *name = lines[i];
-      char *rdata = g_strstrip (sp + 1);
-      if (strcmp (rdata, "NXDOMAIN") == 0)
-        g_string_append_printf (zone, "; %s NXDOMAIN\n", name);
-      else if (strcmp (rdata, "~~Query timed out~~") == 0)
-        g_string_append_printf (zone, "%s. TIMEOUT TXT\n", name);
-      else if (strcmp (rdata, "~~SERVFAIL~~") == 0)
-        g_string_append_printf (zone, "%s. SERVFAIL TXT\n", name);
-      else if (strcmp (rdata, "\"\"") == 0)
-        g_string_append_printf (zone, "%s. TXT \"\"\n", name);
-      else
-        {
-          g_string_append_printf (zone, "%s. TXT \"", name);
-          for (const char *p = rdata; *p; p++)
-            {
-              if (*p == '"' || *p == '\\')
-                g_string_append_c (zone, '\\');
-              g_string_append_c (zone, *p);
-            }
-          g_string_append (zone, "\"\n");
-        }
-    }
-  return g_string_free (zone, FALSE);
-}
-
-static SwResolver *
-resolver_from_zone (const char *zone)
-{
-  g_autoptr (GError) error = NULL;
-  SwResolver *r = sw_resolver_new_zone_text (zone, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (r);
-  return r;
 }
 
 static SwDkimVerifier *
@@ -290,7 +228,7 @@ test_mail_dkim_case (gconstpointer data)
   const CorpusCase *c = data;
   g_autofree char *rel = g_build_filename ("mail-dkim", "corpus", c->file, NULL);
   gsize len = 0;
-  g_autofree char *text = read_data (rel, &len);
+  g_autofree char *text = sw_test_dkim_read (rel, &len);
 
   g_autoptr (SwDkimResults) r6376 = verify_text (mail_dkim_rfc6376, text, len, 0);
   g_autoptr (SwDkimResults) rdef = verify_text (mail_dkim_default, text, len, 0);
@@ -324,12 +262,12 @@ corpus_case_free (gpointer p)
 static GPtrArray *
 add_mail_dkim_tests (void)
 {
-  g_autofree char *zone = fake_dns_to_zone ("mail-dkim/FAKE_DNS.dat");
-  mail_dkim_resolver = resolver_from_zone (zone);
+  g_autofree char *zone = sw_test_dkim_fake_dns_to_zone ("mail-dkim/FAKE_DNS.dat");
+  mail_dkim_resolver = sw_test_resolver_from_zone (zone);
   mail_dkim_rfc6376 = verifier_new (mail_dkim_resolver, TRUE);
   mail_dkim_default = verifier_new (mail_dkim_resolver, FALSE);
 
-  g_autofree char *upstream = read_data ("mail-dkim/expected.tsv", NULL);
+  g_autofree char *upstream = sw_test_dkim_read ("mail-dkim/expected.tsv", NULL);
   g_autoptr (GHashTable) expected = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_auto (GStrv) ulines = g_strsplit (upstream, "\n", -1);
   for (guint i = 0; ulines[i]; i++)
@@ -340,7 +278,7 @@ add_mail_dkim_tests (void)
     }
 
   GPtrArray *cases = g_ptr_array_new_with_free_func (corpus_case_free);
-  g_autofree char *ours = read_data ("mail-dkim-ours.tsv", NULL);
+  g_autofree char *ours = sw_test_dkim_read ("mail-dkim-ours.tsv", NULL);
   g_auto (GStrv) lines = g_strsplit (ours, "\n", -1);
   for (guint i = 0; lines[i]; i++)
     {
@@ -380,8 +318,8 @@ add_mail_dkim_tests (void)
 static void
 test_dkimpy_vectors (void)
 {
-  g_autofree char *zone = fake_dns_to_zone ("dkimpy/FAKE_DNS.dat");
-  g_autoptr (SwResolver) res = resolver_from_zone (zone);
+  g_autofree char *zone = sw_test_dkim_fake_dns_to_zone ("dkimpy/FAKE_DNS.dat");
+  g_autoptr (SwResolver) res = sw_test_resolver_from_zone (zone);
   g_autoptr (SwDkimVerifier) v = verifier_new (res, FALSE);
 
   static const struct
@@ -401,7 +339,7 @@ test_dkimpy_vectors (void)
     {
       g_autofree char *rel = g_build_filename ("dkimpy", cases[i].file, NULL);
       gsize len;
-      g_autofree char *text = read_data (rel, &len);
+      g_autofree char *text = sw_test_dkim_read (rel, &len);
       g_autoptr (SwDkimResults) r = verify_text (v, text, len, 0);
       g_autofree char *desc = describe (r);
       if (r->signatures->len != cases[i].n)
@@ -430,7 +368,7 @@ test_dkimpy_key_records (void)
     { "badversion.txt", SW_AUTH_PERMERROR, "key record has an unknown version" }, /* "v=DKIM1: g=*" */
     { "test_bad.txt", SW_AUTH_PERMERROR, "key could not be decoded" },            /* p= altered */
   };
-  g_autofree char *message = read_data ("dkimpy/test.message", NULL);
+  g_autofree char *message = sw_test_dkim_read ("dkimpy/test.message", NULL);
   g_autofree char *key = data_path ("dkimpy", "test.private");
   TestDkimSignSpec spec = { .key_path = key, .selector = "test", .domain = "example.com" };
   g_autofree char *signed_msg = test_dkim_sign (message, &spec);
@@ -438,10 +376,10 @@ test_dkimpy_key_records (void)
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autofree char *rel = g_build_filename ("dkimpy", cases[i].record_file, NULL);
-      g_autofree char *record = read_data (rel, NULL);
+      g_autofree char *record = sw_test_dkim_read (rel, NULL);
       g_strstrip (record);
       g_autofree char *zone = g_strdup_printf ("test._domainkey.example.com. TXT \"%s\"\n", record);
-      g_autoptr (SwResolver) res = resolver_from_zone (zone);
+      g_autoptr (SwResolver) res = sw_test_resolver_from_zone (zone);
       g_autoptr (SwDkimVerifier) v = verifier_new (res, FALSE);
       g_autoptr (SwDkimResults) r = verify_text (v, signed_msg, strlen (signed_msg), 0);
       assert_sig (cases[i].record_file, r, 0, cases[i].result, cases[i].reason);
@@ -934,7 +872,7 @@ test_threads (void)
 static char *
 generated_zone (void)
 {
-  g_autofree char *keys = read_data ("keys/keys.zone", NULL);
+  g_autofree char *keys = sw_test_dkim_read ("keys/keys.zone", NULL);
   /* "revoked": an empty p= (RFC 6376 section 3.6.1) */
   return g_strconcat (keys,
                       "nodata._domainkey.example.com. A 192.0.2.1\n"
@@ -950,7 +888,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
 
   g_autofree char *zone = generated_zone ();
-  gen_resolver = resolver_from_zone (zone);
+  gen_resolver = sw_test_resolver_from_zone (zone);
 
   g_test_add_func ("/core/dkim/unit/tags", test_unit_tags);
   g_test_add_func ("/core/dkim/unit/split", test_unit_split);
