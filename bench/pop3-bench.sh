@@ -23,18 +23,24 @@
 # first download of each case, hashed after the timing) — never because a target is
 # missed (see --smoke).
 # --smoke: 20 messages, 1 round, a 5 MB message; fails only on errors (for CTest).
+# --only warm|20ms|big: run that case only (while working on one of them; the figures of
+# the others print as 0).
 # SW_BENCH_PROXY_WRAP: a command put in front of the proxy (profiling), e.g.
 #   SW_BENCH_PROXY_WRAP="strace -c -f -o /tmp/proxy.strace" or "perf record -g -o /tmp/p.data"
+# SW_BENCH_ATTACH: a command run with the proxy's PID appended during the timed warm
+# downloads only, stopped with SIGINT after them, e.g.
+#   SW_BENCH_ATTACH="perf record -g -o /tmp/warm.data -p"
 set -u
 build=${1:?usage: pop3-bench.sh BUILD_DIR [--count N] [--rounds R] [--big-mb M] [--smoke]}
 shift
-count=1000 rounds=3 big_mb=50
+count=1000 rounds=3 big_mb=50 only=
 while [ $# -gt 0 ]; do
   case $1 in
     --count) count=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
     --big-mb) big_mb=$2; shift 2 ;;
     --smoke) count=20 rounds=1 big_mb=5; shift ;;
+    --only) only=$2; shift 2 ;;
     *) echo "pop3-bench: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -175,18 +181,30 @@ download() {
 same_bytes() {
   cmp -s "$1" "$2" || die "$3: $(diff "$1" "$2" | grep -c '^>') of $count messages differ from the direct download"
 }
-# thread_cpu PID: "NAME TICKS" per thread name (digits removed: pool-3 -> pool-), user+system
+# thread_cpu PID: "NAME TICKS SWITCHES" per thread name (digits removed: pool-3 -> pool-),
+# user+system CPU ticks and context switches (voluntary and not)
 thread_cpu() {
-  for st in /proc/"$1"/task/*/stat; do
-    sed 's/^[0-9]* (\(.*\)) [A-Za-z] \(.*\)$/\1 \2/' "$st" 2>/dev/null
-  done | awk '{ name = $1; gsub(/[0-9]+/, "", name); t[name] += $12 + $13 } END { for (n in t) print n, t[n] }'
+  for t in /proc/"$1"/task/*; do
+    sw=$(awk '/ctxt_switches/ { n += $2 } END { print n + 0 }' "$t/status" 2>/dev/null)
+    sed 's/^[0-9]* (\(.*\)) [A-Za-z] \(.*\)$/\1 \2/' "$t/stat" 2>/dev/null | sed "s/\$/ $sw/"
+  done | awk '{ name = $1; gsub(/[0-9]+/, "", name); t[name] += $12 + $13; c[name] += $NF } END { for (n in t) print n, t[n], c[n] }'
 }
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
+runs() { [ -z "$only" ] || [ "$only" = "$1" ]; }
+d_warm=0 p_warm=0 d_slow=0 p_slow=0 big_s=0 before_kb=0 peak_kb=0 cpu_before= cpu_after=
+
 # --- warm: one proxy, its cache filled by an untimed download ---
+if runs warm; then
 start_proxy "$SW_NSD_FORWARD"
 download "$proxy_port" bench "$count" "$tmp/cold.sha" >/dev/null
 direct=() proxied=()
+attach_pid=
+if [ -n "${SW_BENCH_ATTACH:-}" ]; then
+  $SW_BENCH_ATTACH "$proxy_pid" >"$tmp/attach.out" 2>&1 &
+  attach_pid=$!
+  sleep 1
+fi
 cpu_before=$(thread_cpu "$proxy_pid")
 for r in $(seq "$rounds"); do
   if [ "$r" = 1 ]; then
@@ -198,12 +216,19 @@ for r in $(seq "$rounds"); do
   fi
 done
 cpu_after=$(thread_cpu "$proxy_pid")
+if [ -n "$attach_pid" ]; then
+  kill -INT "$attach_pid" 2>/dev/null
+  wait "$attach_pid"
+fi
 same_bytes "$tmp/direct.sha" "$tmp/cold.sha" "first download through the proxy"
 same_bytes "$tmp/direct.sha" "$tmp/warm.sha" "warm download through the proxy"
 stop_proxy
 d_warm=$(median "${direct[@]}") p_warm=$(median "${proxied[@]}")
+fi
 
 # --- 20 ms: a DNS server answering after 20 ms; a fresh proxy (empty cache) per round ---
+if runs 20ms; then
+[ -f "$tmp/direct.sha" ] || download "$pop3_port" bench "$count" "$tmp/direct.sha" >/dev/null
 coproc DELAY { exec /usr/bin/python3 "$here/pop3-delay-dns.py" "$SW_NSD_PORT" 20; }
 pids+=("$DELAY_PID")
 read -r -t 10 _ delay_port <&"${DELAY[0]}" || die "the delaying DNS forwarder did not start"
@@ -218,13 +243,16 @@ for r in $(seq "$rounds"); do
 done
 same_bytes "$tmp/direct.sha" "$tmp/slow.sha" "download through the proxy with DNS after 20 ms"
 d_slow=$(median "${direct[@]}") p_slow=$(median "${proxied[@]}")
+fi
 
 # --- peak memory while a client downloads one big message ---
+if runs big; then
 start_proxy "$SW_NSD_FORWARD"
 before_kb=$(awk '/^VmHWM/ { print $2 }' "/proc/$proxy_pid/status")
 big_s=$(download "$proxy_port" big 1)
 peak_kb=$(awk '/^VmHWM/ { print $2 }' "/proc/$proxy_pid/status")
 stop_proxy
+fi
 
 /usr/bin/python3 - "$count" "$rounds" "$d_warm" "$p_warm" "$d_slow" "$p_slow" "$big_mb" "$big_s" "$before_kb" "$peak_kb" <<'PY'
 import sys
@@ -232,8 +260,8 @@ count, rounds = int(sys.argv[1]), int(sys.argv[2])
 dw, pw, ds, ps = map(float, sys.argv[3:7])
 big_mb, big_s, before_kb, peak_kb = int(sys.argv[7]), float(sys.argv[8]), int(sys.argv[9]), int(sys.argv[10])
 print("POP3 proxy benchmark: %d messages, median of %d rounds (poplib, plain text on loopback)" % (count, rounds))
-print("  warm DNS cache : direct %.3f s, proxy %.3f s, ratio %.2f (target <= 1.10)" % (dw, pw, pw / dw))
-print("  DNS after 20 ms: direct %.3f s, proxy %.3f s, ratio %.2f (target <= 1.5)" % (ds, ps, ps / ds))
+print("  warm DNS cache : direct %.3f s, proxy %.3f s, ratio %.2f (target <= 1.10)" % (dw, pw, pw / dw if dw else 0))
+print("  DNS after 20 ms: direct %.3f s, proxy %.3f s, ratio %.2f (target <= 1.5)" % (ds, ps, ps / ds if ds else 0))
 print("  per message    : direct %.2f ms, proxy %.2f ms (warm), %.2f ms (20 ms DNS)"
       % (dw / count * 1e3, pw / count * 1e3, ps / count * 1e3))
 print("  %d MB message  : %.2f s through the proxy; proxy VmHWM %.1f MB (%.1f MB before; target < 64 MB)"
@@ -242,7 +270,10 @@ PY
 # CPU of the proxy's threads during the timed warm downloads, per message
 ticks=$(getconf CLK_TCK)
 awk -v n=$((rounds * count)) -v hz="$ticks" '
-  NR == FNR { before[$1] = $2; next }
-  { d = $2 - before[$1]; total += d; if (d > 0) printf "  warm CPU/msg   : %-16s %.3f ms\n", $1, d * 1000 / hz / n }
-  END { printf "  warm CPU/msg   : %-16s %.3f ms (all threads of the proxy)\n", "total", total * 1000 / hz / n }
+  NR == FNR { before[$1] = $2; sw0[$1] = $3; next }
+  { d = $2 - before[$1]; c = $3 - sw0[$1]; total += d; switches += c
+    if (d > 0 || c > 0) printf "  warm CPU/msg   : %-16s %.3f ms, %.1f context switches\n", $1, d * 1000 / hz / n, c / n }
+  END { if (n > 0 && total + switches > 0)
+          printf "  warm CPU/msg   : %-16s %.3f ms, %.1f context switches (all threads of the proxy)\n", "total",
+                 total * 1000 / hz / n, switches / n }
 ' <(echo "$cpu_before") <(echo "$cpu_after")

@@ -10,6 +10,7 @@
 #include "sw-limits.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -41,7 +42,7 @@ struct _SwPop3Message
   gsize size;
   GByteArray *memory; /* until spooled */
   int fd;             /* spool file (unlinked), -1 until spooled */
-  GChecksum *sha256;
+  EVP_MD_CTX *sha256; /* spooled: the hash of the content, computed as it is written */
   char *hash;
   GBytes *bytes;
   /* the header block, copied as it arrives, for the DNS prefetch and the verifier */
@@ -62,7 +63,6 @@ sw_pop3_message_new (const char *spool_dir, gsize memory_limit, gsize max_size)
   msg->state = DECODE_LINE_START;
   msg->memory = g_byte_array_new ();
   msg->fd = -1;
-  msg->sha256 = g_checksum_new (G_CHECKSUM_SHA256);
   msg->header = g_byte_array_new ();
   msg->header_scan = HEADER_LINE_START;
   return msg;
@@ -81,7 +81,7 @@ sw_pop3_message_free (SwPop3Message *msg)
   g_clear_pointer (&msg->hasher, sw_dkim_body_hasher_free);
   if (msg->fd >= 0)
     close (msg->fd);
-  g_checksum_free (msg->sha256);
+  g_clear_pointer (&msg->sha256, EVP_MD_CTX_free);
   g_free (msg->hash);
   g_free (msg);
 }
@@ -130,6 +130,13 @@ start_spool (SwPop3Message *msg, GError **error)
   g_debug ("message over %" G_GSIZE_FORMAT " bytes: spooled to disk (unlinked file in %s)", msg->memory_limit,
            msg->spool_dir);
   msg->fd = fd;
+  msg->sha256 = EVP_MD_CTX_new ();
+  if (msg->sha256 == NULL || EVP_DigestInit_ex (msg->sha256, EVP_sha256 (), NULL) != 1
+      || EVP_DigestUpdate (msg->sha256, msg->memory->data, msg->memory->len) != 1)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot hash the spooled message (OpenSSL)");
+      return FALSE;
+    }
   if (msg->header_block != NULL)
     {
       /* the body so far is in memory: hash it before it goes to disk */
@@ -194,7 +201,6 @@ emit (SwPop3Message *msg, const guint8 *data, gsize len, GError **error)
                    msg->max_size);
       return FALSE;
     }
-  g_checksum_update (msg->sha256, data, (gssize)len);
   gsize header_part = 0;
   if (msg->header != NULL && msg->header_scan != HEADER_COMPLETE)
     header_part = scan_header (msg, data, len);
@@ -216,10 +222,41 @@ emit (SwPop3Message *msg, const guint8 *data, gsize len, GError **error)
         }
       if (msg->hasher != NULL && len > header_part)
         sw_dkim_body_hasher_feed (msg->hasher, data + header_part, len - header_part);
+      if (EVP_DigestUpdate (msg->sha256, data, len) != 1)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot hash the spooled message (OpenSSL)");
+          return FALSE;
+        }
       return write_all (msg->fd, data, len, error);
     }
   g_byte_array_append (msg->memory, data, (guint)len);
   return TRUE;
+}
+
+static char *
+hex_of (const guint8 *md, gsize len)
+{
+  static const char digits[] = "0123456789abcdef";
+  char *hex = g_malloc (2 * len + 1);
+  for (gsize i = 0; i < len; i++)
+    {
+      hex[2 * i] = digits[md[i] >> 4];
+      hex[2 * i + 1] = digits[md[i] & 15];
+    }
+  hex[2 * len] = '\0';
+  return hex;
+}
+
+char *
+sw_pop3_content_hash (GBytes *content)
+{
+  gsize len = 0;
+  const guint8 *data = g_bytes_get_data (content, &len);
+  guint8 md[EVP_MAX_MD_SIZE];
+  unsigned int md_len = 0;
+  if (EVP_Digest (data, len, md, &md_len, EVP_sha256 (), NULL) != 1)
+    return NULL;
+  return hex_of (md, md_len);
 }
 
 void
@@ -230,6 +267,7 @@ sw_pop3_message_discard (SwPop3Message *msg)
   g_clear_pointer (&msg->header_block, g_bytes_unref);
   g_clear_pointer (&msg->hasher, sw_dkim_body_hasher_free);
   g_clear_pointer (&msg->memory, g_byte_array_unref);
+  g_clear_pointer (&msg->sha256, EVP_MD_CTX_free);
   msg->memory = g_byte_array_new ();
   if (msg->fd >= 0)
     {
@@ -315,7 +353,14 @@ terminated:
   *consumed = i + 1;
   *done = TRUE;
   msg->done = TRUE;
-  msg->hash = g_strdup (g_checksum_get_string (msg->sha256));
+  if (msg->sha256 != NULL)
+    {
+      guint8 md[EVP_MAX_MD_SIZE];
+      unsigned int md_len = 0;
+      if (EVP_DigestFinal_ex (msg->sha256, md, &md_len) == 1)
+        msg->hash = hex_of (md, md_len);
+      g_clear_pointer (&msg->sha256, EVP_MD_CTX_free);
+    }
   if (msg->hasher != NULL)
     sw_dkim_body_hasher_finish (msg->hasher);
   return TRUE;

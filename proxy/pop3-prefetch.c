@@ -2,10 +2,14 @@
 /* pop3-prefetch.c: the DNS prefetch of a held RETR message.
  *
  * When the header block of a held message has arrived and the body is still coming, the
- * session starts sw_verifier_prefetch() in the proxy's worker pool: the DNS answers
- * verification needs are then in the resolver's cache by the time the terminating dot
- * arrives. The session loop never waits for it; the answers are dropped. A message whose
- * verdict is in the store (by UIDL) is not prefetched: it will not be verified again. */
+ * session starts the prefetch: the DNS answers verification needs are then in the
+ * resolver's cache by the time the terminating dot arrives. The session loop never waits
+ * for DNS; the answers are dropped. A message whose verdict is in the store (by UIDL) is
+ * not prefetched: it will not be verified again. The store is asked in the proxy's
+ * worker pool (SQLite may wait on the disk); without a store to ask, the proxy thread
+ * starts the prefetch itself (sw_verifier_prefetch_start(): cached answers at once, the
+ * rest handed to the prefetch threads), which costs no thread switch when the cache is
+ * warm. */
 #include "pop3-private.h"
 #include "sw-prefetch.h"
 
@@ -44,7 +48,7 @@ prefetch_thread (GTask *task, gpointer source, gpointer task_data, GCancellable 
         return;
     }
 #endif
-  sw_verifier_prefetch (j->settings->verifier, j->header_block);
+  (void)sw_verifier_prefetch_start (j->settings->verifier, &j->header_block, 1);
   g_atomic_int_inc (&prefetch_count);
 }
 
@@ -61,6 +65,18 @@ void
 sw_pop3_prefetch_start (const SwPop3Settings *settings, SwPop3Session *session, GBytes *header_block,
                         const char *uidl, GCancellable *cancellable)
 {
+  gboolean ask_store = FALSE;
+#ifdef SW_PROXY_HAVE_STORE
+  ask_store = settings->store != NULL && uidl != NULL;
+#endif
+  if (!ask_store)
+    {
+      if (g_cancellable_is_cancelled (cancellable))
+        return;
+      (void)sw_verifier_prefetch_start (settings->verifier, &header_block, 1);
+      g_atomic_int_inc (&prefetch_count);
+      return;
+    }
   PrefetchJob *j = g_new0 (PrefetchJob, 1);
   j->settings = settings;
   j->header_block = g_bytes_ref (header_block);

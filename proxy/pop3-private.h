@@ -97,9 +97,15 @@ gsize sw_pop3_message_get_size (SwPop3Message *msg);
 gboolean sw_pop3_message_is_spooled (SwPop3Message *msg);
 
 /* The unstuffed content (transfer full): memory, or the spool file mapped. Call after
- * *done. Hex SHA-256 of it: sw_pop3_message_get_hash (transfer none). */
+ * *done. The hex SHA-256 of a spooled message's content, computed as it was written (the
+ * store's key): sw_pop3_message_get_hash (transfer none; NULL for a message held in memory:
+ * hash it with sw_pop3_content_hash() where it is needed, off the network thread). */
 GBytes *sw_pop3_message_get_bytes (SwPop3Message *msg, GError **error);
 const char *sw_pop3_message_get_hash (SwPop3Message *msg);
+
+/* Hex SHA-256 of @content (OpenSSL: several times faster than GChecksum). Transfer full;
+ * NULL only if OpenSSL fails. Thread-safe. */
+char *sw_pop3_content_hash (GBytes *content);
 
 /* The header block (unstuffed, through the empty line that ends it) once it has arrived:
  * the first call after that returns it (transfer full), every other call NULL, as do
@@ -151,9 +157,10 @@ gboolean sw_pop3_host_is_loopback (const char *host);
 
 typedef struct _SwPop3Session SwPop3Session;
 
-/* Runs sw_verifier_prefetch (settings->verifier, @header_block) in the proxy's worker pool,
- * unless the store holds a verdict for @uidl (may be NULL). Holds a reference on
- * @session until done (call in the proxy thread). Never blocks. */
+/* Starts the DNS prefetch of @header_block (sw_verifier_prefetch_start), unless the store
+ * holds a verdict for @uidl (may be NULL): from the proxy's worker pool when the store must
+ * be asked first (then holds a reference on @session until done), else at once. Call in
+ * the proxy thread. Never waits on DNS or the disk. */
 void sw_pop3_prefetch_start (const SwPop3Settings *settings, SwPop3Session *session, GBytes *header_block,
                              const char *uidl, GCancellable *cancellable);
 /* Prefetches run to the end in this process (a debug counter for tests). Thread-safe. */

@@ -1241,8 +1241,9 @@ typedef struct
   gboolean bodies_failed;    /* the body hashes were not enough (NEEDS_BODY) */
   GBytes *header_block;      /* spooled: the header block, verified with ... */
   SwDkimBodyHasher *bodies;  /* ... the body hashes computed as it arrived; or NULL */
-  char *hash;
+  char *hash; /* the store's key: hex SHA-256 of content, or NULL until computed */
   char *uidl;
+  guint msgno;
   char *status; /* the server's +OK line */
   gboolean top;
   gboolean defer_store; /* read ahead: store only once delivered */
@@ -1284,6 +1285,10 @@ verify_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
   const guint8 *data = g_bytes_get_data (j->content, &size);
   j->body_offset = sw_pop3_header_block_length (data, size);
   g_autoptr (GBytes) head = g_bytes_new_from_bytes (j->content, 0, j->body_offset);
+
+  /* the store's key (a spooled message's was computed as it arrived) */
+  if (st->store != NULL && !j->top && j->hash == NULL)
+    j->hash = sw_pop3_content_hash (j->content);
 
 #ifdef SW_PROXY_HAVE_STORE
   if (st->store != NULL)
@@ -1505,8 +1510,8 @@ verified (GObject *source, GAsyncResult *res, gpointer user_data)
     s->slow_verifies--;
   if (!session_stopped (s))
     {
-      g_info ("%s#%u: message %s: %s%s%s (%" G_GINT64_FORMAT " ms)", s->settings->account, s->id,
-              j->uidl ? j->uidl : j->hash, sw_verdict_to_string (j->verdict),
+      g_info ("%s#%u: message %u (%s): %s%s%s (%" G_GINT64_FORMAT " ms)", s->settings->account, s->id, j->msgno,
+              j->uidl ? j->uidl : "no UIDL", sw_verdict_to_string (j->verdict),
               j->from_store ? " (stored verdict)" : "", j->ahead ? " (read ahead)" : "", j->usec / 1000);
       Ahead *a = j->ahead;
       if (a == NULL)
@@ -1591,6 +1596,7 @@ message_complete (SwPop3Session *s)
   j->hash = g_strdup (sw_pop3_message_get_hash (s->message));
   j->top = head->cmd == CMD_TOP;
   j->uidl = g_strdup (uidl);
+  j->msgno = head->msgno;
   j->status = g_steal_pointer (&s->held_status);
   j->ahead = a;
   j->defer_store = a != NULL;
@@ -1701,10 +1707,12 @@ message_data_step (SwPop3Session *s)
           message_complete (s);
           return;
         }
-      /* the header block is in and the body still coming: warm the DNS cache meanwhile */
+      /* the header block is in and the body still coming: warm the DNS cache meanwhile
+       * (unless its TOP did already) */
       g_autoptr (GBytes) header_block = sw_pop3_message_take_header_block (s->message);
       Pending *held = g_queue_peek_head (&s->pending);
-      if (header_block != NULL && held != NULL && held->cmd == CMD_RETR)
+      if (header_block != NULL && held != NULL && held->cmd == CMD_RETR
+          && !g_hash_table_contains (s->warmed, GUINT_TO_POINTER (held->msgno)))
         sw_pop3_prefetch_start (s->settings, s, header_block,
                                 g_hash_table_lookup (s->uidls, GUINT_TO_POINTER (held->msgno)),
                                 s->cancellable);

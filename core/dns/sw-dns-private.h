@@ -15,6 +15,8 @@ typedef struct {
   /* Answers @qname (normalised: lower case, no trailing dot). Returns a new answer
    * (transfer full) or NULL with @error set. */
   SwDnsAnswer *(*query) (SwResolver *resolver, const char *qname, guint16 qtype, GError **error);
+  /* The answer if it needs no waiting (cache, zone data), else NULL. Never blocks. */
+  SwDnsAnswer *(*query_now) (SwResolver *resolver, const char *qname, guint16 qtype);
   void (*finalize) (SwResolver *resolver);
 } SwResolverClass;
 

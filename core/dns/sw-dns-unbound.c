@@ -277,9 +277,16 @@ unbound_query (SwResolver *resolver, const char *qname, guint16 qtype, GError **
   return g_steal_pointer (&answer);
 }
 
+static SwDnsAnswer *
+unbound_query_now (SwResolver *resolver, const char *qname, guint16 qtype)
+{
+  return resolver->cache != NULL ? sw_dns_cache_lookup (resolver->cache, qname, qtype) : NULL;
+}
+
 static const SwResolverClass unbound_class = {
   .name = "unbound",
   .query = unbound_query,
+  .query_now = unbound_query_now,
   .finalize = unbound_finalize,
 };
 

@@ -696,10 +696,12 @@ parse_record (Parser *ps, GArray *tokens, gboolean indented, guint line, GError 
 
 static void zone_finalize (SwResolver *resolver);
 static SwDnsAnswer *zone_query (SwResolver *resolver, const char *qname, guint16 qtype, GError **error);
+static SwDnsAnswer *zone_query_now (SwResolver *resolver, const char *qname, guint16 qtype);
 
 static const SwResolverClass zone_class = {
   .name = "zone",
   .query = zone_query,
+  .query_now = zone_query_now,
   .finalize = zone_finalize,
 };
 
@@ -886,4 +888,11 @@ sw_resolver_new_zone_file (const char *path, GError **error)
       return NULL;
     }
   return resolver;
+}
+
+/* Zone data answers at once: the same as zone_query (NULL only if it fails). */
+static SwDnsAnswer *
+zone_query_now (SwResolver *resolver, const char *qname, guint16 qtype)
+{
+  return zone_query (resolver, qname, qtype, NULL);
 }

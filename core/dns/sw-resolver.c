@@ -206,6 +206,37 @@ sw_resolver_query (SwResolver   *resolver,
   return TRUE;
 }
 
+gboolean
+sw_resolver_query_now (SwResolver   *resolver,
+                       const char   *name,
+                       guint16       qtype,
+                       SwDnsAnswer **answer_out,
+                       GError      **error)
+{
+  g_return_val_if_fail (resolver != NULL, FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+  g_return_val_if_fail (answer_out != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  *answer_out = NULL;
+  g_autofree char *qname = sw_dns_name_normalize (name, error);
+  if (qname == NULL)
+    return FALSE;
+  if (qtype == 0)
+    {
+      g_set_error (error, SW_RESOLVER_ERROR, SW_RESOLVER_ERROR_INVALID_NAME, "query type 0");
+      return FALSE;
+    }
+  SwDnsAnswer *answer = resolver->klass->query_now != NULL ? resolver->klass->query_now (resolver, qname, qtype) : NULL;
+  if (answer == NULL)
+    return TRUE;
+  g_assert (answer->rdata->len <= SW_MAX_DNS_ANSWER_RRS);
+  g_assert (answer->status == SW_DNS_STATUS_OK || answer->rdata->len == 0);
+  atomic_fetch_add (&resolver->query_count, 1);
+  *answer_out = answer;
+  return TRUE;
+}
+
 const char *
 sw_resolver_get_backend_name (SwResolver *resolver)
 {

@@ -151,6 +151,18 @@ gboolean sw_resolver_query (SwResolver   *resolver,
                             SwDnsAnswer **answer_out,
                             GError      **error) G_GNUC_WARN_UNUSED_RESULT;
 
+/* sw_resolver_query() only if the answer needs no waiting: from the answer cache
+ * (libunbound backend) or the zone data (zone backend). TRUE with *@answer_out the answer
+ * (transfer full, counted by sw_resolver_get_query_count) or NULL when it would have to
+ * be asked of a server (then call sw_resolver_query); FALSE with @error for a name or type
+ * that sw_resolver_query() refuses. Never waits on DNS: cheap enough for a thread that
+ * must not block. Thread-safe. */
+gboolean sw_resolver_query_now (SwResolver   *resolver,
+                                const char   *name,
+                                guint16       qtype,
+                                SwDnsAnswer **answer_out,
+                                GError      **error) G_GNUC_WARN_UNUSED_RESULT;
+
 /* "unbound", "zone". Static string. Thread-safe (as the two below). */
 const char *sw_resolver_get_backend_name (SwResolver *resolver);
 /* TRUE if answers are DNSSEC-validated. */

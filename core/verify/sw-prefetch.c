@@ -24,6 +24,7 @@ typedef struct
   GPtrArray *types; /* GUINT_TO_POINTER (qtype) */
   GHashTable *seen; /* "name/type" */
   guint n_spf;      /* the first n_spf names are SPF records (TXT) of the checked identities */
+  char *client_ip;  /* the envelope's client address, or NULL */
 } NameList;
 
 static void
@@ -32,6 +33,7 @@ name_list_clear (NameList *l)
   g_clear_pointer (&l->names, g_ptr_array_unref);
   g_clear_pointer (&l->types, g_ptr_array_unref);
   g_clear_pointer (&l->seen, g_hash_table_unref);
+  g_clear_pointer (&l->client_ip, g_free);
 }
 
 static void
@@ -161,6 +163,7 @@ collect_names (SwVerifier *verifier, GBytes *header_block, NameList *l)
   g_autoptr (SwEnvelope) env = sw_envelope_reconstruct (msg, &hints);
   add_spf (l, env);
   l->n_spf = l->names->len;
+  l->client_ip = g_strdup (env->ip);
   add_dkim (l, msg);
 
   g_autoptr (SwFrom) from = sw_from_parse (msg);
@@ -208,14 +211,18 @@ client_ip_parse (const char *text, ClientIp *out)
   return inet_pton (AF_INET6, text, out->octets) == 1;
 }
 
+/* One prefetch: the names asked so far (each once), and how many are still in flight.
+ * Shared by the caller and the pool's jobs; the last reference frees it. */
 typedef struct
 {
+  gint ref_count; /* g_atomic_int */
   GMutex mutex;
   GCond cond;
-  guint left;
+  guint left;       /* jobs in flight */
   GHashTable *seen; /* "name/type" queried by this batch */
   guint extra;      /* names added by following SPF records */
   guint extra_cap;
+  guint sent;       /* names that were not in the cache (asked of the DNS server) */
 } Batch;
 
 typedef struct
@@ -227,6 +234,29 @@ typedef struct
   ClientIp *client; /* SPF record to follow (TXT) or MX hosts to resolve: the client IP; else NULL */
   guint depth;
 } Job;
+
+static Batch *
+batch_new (guint extra_cap)
+{
+  Batch *b = g_new0 (Batch, 1);
+  b->ref_count = 1;
+  g_mutex_init (&b->mutex);
+  g_cond_init (&b->cond);
+  b->seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  b->extra_cap = extra_cap;
+  return b;
+}
+
+static void
+batch_unref (Batch *b)
+{
+  if (!g_atomic_int_dec_and_test (&b->ref_count))
+    return;
+  g_mutex_clear (&b->mutex);
+  g_cond_clear (&b->cond);
+  g_hash_table_unref (b->seen);
+  g_free (b);
+}
 
 static void batch_push (Batch *b, SwResolver *resolver, const char *name, guint16 qtype, const ClientIp *client,
                         guint depth, gboolean extra);
@@ -353,6 +383,19 @@ mx_follow (Batch *b, SwResolver *resolver, const SwDnsAnswer *answer, const Clie
     }
 }
 
+/* An answer of the batch has arrived (from the cache or the server): follow it. */
+static void
+answer_arrived (Batch *b, SwResolver *resolver, const char *name, guint16 qtype, const SwDnsAnswer *answer,
+                const ClientIp *client, guint depth)
+{
+  if (client == NULL || answer->status != SW_DNS_STATUS_OK)
+    return;
+  if (qtype == SW_DNS_TYPE_TXT)
+    spf_follow (b, resolver, name, answer, client, depth);
+  else if (qtype == SW_DNS_TYPE_MX)
+    mx_follow (b, resolver, answer, client, depth);
+}
+
 static void
 job_run (gpointer data, gpointer user_data)
 {
@@ -362,15 +405,14 @@ job_run (gpointer data, gpointer user_data)
   g_autoptr (GError) error = NULL;
   if (!sw_resolver_query (job->resolver, job->name, job->qtype, &answer, &error))
     g_debug ("prefetch %s: %s", job->name, error->message);
-  else if (job->client != NULL && answer->status == SW_DNS_STATUS_OK && job->qtype == SW_DNS_TYPE_TXT)
-    spf_follow (job->batch, job->resolver, job->name, answer, job->client, job->depth);
-  else if (job->client != NULL && answer->status == SW_DNS_STATUS_OK && job->qtype == SW_DNS_TYPE_MX)
-    mx_follow (job->batch, job->resolver, answer, job->client, job->depth);
+  else
+    answer_arrived (job->batch, job->resolver, job->name, job->qtype, answer, job->client, job->depth);
   Batch *b = job->batch;
   g_mutex_lock (&b->mutex);
   if (--b->left == 0)
     g_cond_signal (&b->cond);
   g_mutex_unlock (&b->mutex);
+  batch_unref (b);
   sw_resolver_unref (job->resolver);
   g_free (job->client);
   g_free (job->name);
@@ -391,7 +433,9 @@ prefetch_pool (void)
 }
 
 /* Queries @name unless this batch asked it already; @extra: a name found by following a
- * record (capped by b->extra_cap). */
+ * record (capped by b->extra_cap). An answer in the cache is followed at once, in the
+ * calling thread; only the others go to the pool (one thread each, waiting on DNS), so a
+ * prefetch with a warm cache costs no thread switch. */
 static void
 batch_push (Batch *b, SwResolver *resolver, const char *name, guint16 qtype, const ClientIp *client, guint depth,
             gboolean extra)
@@ -411,10 +455,26 @@ batch_push (Batch *b, SwResolver *resolver, const char *name, guint16 qtype, con
       g_mutex_unlock (&b->mutex);
       return;
     }
-  b->left++;
   if (extra)
     b->extra++;
   g_mutex_unlock (&b->mutex);
+  g_autoptr (SwDnsAnswer) cached = NULL;
+  g_autoptr (GError) error = NULL;
+  if (!sw_resolver_query_now (resolver, lower, qtype, &cached, &error))
+    {
+      g_debug ("prefetch %s: %s", lower, error->message);
+      return;
+    }
+  if (cached != NULL)
+    {
+      answer_arrived (b, resolver, lower, qtype, cached, client, depth);
+      return;
+    }
+  g_mutex_lock (&b->mutex);
+  b->left++;
+  b->sent++;
+  g_mutex_unlock (&b->mutex);
+  g_atomic_int_inc (&b->ref_count);
   Job *job = g_new0 (Job, 1);
   job->batch = b;
   job->resolver = sw_resolver_ref (resolver);
@@ -426,53 +486,59 @@ batch_push (Batch *b, SwResolver *resolver, const char *name, guint16 qtype, con
     job_run (job, NULL);
 }
 
-void
-sw_verifier_prefetch_many (SwVerifier *verifier, GBytes *const *header_blocks, guint n_blocks)
+/* Pushes the names of @n_blocks header blocks into @b. */
+static void
+batch_fill (Batch *b, SwVerifier *verifier, GBytes *const *header_blocks, guint n_blocks)
 {
-  g_return_if_fail (verifier != NULL && (header_blocks != NULL || n_blocks == 0));
-  Batch b = { 0 };
-  g_mutex_init (&b.mutex);
-  g_cond_init (&b.cond);
-  b.seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  b.left = 1; /* held while the names are pushed */
-  b.extra_cap = n_blocks * SW_MAX_DNS_QUERIES_PER_MESSAGE;
   SwResolver *resolver = sw_verifier_get_resolver (verifier);
   for (guint k = 0; k < n_blocks; k++)
     {
       NameList l = { 0 };
       collect_names (verifier, header_blocks[k], &l);
       ClientIp ip;
-      gboolean have_ip = FALSE;
-      if (l.n_spf > 0)
-        {
-          g_autoptr (SwMessage) msg = sw_message_new (header_blocks[k]);
-          SwEnvelopeHints hints;
-          sw_verifier_get_envelope_hints (verifier, &hints);
-          g_autoptr (SwEnvelope) env = sw_envelope_reconstruct (msg, &hints);
-          have_ip = env->ip != NULL && client_ip_parse (env->ip, &ip);
-        }
+      gboolean have_ip = l.n_spf > 0 && l.client_ip != NULL && client_ip_parse (l.client_ip, &ip);
       for (guint i = 0; i < l.names->len; i++)
         {
           guint16 qtype = (guint16)GPOINTER_TO_UINT (g_ptr_array_index (l.types, i));
           /* the SPF records (asked first, before DKIM and DMARC) are followed */
           gboolean spf = i < l.n_spf;
-          batch_push (&b, resolver, g_ptr_array_index (l.names, i), qtype, spf && have_ip ? &ip : NULL, 0, FALSE);
+          batch_push (b, resolver, g_ptr_array_index (l.names, i), qtype, spf && have_ip ? &ip : NULL, 0, FALSE);
         }
       name_list_clear (&l);
     }
-  g_mutex_lock (&b.mutex);
-  b.left--;
-  while (b.left > 0)
-    g_cond_wait (&b.cond, &b.mutex);
-  g_mutex_unlock (&b.mutex);
-  g_mutex_clear (&b.mutex);
-  g_cond_clear (&b.cond);
-  g_hash_table_unref (b.seen);
+}
+
+guint
+sw_verifier_prefetch_many (SwVerifier *verifier, GBytes *const *header_blocks, guint n_blocks)
+{
+  g_return_val_if_fail (verifier != NULL && (header_blocks != NULL || n_blocks == 0), 0);
+  Batch *b = batch_new (n_blocks * SW_MAX_DNS_QUERIES_PER_MESSAGE);
+  batch_fill (b, verifier, header_blocks, n_blocks);
+  g_mutex_lock (&b->mutex);
+  while (b->left > 0)
+    g_cond_wait (&b->cond, &b->mutex);
+  guint sent = b->sent;
+  g_mutex_unlock (&b->mutex);
+  batch_unref (b);
+  return sent;
+}
+
+guint
+sw_verifier_prefetch_start (SwVerifier *verifier, GBytes *const *header_blocks, guint n_blocks)
+{
+  g_return_val_if_fail (verifier != NULL && (header_blocks != NULL || n_blocks == 0), 0);
+  Batch *b = batch_new (n_blocks * SW_MAX_DNS_QUERIES_PER_MESSAGE);
+  batch_fill (b, verifier, header_blocks, n_blocks);
+  g_mutex_lock (&b->mutex);
+  guint sent = b->sent;
+  g_mutex_unlock (&b->mutex);
+  batch_unref (b); /* the jobs in flight hold it */
+  return sent;
 }
 
 void
 sw_verifier_prefetch (SwVerifier *verifier, GBytes *header_block)
 {
   g_return_if_fail (verifier != NULL && header_block != NULL);
-  sw_verifier_prefetch_many (verifier, &header_block, 1);
+  (void)sw_verifier_prefetch_many (verifier, &header_block, 1);
 }

@@ -27,8 +27,18 @@ void sw_verifier_prefetch (SwVerifier *verifier, GBytes *header_block);
 
 /* sw_verifier_prefetch() of @n_blocks header blocks at once: each name is asked once for
  * all of them (several messages from one domain share their questions), all in flight
- * together. Returns when all have been answered. Thread-safe as above. */
-void sw_verifier_prefetch_many (SwVerifier *verifier, GBytes *const *header_blocks, guint n_blocks);
+ * together. Answers already in the resolver's cache are taken (and followed) in the
+ * calling thread; each other name waits on DNS in a thread of a shared pool. Returns when
+ * all have been answered, with the number of names that were not in the cache (asked of
+ * the DNS server): 0 means the cache was warm for these messages. Thread-safe as above. */
+guint sw_verifier_prefetch_many (SwVerifier *verifier, GBytes *const *header_blocks, guint n_blocks);
+
+/* The same without waiting: the cached answers are followed in the calling thread, the
+ * other names are handed to the pool, and it returns at once with their number (names
+ * found by following their answers later are not counted). Never waits on DNS (only on the
+ * resolver's cache lock), so a network thread may call it; it parses the header blocks
+ * (about as costly as parsing them for verification). Thread-safe as above. */
+guint sw_verifier_prefetch_start (SwVerifier *verifier, GBytes *const *header_blocks, guint n_blocks);
 
 /* The names sw_verifier_prefetch() would query for @header_block, in order, each as
  * "NAME TYPE" (e.g. "_dmarc.example.com TXT"), without querying. Transfer full

@@ -57,6 +57,19 @@ cache_query (SwResolver *resolver, const char *qname, guint16 qtype, GError **er
   return answer;
 }
 
+/* A hit only: what the prefetch answers without waiting */
+static SwDnsAnswer *
+cache_query_now (SwResolver *resolver, const char *qname, guint16 qtype)
+{
+  Cache *c = resolver->backend;
+  g_autofree char *key = g_strdup_printf ("%s/%u", qname, qtype);
+  g_mutex_lock (&c->mutex);
+  const SwDnsAnswer *hit = g_hash_table_lookup (c->cache, key);
+  SwDnsAnswer *copy = hit != NULL ? answer_copy (hit) : NULL;
+  g_mutex_unlock (&c->mutex);
+  return copy;
+}
+
 static void
 cache_finalize (SwResolver *resolver)
 {
@@ -68,7 +81,12 @@ cache_finalize (SwResolver *resolver)
   g_free (c);
 }
 
-static const SwResolverClass cache_class = { "cache", cache_query, cache_finalize };
+static const SwResolverClass cache_class = {
+  .name = "cache",
+  .query = cache_query,
+  .query_now = cache_query_now,
+  .finalize = cache_finalize,
+};
 
 static SwResolver *
 cache_new (SwResolver *backend)
@@ -408,11 +426,60 @@ test_many (void)
   g_autoptr (SwResolver) cache = cache_new (zone);
   g_autoptr (SwVerifier) v = make_verifier (cache, SW_DMARC_MODE_RFC9989);
   guint64 before = sw_resolver_get_query_count (zone);
-  sw_verifier_prefetch_many (v, heads, G_N_ELEMENTS (heads));
+  guint sent = sw_verifier_prefetch_many (v, heads, G_N_ELEMENTS (heads));
   /* each name once (the cache in front would hide a repeat: count the zone's queries) */
   g_assert_cmpuint (sw_resolver_get_query_count (zone) - before, ==, g_hash_table_size (union_set));
+  g_assert_cmpuint (sent, ==, g_hash_table_size (union_set));
   g_autoptr (GHashTable) asked = cache_misses_since (cache, 0);
   g_assert_cmpuint (g_hash_table_size (asked), ==, g_hash_table_size (union_set));
+
+  /* again: every answer is in the cache now, none is asked and none goes to a thread */
+  before = sw_resolver_get_query_count (zone);
+  g_assert_cmpuint (sw_verifier_prefetch_many (v, heads, G_N_ELEMENTS (heads)), ==, 0);
+  g_assert_cmpuint (sw_resolver_get_query_count (zone), ==, before);
+  g_assert_cmpuint (cache_n_misses (cache), ==, g_hash_table_size (union_set));
+  for (gsize i = 0; i < G_N_ELEMENTS (heads); i++)
+    g_bytes_unref (heads[i]);
+}
+
+/* sw_verifier_prefetch_start(): returns before the answers arrive, asks the same names as
+ * sw_verifier_prefetch_many(), and only the ones not in the cache. */
+static void
+test_start (void)
+{
+  g_autoptr (SwResolver) zone = samples_zone ();
+  GBytes *heads[G_N_ELEMENTS (samples)];
+  for (gsize i = 0; i < G_N_ELEMENTS (samples); i++)
+    {
+      g_autoptr (GBytes) message = read_sample (samples[i]);
+      heads[i] = header_block_of (message);
+    }
+  g_autoptr (SwResolver) reference = cache_new (zone);
+  g_autoptr (SwVerifier) v_ref = make_verifier (reference, SW_DMARC_MODE_RFC9989);
+  guint expected = sw_verifier_prefetch_many (v_ref, heads, G_N_ELEMENTS (heads));
+  g_assert_cmpuint (expected, >, 0);
+  g_autoptr (GHashTable) expected_set = cache_misses_since (reference, 0);
+
+  g_autoptr (SwResolver) cache = cache_new (zone);
+  g_autoptr (SwVerifier) v = make_verifier (cache, SW_DMARC_MODE_RFC9989);
+  guint sent = sw_verifier_prefetch_start (v, heads, G_N_ELEMENTS (heads));
+  g_assert_cmpuint (sent, >, 0);
+  g_assert_cmpuint (sent, <=, expected);
+  /* the names arrive in the pool's threads: wait for all of them (bounded) */
+  for (guint i = 0; i < 500 && cache_n_misses (cache) < expected; i++)
+    g_usleep (10 * 1000);
+  g_autoptr (GHashTable) asked = cache_misses_since (cache, 0);
+  g_assert_cmpuint (g_hash_table_size (asked), ==, g_hash_table_size (expected_set));
+  GHashTableIter it;
+  gpointer key;
+  g_hash_table_iter_init (&it, expected_set);
+  while (g_hash_table_iter_next (&it, &key, NULL))
+    if (!g_hash_table_contains (asked, key))
+      g_error ("%s was not prefetched", (const char *)key);
+  /* every answer in the cache: nothing goes out */
+  g_assert_cmpuint (sw_verifier_prefetch_start (v, heads, G_N_ELEMENTS (heads)), ==, 0);
+  g_usleep (50 * 1000);
+  g_assert_cmpuint (cache_n_misses (cache), ==, expected);
   for (gsize i = 0; i < G_N_ELEMENTS (heads); i++)
     g_bytes_unref (heads[i]);
 }
@@ -426,5 +493,6 @@ main (int argc, char **argv)
   g_test_add_func ("/core/verify/prefetch/threads", test_threads);
   g_test_add_func ("/core/verify/prefetch/follow", test_follow);
   g_test_add_func ("/core/verify/prefetch/many", test_many);
+  g_test_add_func ("/core/verify/prefetch/start", test_start);
   return g_test_run ();
 }
