@@ -167,10 +167,8 @@ sw_spf_checker_set_evaluate_non_public (SwSpfChecker *checker, gboolean evaluate
 
 /* ------------------------------------------------------------------ helpers */
 
-/* RFC 7208 section 4.3: a malformed or single-label domain gives "none". Returns the
- * domain to check (transfer full) or NULL with a reason. */
-static char *
-checkable_domain (const char *domain, const char **why)
+char *
+sw_spf_checkable_domain (const char *domain, const char **why)
 {
   g_autofree char *ascii = NULL;
   for (const char *p = domain; *p; p++)
@@ -506,7 +504,7 @@ run_check (SwSpfChecker *checker,
     }
 
   const char *why = NULL;
-  g_autofree char *domain = checkable_domain (domain_part, &why);
+  g_autofree char *domain = sw_spf_checkable_domain (domain_part, &why);
   if (domain == NULL)
     {
       set_reason (res, g_strdup (why));

@@ -61,6 +61,12 @@ SwSpfChecker *sw_spf_checker_new (SwResolver *resolver, GError **error) G_GNUC_W
 void          sw_spf_checker_free (SwSpfChecker *checker);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SwSpfChecker, sw_spf_checker_free)
 
+/* RFC 7208 section 4.3: a malformed or single-label domain gives "none" without any DNS
+ * lookup. Returns the domain check_host() evaluates for @domain (A-label form, lower
+ * case, no trailing dot; transfer full), or NULL with a static reason in *@why. The DNS
+ * prefetch uses it to ask only what a check asks. Thread-safe. */
+char         *sw_spf_checkable_domain (const char *domain, const char **why);
+
 /* Also evaluate non-public addresses (private, documentation ranges, ...). For test
  * suites and lab setups only; loopback addresses are refused even then (libspf2 passes
  * them unconditionally). Call before sharing the checker between threads. */

@@ -7,6 +7,7 @@
 #include "sw-limits.h"
 #include "sw-message.h"
 #include "sw-orgdomain.h"
+#include "sw-spf.h"
 #include "sw-util.h"
 
 #include <arpa/inet.h>
@@ -68,10 +69,18 @@ add_spf (NameList *l, const SwEnvelope *env)
   if (env->ip == NULL)
     return;
   gboolean have_helo = env->helo != NULL && *env->helo != '\0';
+  const char *why = NULL;
   if (env->mail_from != NULL && *env->mail_from != '\0')
-    name_list_add (l, domain_of (env->mail_from), SW_DNS_TYPE_TXT);
+    {
+      /* a single-label or malformed domain is "none" without a lookup (RFC 7208 4.3) */
+      g_autofree char *domain = sw_spf_checkable_domain (domain_of (env->mail_from), &why);
+      name_list_add (l, domain, SW_DNS_TYPE_TXT);
+    }
   if (have_helo && !g_hostname_is_ip_address (env->helo))
-    name_list_add (l, env->helo, SW_DNS_TYPE_TXT);
+    {
+      g_autofree char *helo = sw_spf_checkable_domain (env->helo, &why);
+      name_list_add (l, helo, SW_DNS_TYPE_TXT);
+    }
 }
 
 /* The value of tag @name in a DKIM tag list (RFC 6376 section 3.2), whitespace removed. */

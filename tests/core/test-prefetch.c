@@ -270,6 +270,23 @@ test_names (void)
       "TXT|_dmarc.f.g.h.i.example TXT|"
       "_dmarc.g.h.i.example TXT|_dmarc.h.i.example TXT|_dmarc.i.example TXT|_dmarc.example TXT" },
     { "no-from-no-envelope", "Subject: hello\r\n\r\n", "" },
+    /* RFC 7208 4.3: a single-label HELO name or MAIL FROM domain is "none" without a
+     * lookup, so nothing is asked for them (a server outside the zones would answer
+     * REFUSED, never cached, every time) */
+    { "single-label-helo",
+      "Return-Path: <info@promo.example>\r\n"
+      "Received: from ylmf-pc3 (unknown [42.127.236.162])\r\n"
+      "\tby mx.provider.example with ESMTP id 1; Mon, 1 Jan 2024 10:00:00 +0000\r\n"
+      "From: a@promo.example\r\n"
+      "\r\n",
+      "promo.example TXT|_dmarc.promo.example TXT|_dmarc.example TXT" },
+    { "single-label-mail-from",
+      "Return-Path: <root@localhost>\r\n"
+      "Received: from mx.sender.example (mx.sender.example [42.127.236.162])\r\n"
+      "\tby mx.provider.example with ESMTP id 1; Mon, 1 Jan 2024 10:00:00 +0000\r\n"
+      "From: a@sender.example\r\n"
+      "\r\n",
+      "mx.sender.example TXT|_dmarc.sender.example TXT|_dmarc.example TXT" },
     { "dkim-without-selector", "DKIM-Signature: v=1; d=x.example; b=z\r\nFrom: a@x.example\r\n\r\n",
       "_dmarc.x.example TXT|_dmarc.example TXT" },
     { "dkim-cap", many->str,
