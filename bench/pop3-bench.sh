@@ -175,6 +175,7 @@ download() {
   local r
   r=$(/usr/bin/python3 "$here/pop3-client.py" "$1" "${2:-bench}" bench-pass "${3:-$count}" ${4:+"$4"}) \
     || die "download through port $1 failed"
+  echo "${r##* }" >"$tmp/last_cpu" # the client's own CPU seconds
   echo "${r%% *}"
 }
 # same_bytes REFERENCE DIGESTS WHAT: every message of DIGESTS as in REFERENCE
@@ -192,7 +193,7 @@ thread_cpu() {
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 runs() { [ -z "$only" ] || [ "$only" = "$1" ]; }
-d_warm=0 p_warm=0 d_slow=0 p_slow=0 big_s=0 before_kb=0 peak_kb=0 cpu_before= cpu_after=
+slow_ticks=0 d_warm=0 p_warm=0 d_warm_cpu=0 p_warm_cpu=0 d_slow=0 p_slow=0 big_s=0 before_kb=0 peak_kb=0 cpu_before= cpu_after=
 
 # --- warm: one proxy, its cache filled by an untimed download ---
 if runs warm; then
@@ -206,13 +207,18 @@ if [ -n "${SW_BENCH_ATTACH:-}" ]; then
   sleep 1
 fi
 cpu_before=$(thread_cpu "$proxy_pid")
+direct_cpu=() proxied_cpu=()
 for r in $(seq "$rounds"); do
   if [ "$r" = 1 ]; then
     direct+=("$(download "$pop3_port" bench "$count" "$tmp/direct.sha")")
+    direct_cpu+=("$(cat "$tmp/last_cpu")")
     proxied+=("$(download "$proxy_port" bench "$count" "$tmp/warm.sha")")
+    proxied_cpu+=("$(cat "$tmp/last_cpu")")
   else
     direct+=("$(download "$pop3_port")")
+    direct_cpu+=("$(cat "$tmp/last_cpu")")
     proxied+=("$(download "$proxy_port")")
+    proxied_cpu+=("$(cat "$tmp/last_cpu")")
   fi
 done
 cpu_after=$(thread_cpu "$proxy_pid")
@@ -224,6 +230,7 @@ same_bytes "$tmp/direct.sha" "$tmp/cold.sha" "first download through the proxy"
 same_bytes "$tmp/direct.sha" "$tmp/warm.sha" "warm download through the proxy"
 stop_proxy
 d_warm=$(median "${direct[@]}") p_warm=$(median "${proxied[@]}")
+d_warm_cpu=$(median "${direct_cpu[@]}") p_warm_cpu=$(median "${proxied_cpu[@]}")
 fi
 
 # --- 20 ms: a DNS server answering after 20 ms; a fresh proxy (empty cache) per round ---
@@ -232,17 +239,19 @@ if runs 20ms; then
 coproc DELAY { exec /usr/bin/python3 "$here/pop3-delay-dns.py" "$SW_NSD_PORT" 20; }
 pids+=("$DELAY_PID")
 read -r -t 10 _ delay_port <&"${DELAY[0]}" || die "the delaying DNS forwarder did not start"
-direct=() proxied=()
+direct=() proxied=() slow_cpu=()
 for r in $(seq "$rounds"); do
   direct+=("$(download "$pop3_port")")
   start_proxy "127.0.0.1:$delay_port"
   digests=
   [ "$r" = 1 ] && digests=$tmp/slow.sha
   proxied+=("$(download "$proxy_port" bench "$count" "$digests")")
+  slow_cpu+=("$(thread_cpu "$proxy_pid" | awk '{ t += $2 } END { print t }')")
   stop_proxy
 done
 same_bytes "$tmp/direct.sha" "$tmp/slow.sha" "download through the proxy with DNS after 20 ms"
 d_slow=$(median "${direct[@]}") p_slow=$(median "${proxied[@]}")
+slow_ticks=$(median "${slow_cpu[@]}")
 fi
 
 # --- peak memory while a client downloads one big message ---
@@ -267,8 +276,12 @@ print("  per message    : direct %.2f ms, proxy %.2f ms (warm), %.2f ms (20 ms D
 print("  %d MB message  : %.2f s through the proxy; proxy VmHWM %.1f MB (%.1f MB before; target < 64 MB)"
       % (big_mb, big_s, peak_kb / 1024, before_kb / 1024))
 PY
-# CPU of the proxy's threads during the timed warm downloads, per message
+# CPU of the client and of the proxy's threads during the timed warm downloads, per message
+awk -v n="$count" -v d="$d_warm_cpu" -v p="$p_warm_cpu" 'BEGIN { if (n > 0 && d + p > 0)
+  printf "  warm CPU/msg   : client (poplib) %.3f ms direct, %.3f ms through the proxy\n", d * 1000 / n, p * 1000 / n }'
 ticks=$(getconf CLK_TCK)
+awk -v n="$count" -v t="$slow_ticks" -v hz="$ticks" 'BEGIN { if (n > 0 && t > 0)
+  printf "  20 ms CPU/msg  : proxy %.3f ms (all threads, whole download with a fresh cache)\n", t * 1000 / hz / n }'
 awk -v n=$((rounds * count)) -v hz="$ticks" '
   NR == FNR { before[$1] = $2; sw0[$1] = $3; next }
   { d = $2 - before[$1]; c = $3 - sw0[$1]; total += d; switches += c

@@ -370,6 +370,25 @@ fail:
   return FALSE;
 }
 
+void
+sw_pop3_message_expect (SwPop3Message *msg, const char *status)
+{
+  /* "+OK 20345 octets" (RFC 1939 suggests the size; servers may say anything) */
+  const char *p = status + 3;
+  while (*p == ' ')
+    p++;
+  guint64 n = 0;
+  const char *end = p;
+  while (g_ascii_isdigit (*end) && end - p < 12)
+    end++;
+  if (end == p || (*end != ' ' && *end != '\r' && *end != '\n' && *end != '\0'))
+    return;
+  n = g_ascii_strtoull (p, NULL, 10);
+  /* the size counts CRLF line ends, the server may store LF: a little more is harmless */
+  if (msg->memory != NULL && msg->fd < 0 && msg->memory->len == 0 && n > 0 && n <= msg->memory_limit)
+    g_byte_array_set_size (g_byte_array_set_size (msg->memory, (guint)n), 0);
+}
+
 gsize
 sw_pop3_message_get_size (SwPop3Message *msg)
 {

@@ -89,6 +89,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SwPop3Message, sw_pop3_message_free)
 gboolean sw_pop3_message_feed (SwPop3Message *msg, const guint8 *data, gsize len, gsize *consumed,
                                gboolean *done, GError **error);
 
+/* The server's status line @status ("+OK 20345 octets"): when it gives a size that fits
+ * in memory, room for it is made at once (no regrowing copies as the data arrive). */
+void sw_pop3_message_expect (SwPop3Message *msg, const char *status);
+
 /* After an error: drop the content and only look for the terminator from now on. */
 void sw_pop3_message_discard (SwPop3Message *msg);
 

@@ -105,6 +105,7 @@ typedef struct
   char *error_line;  /* FAILED: the line for the client */
   GBytes *head;      /* READY: our header lines + the header block */
   GBytes *content;   /* READY: the unstuffed message */
+  GBytes *wire;      /* READY: or the whole reply as it goes to the client (then head and content are NULL) */
   gboolean spooled;  /* READY: content is the mapped spool file */
   gsize body_offset; /* READY: where the body starts in content */
   gpointer store;    /* READY: the verdict to store once delivered (StoreJob*), or NULL */
@@ -507,6 +508,7 @@ ahead_free (Ahead *a)
   g_free (a->error_line);
   g_clear_pointer (&a->head, g_bytes_unref);
   g_clear_pointer (&a->content, g_bytes_unref);
+  g_clear_pointer (&a->wire, g_bytes_unref);
   g_clear_pointer (&a->store, store_job_free);
   g_free (a);
 }
@@ -529,6 +531,7 @@ ahead_drop (SwPop3Session *s, Ahead *a)
   a->dropped = TRUE;
   g_clear_pointer (&a->head, g_bytes_unref);
   g_clear_pointer (&a->content, g_bytes_unref);
+  g_clear_pointer (&a->wire, g_bytes_unref);
   g_clear_pointer (&a->store, store_job_free);
 }
 
@@ -1251,6 +1254,7 @@ typedef struct
   /* results */
   GBytes *head;      /* our header lines + the original header block, forged fields removed */
   gsize body_offset; /* where the original body starts in content */
+  GBytes *wire;      /* or the whole reply for the client, built in the pool (then head and content are NULL) */
   SwVerdict verdict;
   gboolean from_store;
   StoreJob *store; /* defer_store: the verdict to store, or NULL */
@@ -1264,6 +1268,7 @@ verify_job_free (VerifyJob *j)
   g_clear_pointer (&j->header_block, g_bytes_unref);
   g_clear_pointer (&j->bodies, sw_dkim_body_hasher_free);
   g_clear_pointer (&j->head, g_bytes_unref);
+  g_clear_pointer (&j->wire, g_bytes_unref);
   g_clear_pointer (&j->store, store_job_free);
   g_free (j->hash);
   g_free (j->uidl);
@@ -1271,13 +1276,11 @@ verify_job_free (VerifyJob *j)
   g_free (j);
 }
 
+static void prepare_wire (VerifyJob *j);
+
 static void
-verify_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+verify_run (VerifyJob *j)
 {
-  (void)task;
-  (void)source;
-  (void)cancellable;
-  VerifyJob *j = task_data;
   const SwPop3Settings *st = j->settings;
   const char *authserv_id = sw_verifier_get_authserv_id (st->verifier);
   gint64 start = g_get_monotonic_time ();
@@ -1367,6 +1370,16 @@ verify_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
     }
 }
 
+static void
+verify_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  (void)task;
+  (void)source;
+  (void)cancellable;
+  verify_run (task_data);
+  prepare_wire (task_data);
+}
+
 #define SEND_CHUNK (256u * 1024)
 #define SLOW_VERIFY_USEC 20000 /* a verification this long waited on DNS (not only on a busy CPU) */
 #define SLOW_VERIFY_MEMORY 16 /* messages to prefetch at once after one */
@@ -1451,6 +1464,39 @@ deliver (SwPop3Session *s, const char *status, GBytes *head, GBytes *content, gb
   write_bytes (s, TRUE, g_byte_array_free_to_bytes (out), done ? reply_done : send_body_chunk);
 }
 
+/* In the pool, after verification: the reply of a message held in memory whose body fits
+ * in one chunk, exactly as deliver() would send it (status, our header block and the
+ * original one stuffed, the body stuffed, the terminator), so that the network thread
+ * only writes it. */
+static void
+prepare_wire (VerifyJob *j)
+{
+  if (j->spooled || j->head == NULL || j->content == NULL || j->status == NULL)
+    return;
+  gsize size = 0, hlen = 0;
+  const guint8 *data = g_bytes_get_data (j->content, &size);
+  const guint8 *hdata = g_bytes_get_data (j->head, &hlen);
+  gsize blen = size - j->body_offset;
+  if (blen > SEND_CHUNK)
+    return;
+  gsize slen = strlen (j->status);
+  GByteArray *out = g_byte_array_sized_new ((guint)(slen + hlen + blen + (hlen + blen) / 16 + 8));
+  g_byte_array_append (out, (const guint8 *)j->status, (guint)slen);
+  gboolean at_line_start = TRUE;
+  sw_pop3_stuff (out, hdata, hlen, &at_line_start);
+  gboolean ended_with_nl = hlen == 0 || hdata[hlen - 1] == '\n';
+  if (blen > 0)
+    {
+      sw_pop3_stuff (out, data + j->body_offset, blen, &at_line_start);
+      ended_with_nl = data[size - 1] == '\n';
+    }
+  const char *end = ended_with_nl ? ".\r\n" : "\r\n.\r\n";
+  g_byte_array_append (out, (const guint8 *)end, (guint)strlen (end));
+  j->wire = g_byte_array_free_to_bytes (out);
+  g_clear_pointer (&j->head, g_bytes_unref);
+  g_clear_pointer (&j->content, g_bytes_unref);
+}
+
 /* The head is the client's RETR answered by read-ahead entry @a: send what it holds, or
  * wait for its verdict. */
 static void
@@ -1470,7 +1516,10 @@ serve_ahead (SwPop3Session *s, Ahead *a)
       g_info ("%s#%u: RETR %u answered from read-ahead", s->settings->account, s->id, a->msgno);
       if (a->store != NULL)
         store_later (s, g_steal_pointer (&a->store));
-      deliver (s, a->status, a->head, a->content, a->spooled, a->body_offset);
+      if (a->wire != NULL)
+        write_bytes (s, TRUE, g_steal_pointer (&a->wire), reply_done);
+      else
+        deliver (s, a->status, a->head, a->content, a->spooled, a->body_offset);
       g_clear_pointer (&a->head, g_bytes_unref);
       g_clear_pointer (&a->content, g_bytes_unref);
       return;
@@ -1514,13 +1563,16 @@ verified (GObject *source, GAsyncResult *res, gpointer user_data)
               j->uidl ? j->uidl : "no UIDL", sw_verdict_to_string (j->verdict),
               j->from_store ? " (stored verdict)" : "", j->ahead ? " (read ahead)" : "", j->usec / 1000);
       Ahead *a = j->ahead;
-      if (a == NULL)
+      if (a == NULL && j->wire != NULL)
+        write_bytes (s, TRUE, g_steal_pointer (&j->wire), reply_done);
+      else if (a == NULL)
         deliver (s, j->status, j->head, j->content, j->spooled, j->body_offset);
       else if (!a->dropped)
         {
           a->status = g_steal_pointer (&j->status);
           a->head = g_steal_pointer (&j->head);
           a->content = g_steal_pointer (&j->content);
+          a->wire = g_steal_pointer (&j->wire);
           a->spooled = j->spooled;
           a->body_offset = j->body_offset;
           a->store = g_steal_pointer (&j->store);
@@ -1601,12 +1653,13 @@ message_complete (SwPop3Session *s)
   j->ahead = a;
   j->defer_store = a != NULL;
   g_clear_pointer (&s->message, sw_pop3_message_free);
+  gsize size = g_bytes_get_size (j->content);
   g_autoptr (GTask) task = g_task_new (NULL, NULL, verified, sw_pop3_session_ref (s));
   g_task_set_task_data (task, j, (GDestroyNotify)verify_job_free);
-  sw_pop3_pool_run (s->settings, task, verify_thread);
+  sw_pop3_pool_run (s->settings, task, verify_thread); /* j belongs to the pool now */
   if (a != NULL)
     {
-      a->size = g_bytes_get_size (j->content);
+      a->size = size;
       if (!a->claimed)
         s->ahead_bytes += a->size;
       ahead_set_state (s, a, AHEAD_VERIFYING);
@@ -1821,6 +1874,7 @@ handle_speculative_status (SwPop3Session *s, Pending *head, const char *line)
     }
   s->held_status = g_strdup (line);
   s->message = sw_pop3_message_new (s->settings->spool_dir, s->settings->memory_limit, s->settings->max_message);
+  sw_pop3_message_expect (s->message, line);
   s->message_too_big = FALSE;
   if (g_buffered_input_stream_get_buffer_size (s->upstream->in) < 64 * 1024)
     g_buffered_input_stream_set_buffer_size (s->upstream->in, 64 * 1024);
@@ -1867,6 +1921,8 @@ handle_status (SwPop3Session *s, Pending *head, const char *line)
       s->held_status = g_strdup (line);
       s->message
           = sw_pop3_message_new (s->settings->spool_dir, s->settings->memory_limit, s->settings->max_message);
+      if (head->cmd == CMD_RETR)
+        sw_pop3_message_expect (s->message, line);
       s->message_too_big = FALSE;
       if (g_buffered_input_stream_get_buffer_size (s->upstream->in) < 64 * 1024)
         g_buffered_input_stream_set_buffer_size (s->upstream->in, 64 * 1024);
