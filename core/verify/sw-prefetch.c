@@ -17,7 +17,7 @@
 #define WALK_SHORTENED_LABELS 7u
 /* Queries in flight at once, shared by all prefetches: each waits on DNS in its own
  * thread, so with a slow server this bounds how many names per second are warmed. */
-#define PREFETCH_THREADS 256
+#define PREFETCH_THREADS 64
 
 typedef struct
 {
