@@ -30,6 +30,14 @@ typedef struct
  * reference on @task. Thread-safe. */
 void sw_pop3_pool_run (const SwPop3Settings *settings, GTask *task, GTaskThreadFunc func);
 
+/* Runs @fast (@task, task data) in the proxies' fast lane (SW_POP3_FAST_THREADS threads,
+ * for work that never waits: DNS from the cache only, see
+ * sw_resolver_thread_begin_cache_only); when it returns FALSE (the work would have had to
+ * wait, and @fast has undone what it did), @slow runs in the worker pool as with
+ * sw_pop3_pool_run(). Then returns @task. Takes a reference on @task. Thread-safe. */
+typedef gboolean (*SwPop3FastFunc) (GTask *task, gpointer task_data);
+void sw_pop3_pool_run_fast (const SwPop3Settings *settings, GTask *task, SwPop3FastFunc fast, GTaskThreadFunc slow);
+
 /* Lowers the message cap (SW_POP3_MAX_MESSAGE) of a proxy not started yet: for the test of
  * that cap only. */
 void sw_pop3_proxy_set_max_message (SwPop3Proxy *proxy, gsize max_message);

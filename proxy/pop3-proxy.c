@@ -85,7 +85,8 @@ sw_pop3_proxy_set_max_message (SwPop3Proxy *proxy, gsize max_message)
 typedef struct
 {
   GTask *task;
-  GTaskThreadFunc func;
+  GTaskThreadFunc func; /* in the worker pool */
+  SwPop3FastFunc fast;  /* first, in the fast lane; or NULL */
 } PoolJob;
 
 static void
@@ -124,10 +125,54 @@ void
 sw_pop3_pool_run (const SwPop3Settings *settings, GTask *task, GTaskThreadFunc func)
 {
   (void)settings;
-  PoolJob *job = g_new (PoolJob, 1);
+  PoolJob *job = g_new0 (PoolJob, 1);
   job->task = g_object_ref (task);
   job->func = func;
   g_thread_pool_push (worker_pool (), job, NULL);
+}
+
+/* The fast lane: SW_POP3_FAST_THREADS threads that never wait on DNS. A job whose DNS
+ * answers are all cached is done here (few threads, so that back-to-back jobs find a
+ * thread still awake instead of waking one of the pool's many); one that would have to
+ * wait goes on to the worker pool. */
+static void
+fast_job (gpointer data, gpointer user_data)
+{
+  (void)user_data;
+  PoolJob *job = data;
+  GTask *task = job->task;
+  if (!job->fast (task, g_task_get_task_data (task)))
+    {
+      g_thread_pool_push (worker_pool (), job, NULL);
+      return;
+    }
+  g_task_return_boolean (task, TRUE);
+  g_object_unref (task);
+  g_free (job);
+}
+
+static GThreadPool *
+fast_pool (void)
+{
+  static gsize once = 0;
+  static GThreadPool *pool = NULL;
+  if (g_once_init_enter (&once))
+    {
+      pool = g_thread_pool_new (fast_job, NULL, SW_POP3_FAST_THREADS, TRUE, NULL);
+      g_once_init_leave (&once, 1);
+    }
+  return pool;
+}
+
+void
+sw_pop3_pool_run_fast (const SwPop3Settings *settings, GTask *task, SwPop3FastFunc fast, GTaskThreadFunc slow)
+{
+  (void)settings;
+  PoolJob *job = g_new0 (PoolJob, 1);
+  job->task = g_object_ref (task);
+  job->func = slow;
+  job->fast = fast;
+  g_thread_pool_push (fast_pool (), job, NULL);
 }
 
 void

@@ -54,6 +54,7 @@ typedef struct
 #define SW_POP3_READ_AHEAD_BUDGET (16u * 1024 * 1024)  /* bytes held by messages read ahead */
 #define SW_POP3_HEADER_AHEAD 128                       /* messages whose DNS is warmed ahead (slow DNS) */
 #define SW_POP3_VERIFY_THREADS 64                      /* verification and DNS prefetch workers */
+#define SW_POP3_FAST_THREADS 1 /* verification whose DNS answers are all in the cache */
 
 typedef struct _SwPop3Proxy SwPop3Proxy;
 

@@ -1278,8 +1278,11 @@ verify_job_free (VerifyJob *j)
 
 static void prepare_wire (VerifyJob *j);
 
-static void
-verify_run (VerifyJob *j)
+/* Verifies j's message (or takes its stored verdict) and builds our header block. With
+ * @cache_only (the fast lane), DNS answers come from the cache only: FALSE, with nothing
+ * changed but the store's hash, when one was missing (then run it again with FALSE). */
+static gboolean
+verify_run (VerifyJob *j, gboolean cache_only)
 {
   const SwPop3Settings *st = j->settings;
   const char *authserv_id = sw_verifier_get_authserv_id (st->verifier);
@@ -1309,7 +1312,7 @@ verify_run (VerifyJob *j)
           j->verdict = rec->verdict;
           j->from_store = TRUE;
           j->usec = g_get_monotonic_time () - start;
-          return;
+          return TRUE;
         }
     }
 #endif
@@ -1325,6 +1328,8 @@ verify_run (VerifyJob *j)
     {
       g_autoptr (GError) error = NULL;
       gboolean ok = FALSE;
+      if (cache_only)
+        sw_resolver_thread_begin_cache_only ();
       if (j->bodies != NULL)
         {
           /* a spooled message: from its header block and body hashes, so that its body
@@ -1341,6 +1346,8 @@ verify_run (VerifyJob *j)
         }
       if (j->bodies == NULL || j->bodies_failed)
         ok = sw_verifier_verify (st->verifier, j->content, NULL, &result, &error);
+      if (cache_only && sw_resolver_thread_end_cache_only () > 0)
+        return FALSE; /* a DNS answer was not cached: again, in a thread that may wait */
       if (!ok)
         {
           g_message ("%s: verification could not run, delivering with temperror: %s", st->account,
@@ -1368,6 +1375,7 @@ verify_run (VerifyJob *j)
           store_job_free (sj);
         }
     }
+  return TRUE;
 }
 
 static void
@@ -1376,8 +1384,19 @@ verify_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
   (void)task;
   (void)source;
   (void)cancellable;
-  verify_run (task_data);
+  (void)verify_run (task_data, FALSE);
   prepare_wire (task_data);
+}
+
+/* The fast lane's try (sw_pop3_pool_run_fast): FALSE sends it on to verify_thread. */
+static gboolean
+verify_fast (GTask *task, gpointer task_data)
+{
+  (void)task;
+  if (!verify_run (task_data, TRUE))
+    return FALSE;
+  prepare_wire (task_data);
+  return TRUE;
 }
 
 #define SEND_CHUNK (256u * 1024)
@@ -1656,7 +1675,13 @@ message_complete (SwPop3Session *s)
   gsize size = g_bytes_get_size (j->content);
   g_autoptr (GTask) task = g_task_new (NULL, NULL, verified, sw_pop3_session_ref (s));
   g_task_set_task_data (task, j, (GDestroyNotify)verify_job_free);
-  sw_pop3_pool_run (s->settings, task, verify_thread); /* j belongs to the pool now */
+  /* DNS fast lately and a message in memory: the fast lane first (it hands the job on to the
+   * pool if a DNS answer is not in the cache) */
+  if (s->slow_verifies == 0 && !j->spooled)
+    sw_pop3_pool_run_fast (s->settings, task, verify_fast, verify_thread);
+  else
+    sw_pop3_pool_run (s->settings, task, verify_thread);
+  /* j belongs to the pool now */
   if (a != NULL)
     {
       a->size = size;

@@ -175,6 +175,24 @@ sw_resolver_unref (SwResolver *resolver)
   g_free (resolver);
 }
 
+/* The calling thread's cache-only mode (sw_resolver_thread_begin_cache_only). */
+static __thread gboolean thread_cache_only;
+static __thread guint    thread_misses;
+
+void
+sw_resolver_thread_begin_cache_only (void)
+{
+  thread_cache_only = TRUE;
+  thread_misses = 0;
+}
+
+guint
+sw_resolver_thread_end_cache_only (void)
+{
+  thread_cache_only = FALSE;
+  return thread_misses;
+}
+
 gboolean
 sw_resolver_query (SwResolver   *resolver,
                    const char   *name,
@@ -196,7 +214,18 @@ sw_resolver_query (SwResolver   *resolver,
       g_set_error (error, SW_RESOLVER_ERROR, SW_RESOLVER_ERROR_INVALID_NAME, "query type 0");
       return FALSE;
     }
-  SwDnsAnswer *answer = resolver->klass->query (resolver, qname, qtype, error);
+  SwDnsAnswer *answer = NULL;
+  if (thread_cache_only)
+    {
+      answer = resolver->klass->query_now != NULL ? resolver->klass->query_now (resolver, qname, qtype) : NULL;
+      if (answer == NULL)
+        {
+          thread_misses++;
+          answer = sw_dns_answer_new (qname, qtype, SW_DNS_STATUS_TIMEOUT);
+        }
+    }
+  else
+    answer = resolver->klass->query (resolver, qname, qtype, error);
   if (answer == NULL)
     return FALSE;
   g_assert (answer->rdata->len <= SW_MAX_DNS_ANSWER_RRS);

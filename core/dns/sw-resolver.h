@@ -163,6 +163,16 @@ gboolean sw_resolver_query_now (SwResolver   *resolver,
                                 SwDnsAnswer **answer_out,
                                 GError      **error) G_GNUC_WARN_UNUSED_RESULT;
 
+/* Cache-only mode of the calling thread, for work that must never wait on DNS (the POP3
+ * proxy's fast verification lane): between begin and end, every sw_resolver_query() made
+ * by this thread, on any resolver, answers like sw_resolver_query_now(), and a name that
+ * would have to be asked of a server gets a TIMEOUT answer at once (not cached) and is
+ * counted. end returns that count: when it is not 0, what was computed in between rests on
+ * made-up timeouts and must be thrown away (and done again in a thread that may wait).
+ * Per thread; no locking. */
+void  sw_resolver_thread_begin_cache_only (void);
+guint sw_resolver_thread_end_cache_only (void);
+
 /* "unbound", "zone". Static string. Thread-safe (as the two below). */
 const char *sw_resolver_get_backend_name (SwResolver *resolver);
 /* TRUE if answers are DNSSEC-validated. */

@@ -7,6 +7,7 @@
 #include "sw-prefetch.h"
 #include "sw-dns-private.h"
 #include "sw-message.h"
+#include "sw-verify-headers.h"
 
 #include <string.h>
 
@@ -501,6 +502,57 @@ test_start (void)
     g_bytes_unref (heads[i]);
 }
 
+/* sw_resolver_thread_begin/end_cache_only(): with an empty cache, a verification in
+ * cache-only mode asks nothing of the server and reports its misses; once the cache is
+ * warm (a normal verification), it reports none and gives the same result. */
+static void
+test_cache_only (void)
+{
+  g_autoptr (SwResolver) zone = samples_zone ();
+  for (gsize i = 0; i < G_N_ELEMENTS (samples); i++)
+    {
+      g_test_message ("%s", samples[i]);
+      g_autoptr (GBytes) message = read_sample (samples[i]);
+      g_autoptr (SwResolver) cache = cache_new (zone);
+      g_autoptr (SwVerifier) v = make_verifier (cache, SW_DMARC_MODE_RFC9989);
+      g_autoptr (GError) error = NULL;
+
+      guint64 asked = sw_resolver_get_query_count (zone);
+      g_autoptr (SwVerifyResult) cold = NULL;
+      sw_resolver_thread_begin_cache_only ();
+      g_assert_true (sw_verifier_verify (v, message, NULL, &cold, &error));
+      guint misses = sw_resolver_thread_end_cache_only ();
+      g_assert_no_error (error);
+      g_assert_cmpuint (misses, >, 0);
+      g_assert_cmpuint (sw_resolver_get_query_count (zone), ==, asked); /* nothing went out */
+      g_assert_cmpuint (cache_n_misses (cache), ==, 0);
+
+      g_autoptr (SwVerifyResult) normal = NULL;
+      g_assert_true (sw_verifier_verify (v, message, NULL, &normal, &error));
+      g_assert_no_error (error);
+      g_assert_cmpuint (cache_n_misses (cache), >, 0);
+
+      g_autoptr (SwVerifyResult) warm = NULL;
+      sw_resolver_thread_begin_cache_only ();
+      g_assert_true (sw_verifier_verify (v, message, NULL, &warm, &error));
+      g_assert_cmpuint (sw_resolver_thread_end_cache_only (), ==, 0);
+      g_assert_no_error (error);
+      g_assert_cmpint (warm->verdict, ==, normal->verdict);
+      g_autoptr (GBytes) head = header_block_of (message);
+      g_autoptr (GBytes) h1 = sw_verify_apply_headers (head, normal, "spoofwatch-test");
+      g_autoptr (GBytes) h2 = sw_verify_apply_headers (head, warm, "spoofwatch-test");
+      g_assert_true (g_bytes_equal (h1, h2));
+
+      /* the mode is per call pair: outside it, misses go to the server again */
+      g_autoptr (SwResolver) cache2 = cache_new (zone);
+      g_autoptr (SwVerifier) v2 = make_verifier (cache2, SW_DMARC_MODE_RFC9989);
+      g_autoptr (SwVerifyResult) again = NULL;
+      g_assert_true (sw_verifier_verify (v2, message, NULL, &again, &error));
+      g_assert_cmpint (again->verdict, ==, normal->verdict);
+      g_assert_cmpuint (cache_n_misses (cache2), >, 0);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -511,5 +563,6 @@ main (int argc, char **argv)
   g_test_add_func ("/core/verify/prefetch/follow", test_follow);
   g_test_add_func ("/core/verify/prefetch/many", test_many);
   g_test_add_func ("/core/verify/prefetch/start", test_start);
+  g_test_add_func ("/core/verify/prefetch/cache-only", test_cache_only);
   return g_test_run ();
 }
