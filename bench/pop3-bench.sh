@@ -2,9 +2,9 @@
 # pop3-bench.sh: the POP3 proxy benchmark of issue 3 (docs/benchmarks.md, "POP3 proxy").
 #
 # Usage: bench/pop3-bench.sh BUILD_DIR [--count N] [--rounds R] [--big-mb M] [--smoke]
-#   Needs BUILD_DIR/bench/gen-corpus and BUILD_DIR/tests/pop3-proxy-driver (cmake --build
-#   BUILD_DIR --target gen-corpus pop3-proxy-driver), dovecot (dovecot-core dovecot-pop3d),
-#   nsd, /usr/bin/python3.
+#   Needs BUILD_DIR/bench/gen-corpus, BUILD_DIR/bench/delay-dns and
+#   BUILD_DIR/tests/pop3-proxy-driver (cmake --build BUILD_DIR --target gen-corpus delay-dns
+#   pop3-proxy-driver), dovecot (dovecot-core dovecot-pop3d), nsd, /usr/bin/python3.
 #
 # A local Dovecot (temporary config, random loopback port, plain text: the proxy is what
 # is measured, not TLS) holds N messages of gen-corpus's corpus (default 1000, about 20 kB
@@ -236,9 +236,9 @@ fi
 # --- 20 ms: a DNS server answering after 20 ms; a fresh proxy (empty cache) per round ---
 if runs 20ms; then
 [ -f "$tmp/direct.sha" ] || download "$pop3_port" bench "$count" "$tmp/direct.sha" >/dev/null
-coproc DELAY { exec /usr/bin/python3 "$here/pop3-delay-dns.py" "$SW_NSD_PORT" 20; }
+coproc DELAY { exec "$build/bench/delay-dns" "$SW_NSD_PORT" 20; }
 pids+=("$DELAY_PID")
-read -r -t 10 _ delay_port <&"${DELAY[0]}" || die "the delaying DNS forwarder did not start"
+read -r -t 10 _ delay_port <&"${DELAY[0]}" || die "the delaying DNS forwarder $build/bench/delay-dns did not start"
 direct=() proxied=() slow_cpu=()
 for r in $(seq "$rounds"); do
   direct+=("$(download "$pop3_port")")
