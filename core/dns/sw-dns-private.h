@@ -17,6 +17,10 @@ typedef struct {
   SwDnsAnswer *(*query) (SwResolver *resolver, const char *qname, guint16 qtype, GError **error);
   /* The answer if it needs no waiting (cache, zone data), else NULL. Never blocks. */
   SwDnsAnswer *(*query_now) (SwResolver *resolver, const char *qname, guint16 qtype);
+  /* Starts @qname without waiting; @callback runs once, in the backend's thread. NULL when
+   * the backend has no thread of its own (sw_resolver_query_async then answers at once). */
+  gboolean (*query_async) (SwResolver *resolver, const char *qname, guint16 qtype, SwResolverCallback callback,
+                           gpointer user_data, GError **error);
   void (*finalize) (SwResolver *resolver);
 } SwResolverClass;
 
@@ -31,6 +35,9 @@ struct _SwResolver {
   SwDnsCache            *cache;      /* answer cache used by the backend, or NULL; owned,
                                         freed after klass->finalize */
 };
+
+/* Counts one answer in the resolver's query count (query_async backends, per answer). */
+void sw_resolver_count_answer (SwResolver *resolver);
 
 /* Allocates a resolver with one reference and @klass (the caller fills backend). */
 SwResolver *sw_resolver_alloc (const SwResolverClass *klass);

@@ -37,6 +37,12 @@ typedef struct _Unbound Unbound;
 typedef struct {
   Unbound          *ub;        /* not a reference: queries never outlive the resolver */
   gint              ref_count; /* atomic */
+  /* a query without a waiter (sw_resolver_query_async): answered from the dispatch thread */
+  SwResolver        *resolver; /* not a reference, as ub */
+  char              *qname;
+  guint16            qtype;
+  SwResolverCallback callback; /* NULL for a waiting query */
+  gpointer           user_data;
   GMutex            lock;
   GCond             cond;
   gboolean          done;
@@ -71,6 +77,7 @@ ub_query_unref (UbQuery *q)
     return;
   if (q->result != NULL)
     ub_resolve_free (q->result);
+  g_free (q->qname);
   g_mutex_clear (&q->lock);
   g_cond_clear (&q->cond);
   g_free (q);
@@ -89,11 +96,29 @@ take_pending (Unbound *ub, UbQuery *q)
   return found;
 }
 
+static SwDnsAnswer *answer_from_result (SwResolver *resolver, const char *qname, guint16 qtype, int err,
+                                        struct ub_result *result);
+
 /* Called by ub_process() in the dispatch thread. */
 static void
 ub_callback (void *arg, int err, struct ub_result *result)
 {
   UbQuery *q = arg;
+  if (q->callback != NULL)
+    {
+      /* nobody waits: answer here (the pending set holds the only reference) */
+      if (take_pending (q->ub, q))
+        {
+          SwDnsAnswer *answer = answer_from_result (q->resolver, q->qname, q->qtype, err, result);
+          sw_resolver_count_answer (q->resolver);
+          q->callback (answer, q->user_data);
+          sw_dns_answer_free (answer);
+          ub_query_unref (q);
+        }
+      else if (result != NULL)
+        ub_resolve_free (result);
+      return;
+    }
   gboolean owned = take_pending (q->ub, q);
   g_mutex_lock (&q->lock);
   q->err = err;
@@ -162,7 +187,15 @@ unbound_free (Unbound *ub)
       while (g_hash_table_iter_next (&iter, &key, NULL))
         {
           g_hash_table_iter_steal (&iter);
-          ub_query_unref (key);
+          UbQuery *q = key;
+          if (q->callback != NULL)
+            {
+              /* an unanswered sw_resolver_query_async(): its caller still gets its one call */
+              SwDnsAnswer *answer = sw_dns_answer_new (q->qname, q->qtype, SW_DNS_STATUS_TIMEOUT);
+              q->callback (answer, q->user_data);
+              sw_dns_answer_free (answer);
+            }
+          ub_query_unref (q);
         }
       g_hash_table_unref (ub->pending);
     }
@@ -231,7 +264,15 @@ unbound_query (SwResolver *resolver, const char *qname, guint16 qtype, GError **
       return g_steal_pointer (&answer);
     }
   ub_query_unref (q);
+  return answer_from_result (resolver, qname, qtype, err, result);
+}
 
+/* The answer for libunbound's @err and @result (transfer of @result), added to the
+ * answer cache when it may be cached. */
+static SwDnsAnswer *
+answer_from_result (SwResolver *resolver, const char *qname, guint16 qtype, int err, struct ub_result *result)
+{
+  g_autoptr (SwDnsAnswer) answer = sw_dns_answer_new (qname, qtype, SW_DNS_STATUS_SERVFAIL);
   if (err != 0 || result == NULL)
     {
       g_debug ("libunbound failed on %s/%u: %s", qname, qtype, ub_strerror (err));
@@ -283,10 +324,50 @@ unbound_query_now (SwResolver *resolver, const char *qname, guint16 qtype)
   return resolver->cache != NULL ? sw_dns_cache_lookup (resolver->cache, qname, qtype) : NULL;
 }
 
+static gboolean
+unbound_query_async (SwResolver *resolver, const char *qname, guint16 qtype, SwResolverCallback callback,
+                     gpointer user_data, GError **error)
+{
+  Unbound *ub = resolver->backend;
+  if (resolver->cache != NULL)
+    {
+      g_autoptr (SwDnsAnswer) cached = sw_dns_cache_lookup (resolver->cache, qname, qtype);
+      if (cached != NULL)
+        {
+          sw_resolver_count_answer (resolver);
+          callback (cached, user_data);
+          return TRUE;
+        }
+    }
+  UbQuery *q = ub_query_new (ub);
+  q->ref_count = 1; /* the pending set's: nobody waits */
+  q->resolver = resolver;
+  q->qname = g_strdup (qname);
+  q->qtype = qtype;
+  q->callback = callback;
+  q->user_data = user_data;
+  g_mutex_lock (&ub->pending_lock);
+  g_hash_table_add (ub->pending, q);
+  g_mutex_unlock (&ub->pending_lock);
+  int async_id = 0;
+  int r = ub_resolve_async (ub->ctx, qname, qtype, 1 /* IN */, q, ub_callback, &async_id);
+  if (r != 0)
+    {
+      /* Not started: no callback will come. */
+      if (take_pending (ub, q))
+        ub_query_unref (q);
+      g_set_error (error, SW_RESOLVER_ERROR, SW_RESOLVER_ERROR_SETUP, "libunbound could not start the query: %s",
+                   ub_strerror (r));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static const SwResolverClass unbound_class = {
   .name = "unbound",
   .query = unbound_query,
   .query_now = unbound_query_now,
+  .query_async = unbound_query_async,
   .finalize = unbound_finalize,
 };
 

@@ -266,6 +266,54 @@ sw_resolver_query_now (SwResolver   *resolver,
   return TRUE;
 }
 
+gboolean
+sw_resolver_query_async (SwResolver        *resolver,
+                         const char        *name,
+                         guint16            qtype,
+                         SwResolverCallback callback,
+                         gpointer           user_data,
+                         GError           **error)
+{
+  g_return_val_if_fail (resolver != NULL, FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+  g_return_val_if_fail (callback != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  g_autofree char *qname = sw_dns_name_normalize (name, error);
+  if (qname == NULL)
+    return FALSE;
+  if (qtype == 0)
+    {
+      g_set_error (error, SW_RESOLVER_ERROR, SW_RESOLVER_ERROR_INVALID_NAME, "query type 0");
+      return FALSE;
+    }
+  if (resolver->klass->query_async == NULL)
+    {
+      SwDnsAnswer *answer = resolver->klass->query (resolver, qname, qtype, error);
+      if (answer == NULL)
+        return FALSE;
+      atomic_fetch_add (&resolver->query_count, 1);
+      callback (answer, user_data);
+      sw_dns_answer_free (answer);
+      return TRUE;
+    }
+  return resolver->klass->query_async (resolver, qname, qtype, callback, user_data, error);
+}
+
+gboolean
+sw_resolver_has_async (SwResolver *resolver)
+{
+  g_return_val_if_fail (resolver != NULL, FALSE);
+  return resolver->klass->query_async != NULL;
+}
+
+/* For backends: counts an answer given through a callback. */
+void
+sw_resolver_count_answer (SwResolver *resolver)
+{
+  atomic_fetch_add (&resolver->query_count, 1);
+}
+
 const char *
 sw_resolver_get_backend_name (SwResolver *resolver)
 {

@@ -163,6 +163,28 @@ gboolean sw_resolver_query_now (SwResolver   *resolver,
                                 SwDnsAnswer **answer_out,
                                 GError      **error) G_GNUC_WARN_UNUSED_RESULT;
 
+/* The answer of sw_resolver_query_async() (transfer none: copy what you keep). */
+typedef void (*SwResolverCallback) (const SwDnsAnswer *answer, gpointer user_data);
+
+/* sw_resolver_query() without waiting, for many names in flight at once without a thread
+ * each (the DNS prefetch). An answer in the cache, or of the zone backend, is given at
+ * once: @callback runs before this returns. Otherwise (libunbound) it returns at once and
+ * @callback runs later, exactly once, in the resolver's own thread, with the answer
+ * (cached as sw_resolver_query's) — or with a TIMEOUT answer if the resolver is freed
+ * first; it must be quick and must not free the resolver; it may start other queries,
+ * except after a TIMEOUT answer. libunbound's own retries bound the wait (not the
+ * resolver's timeout_ms). FALSE with @error, and no callback, as sw_resolver_query() for
+ * a name that cannot be asked. Thread-safe. */
+gboolean sw_resolver_query_async (SwResolver        *resolver,
+                                  const char        *name,
+                                  guint16            qtype,
+                                  SwResolverCallback callback,
+                                  gpointer           user_data,
+                                  GError           **error);
+/* TRUE if sw_resolver_query_async() may return before the answer (libunbound backend);
+ * FALSE if it always answers before returning (zone backend). Thread-safe. */
+gboolean sw_resolver_has_async (SwResolver *resolver);
+
 /* Cache-only mode of the calling thread, for work that must never wait on DNS (the POP3
  * proxy's fast verification lane): between begin and end, every sw_resolver_query() made
  * by this thread, on any resolver, answers like sw_resolver_query_now(), and a name that

@@ -15,8 +15,8 @@
 
 /* Tree walk (sw-orgdomain.c): a name of eight labels or more is shortened to seven. */
 #define WALK_SHORTENED_LABELS 7u
-/* Queries in flight at once, shared by all prefetches: each waits on DNS in its own
- * thread, so with a slow server this bounds how many names per second are warmed. */
+/* Threads of the pool for resolvers without asynchronous queries (each waits on DNS in its
+ * own thread); libunbound's queries are asynchronous and need none. */
 #define PREFETCH_THREADS 64
 
 typedef struct
@@ -242,6 +242,8 @@ typedef struct
   guint16 qtype;
   ClientIp *client; /* SPF record to follow (TXT) or MX hosts to resolve: the client IP; else NULL */
   guint depth;
+  gboolean resolver_ref; /* holds a reference on resolver (pool jobs; an asynchronous query must
+                          * not: its callback runs in the resolver's thread, which cannot free it) */
 } Job;
 
 static Batch *
@@ -405,6 +407,24 @@ answer_arrived (Batch *b, SwResolver *resolver, const char *name, guint16 qtype,
     mx_follow (b, resolver, answer, client, depth);
 }
 
+/* A job is over: the batch has one fewer in flight. */
+static void
+job_done (Job *job)
+{
+  Batch *b = job->batch;
+  g_mutex_lock (&b->mutex);
+  if (--b->left == 0)
+    g_cond_signal (&b->cond);
+  g_mutex_unlock (&b->mutex);
+  batch_unref (b);
+  if (job->resolver_ref)
+    sw_resolver_unref (job->resolver);
+  g_free (job->client);
+  g_free (job->name);
+  g_free (job);
+}
+
+/* In the pool: a resolver without a thread of its own, one thread per name. */
 static void
 job_run (gpointer data, gpointer user_data)
 {
@@ -416,16 +436,16 @@ job_run (gpointer data, gpointer user_data)
     g_debug ("prefetch %s: %s", job->name, error->message);
   else
     answer_arrived (job->batch, job->resolver, job->name, job->qtype, answer, job->client, job->depth);
-  Batch *b = job->batch;
-  g_mutex_lock (&b->mutex);
-  if (--b->left == 0)
-    g_cond_signal (&b->cond);
-  g_mutex_unlock (&b->mutex);
-  batch_unref (b);
-  sw_resolver_unref (job->resolver);
-  g_free (job->client);
-  g_free (job->name);
-  g_free (job);
+  job_done (job);
+}
+
+/* In the resolver's thread (sw_resolver_query_async): follow the answer, quickly. */
+static void
+job_answered (const SwDnsAnswer *answer, gpointer data)
+{
+  Job *job = data;
+  answer_arrived (job->batch, job->resolver, job->name, job->qtype, answer, job->client, job->depth);
+  job_done (job);
 }
 
 static GThreadPool *
@@ -443,8 +463,8 @@ prefetch_pool (void)
 
 /* Queries @name unless this batch asked it already; @extra: a name found by following a
  * record (capped by b->extra_cap). An answer in the cache is followed at once, in the
- * calling thread; only the others go to the pool (one thread each, waiting on DNS), so a
- * prefetch with a warm cache costs no thread switch. */
+ * calling thread, so a prefetch with a warm cache costs no thread switch; the others are
+ * asked asynchronously (or in the pool), followed where their answer arrives. */
 static void
 batch_push (Batch *b, SwResolver *resolver, const char *name, guint16 qtype, const ClientIp *client, guint depth,
             gboolean extra)
@@ -486,11 +506,23 @@ batch_push (Batch *b, SwResolver *resolver, const char *name, guint16 qtype, con
   g_atomic_int_inc (&b->ref_count);
   Job *job = g_new0 (Job, 1);
   job->batch = b;
-  job->resolver = sw_resolver_ref (resolver);
   job->name = g_steal_pointer (&lower);
   job->qtype = qtype;
   job->client = client != NULL ? g_memdup2 (client, sizeof *client) : NULL;
   job->depth = depth;
+  if (sw_resolver_has_async (resolver))
+    {
+      /* libunbound: all names in flight at once, no thread each */
+      job->resolver = resolver;
+      if (!sw_resolver_query_async (resolver, job->name, qtype, job_answered, job, &error))
+        {
+          g_debug ("prefetch %s: %s", job->name, error->message);
+          job_done (job);
+        }
+      return;
+    }
+  job->resolver = sw_resolver_ref (resolver);
+  job->resolver_ref = TRUE;
   if (!g_thread_pool_push (prefetch_pool (), job, NULL))
     job_run (job, NULL);
 }

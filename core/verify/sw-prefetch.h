@@ -28,7 +28,9 @@ void sw_verifier_prefetch (SwVerifier *verifier, GBytes *header_block);
 /* sw_verifier_prefetch() of @n_blocks header blocks at once: each name is asked once for
  * all of them (several messages from one domain share their questions), all in flight
  * together. Answers already in the resolver's cache are taken (and followed) in the
- * calling thread; each other name waits on DNS in a thread of a shared pool. Returns when
+ * calling thread; the other names are asked with sw_resolver_query_async() (libunbound:
+ * all in flight at once, followed in the resolver's thread) or, for a resolver without a
+ * thread of its own, each in a thread of a shared pool. Returns when
  * all have been answered, with the number of names that were not in the cache (asked of
  * the DNS server): 0 means the cache was warm for these messages. Thread-safe as above. */
 guint sw_verifier_prefetch_many (SwVerifier *verifier, GBytes *const *header_blocks, guint n_blocks);

@@ -424,6 +424,143 @@ test_server_stopped (void)
   g_assert_cmpint (waitpid (again, &status, 0), ==, again);
 }
 
+/* ---- sw_resolver_query_async() ---- */
+
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  guint calls;
+  guint ok;
+  guint timeouts;
+  gboolean wrong_text;
+  GThread *thread; /* the thread of the last callback */
+} AsyncLog;
+
+static void
+async_log_init (AsyncLog *l)
+{
+  memset (l, 0, sizeof *l);
+  g_mutex_init (&l->lock);
+  g_cond_init (&l->cond);
+}
+
+static void
+async_log_clear (AsyncLog *l)
+{
+  g_mutex_clear (&l->lock);
+  g_cond_clear (&l->cond);
+}
+
+static void
+async_answered (const SwDnsAnswer *answer, gpointer data)
+{
+  AsyncLog *l = data;
+  g_autofree char *text = answer->status == SW_DNS_STATUS_OK ? sw_dns_answer_dup_txt (answer, 0) : NULL;
+  g_mutex_lock (&l->lock);
+  l->calls++;
+  if (answer->status == SW_DNS_STATUS_OK)
+    l->ok++;
+  if (answer->status == SW_DNS_STATUS_TIMEOUT)
+    l->timeouts++;
+  if (text != NULL && strcmp (text, "cached for an hour") != 0 && strcmp (text, "filler") != 0)
+    l->wrong_text = TRUE;
+  l->thread = g_thread_self ();
+  g_cond_signal (&l->cond);
+  g_mutex_unlock (&l->lock);
+}
+
+/* Waits (at most 10 s) until @n callbacks have run; returns how many did. */
+static guint
+async_wait (AsyncLog *l, guint n)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
+  g_mutex_lock (&l->lock);
+  while (l->calls < n)
+    if (!g_cond_wait_until (&l->cond, &l->lock, deadline))
+      break;
+  guint calls = l->calls;
+  g_mutex_unlock (&l->lock);
+  return calls;
+}
+
+static void
+test_async (void)
+{
+  g_autoptr (SwResolver) r = new_resolver (0, 5000);
+  g_assert_true (sw_resolver_has_async (r));
+  g_autoptr (GError) error = NULL;
+  AsyncLog l;
+  async_log_init (&l);
+
+  /* a miss: answered later, in the resolver's thread, then in the cache */
+  g_assert_true (sw_resolver_query_async (r, "ok.long.example.net", SW_DNS_TYPE_TXT, async_answered, &l, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (async_wait (&l, 1), ==, 1);
+  g_assert_cmpuint (l.ok, ==, 1);
+  g_assert_false (l.wrong_text);
+  g_assert_true (l.thread != g_thread_self ());
+  g_autoptr (SwDnsAnswer) now = NULL;
+  g_assert_true (sw_resolver_query_now (r, "ok.long.example.net", SW_DNS_TYPE_TXT, &now, &error));
+  g_assert_nonnull (now);
+  g_assert_cmpint (now->status, ==, SW_DNS_STATUS_OK);
+
+  /* a hit: answered before the call returns, in this thread */
+  g_assert_true (sw_resolver_query_async (r, "OK.long.example.net.", SW_DNS_TYPE_TXT, async_answered, &l, &error));
+  g_assert_cmpuint (l.calls, ==, 2);
+  g_assert_true (l.thread == g_thread_self ());
+
+  /* a name that cannot be asked: FALSE, no callback */
+  g_assert_false (sw_resolver_query_async (r, "a..b", SW_DNS_TYPE_TXT, async_answered, &l, &error));
+  g_assert_error (error, SW_RESOLVER_ERROR, SW_RESOLVER_ERROR_INVALID_NAME);
+  g_clear_error (&error);
+  g_assert_cmpuint (l.calls, ==, 2);
+
+  /* many names in flight at once, none waiting in a thread of ours: each answered once */
+  guint64 queries = sw_resolver_get_query_count (r);
+  for (guint i = 0; i < 300; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("n%u.fill.long.example.net", i);
+      g_assert_true (sw_resolver_query_async (r, name, SW_DNS_TYPE_TXT, async_answered, &l, &error));
+    }
+  g_assert_cmpuint (async_wait (&l, 302), ==, 302);
+  g_usleep (100 * 1000); /* no second call comes */
+  g_assert_cmpuint (l.calls, ==, 302);
+  g_assert_cmpuint (l.ok, ==, 302);
+  g_assert_false (l.wrong_text);
+  g_assert_cmpuint (sw_resolver_get_query_count (r) - queries, ==, 300);
+  g_assert_cmpuint (sw_resolver_get_cache_size (r), ==, 301);
+  async_log_clear (&l);
+}
+
+/* A query still unanswered when its resolver is freed gets its one call, with TIMEOUT. */
+static void
+test_async_teardown (void)
+{
+  /* a server that never answers: a bound UDP socket nobody reads */
+  int fd = socket (AF_INET, SOCK_DGRAM, 0);
+  g_assert_cmpint (fd, >=, 0);
+  struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+  g_assert_cmpint (bind (fd, (struct sockaddr *)&sin, sizeof sin), ==, 0);
+  socklen_t len = sizeof sin;
+  g_assert_cmpint (getsockname (fd, (struct sockaddr *)&sin, &len), ==, 0);
+  g_autofree char *forward = g_strdup_printf ("127.0.0.1:%u", ntohs (sin.sin_port));
+  g_autoptr (GError) error = NULL;
+  SwResolverOptions opts = { .forward = forward, .timeout_ms = 1000 };
+  SwResolver *r = sw_resolver_new_unbound (&opts, &error);
+  g_assert_no_error (error);
+  AsyncLog l;
+  async_log_init (&l);
+  g_assert_true (sw_resolver_query_async (r, "silent.example.net", SW_DNS_TYPE_TXT, async_answered, &l, &error));
+  g_usleep (100 * 1000);
+  g_assert_cmpuint (l.calls, ==, 0);
+  sw_resolver_unref (r);
+  g_assert_cmpuint (l.calls, ==, 1);
+  g_assert_cmpuint (l.timeouts, ==, 1);
+  async_log_clear (&l);
+  close (fd);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -449,5 +586,7 @@ main (int argc, char **argv)
   g_test_add_func ("/integration/dns/cache/bound", test_bound);
   g_test_add_func ("/integration/dns/cache/threads", test_threads);
   g_test_add_func ("/integration/dns/cache/server-stopped", test_server_stopped);
+  g_test_add_func ("/integration/dns/async", test_async);
+  g_test_add_func ("/integration/dns/async/teardown", test_async_teardown);
   return g_test_run ();
 }
