@@ -187,6 +187,7 @@ struct _SwPop3Session
   gsize ahead_bytes;     /* content bytes of those */
   guint speculative;     /* speculative commands in the pending queue */
   guint slow_verifies;   /* > 0: a recent verification waited on DNS: prefetch at once */
+  gboolean cache_warm;   /* the last verification found every DNS answer in the cache */
   gboolean upstream_lost;
   SwPop3SessionDone closed_cb;
   SwPop3SessionDone freed_cb;
@@ -1259,6 +1260,7 @@ typedef struct
   gboolean from_store;
   StoreJob *store; /* defer_store: the verdict to store, or NULL */
   gint64 usec;     /* time verification took */
+  gboolean waited; /* it ran in the worker pool (DNS answers missing from the cache, or DNS slow) */
 } VerifyJob;
 
 static void
@@ -1384,8 +1386,10 @@ verify_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
   (void)task;
   (void)source;
   (void)cancellable;
-  (void)verify_run (task_data, FALSE);
-  prepare_wire (task_data);
+  VerifyJob *j = task_data;
+  j->waited = TRUE;
+  (void)verify_run (j, FALSE);
+  prepare_wire (j);
 }
 
 /* The fast lane's try (sw_pop3_pool_run_fast): FALSE sends it on to verify_thread. */
@@ -1576,6 +1580,7 @@ verified (GObject *source, GAsyncResult *res, gpointer user_data)
     s->slow_verifies = SLOW_VERIFY_MEMORY;
   else if (s->slow_verifies > 0)
     s->slow_verifies--;
+  s->cache_warm = !j->waited;
   if (!session_stopped (s))
     {
       g_info ("%s#%u: message %u (%s): %s%s%s (%" G_GINT64_FORMAT " ms)", s->settings->account, s->id, j->msgno,
@@ -1786,10 +1791,12 @@ message_data_step (SwPop3Session *s)
           return;
         }
       /* the header block is in and the body still coming: warm the DNS cache meanwhile
-       * (unless its TOP did already) */
+       * (unless its TOP did already, or the last verification found every answer in the
+       * cache: then the fast lane verifies it without waiting, and a prefetch would only
+       * parse its header block once more) */
       g_autoptr (GBytes) header_block = sw_pop3_message_take_header_block (s->message);
       Pending *held = g_queue_peek_head (&s->pending);
-      if (header_block != NULL && held != NULL && held->cmd == CMD_RETR
+      if (header_block != NULL && held != NULL && held->cmd == CMD_RETR && !s->cache_warm
           && !g_hash_table_contains (s->warmed, GUINT_TO_POINTER (held->msgno)))
         sw_pop3_prefetch_start (s->settings, s, header_block,
                                 g_hash_table_lookup (s->uidls, GUINT_TO_POINTER (held->msgno)),
