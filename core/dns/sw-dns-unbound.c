@@ -449,10 +449,11 @@ sw_resolver_new_unbound (const SwResolverOptions *options, GError **error)
     return NULL;
   /* libunbound's library defaults let 16 queries out at once (outgoing-range 16,
    * num-queries-per-thread 30): the POP3 proxy verifies and prefetches many messages at
-   * once, and with a slow server those queries waited in line. 256 sockets stay well
-   * inside the process's descriptor limit and libunbound's select() loop. */
-  if (!ub_check (ub_ctx_set_option (ub->ctx, "outgoing-range:", "256"), "outgoing-range", error)
-      || !ub_check (ub_ctx_set_option (ub->ctx, "num-queries-per-thread:", "512"), "num-queries-per-thread", error))
+   * once (a mailbox's warming puts ~1,500 names in flight together), and with a slow
+   * server those queries waited in line. 512 sockets stay inside a desktop session's usual
+   * descriptor limit (1,024) with room for the sessions; libunbound uses libevent here. */
+  if (!ub_check (ub_ctx_set_option (ub->ctx, "outgoing-range:", "512"), "outgoing-range", error)
+      || !ub_check (ub_ctx_set_option (ub->ctx, "num-queries-per-thread:", "1024"), "num-queries-per-thread", error))
     return NULL;
   if (options->forward != NULL)
     {
