@@ -640,17 +640,15 @@ ahead_fill (SwPop3Session *s)
 /* ---- DNS warming from header blocks (TOP n 0) ---- */
 
 #define TOP_ALL_MAX 2000u     /* messages of a mailbox whose header blocks are asked at most */
-#define TOP_ALL_PROBE 32u     /* asked first; the rest only if their prefetch waited on DNS */
+#define TOP_ALL_PROBE 32u     /* asked first; the rest only if a name of theirs was not cached */
 #define TOP_BATCH 128u        /* header blocks per prefetch job */
 #define TOP_BATCH_BYTES (4u * 1024 * 1024) /* or this many bytes of them */
-#define SLOW_PREFETCH_USEC 20000 /* a prefetch this long waited on DNS */
 
 typedef struct
 {
   const SwPop3Settings *settings; /* valid while the session lives: the task holds it */
   GPtrArray *blocks;              /* GBytes* */
   GPtrArray *uidls;               /* char* or NULL */
-  gboolean probe;
   gint64 usec;
 } TopBatchJob;
 
@@ -699,54 +697,41 @@ top_batch_done (GObject *source, GAsyncResult *res, gpointer user_data)
   TopBatchJob *j = g_task_get_task_data (G_TASK (res));
   g_debug ("%s#%u: DNS of %u header blocks warmed (%" G_GINT64_FORMAT " ms)", s->settings->account, s->id,
            j->blocks->len, j->usec / 1000);
-  if (j->probe && s->top_all_probing && !session_stopped (s))
-    {
-      s->top_all_probing = FALSE;
-      if (j->usec > SLOW_PREFETCH_USEC)
-        {
-          g_debug ("%s#%u: DNS is slow: warming the whole mailbox", s->settings->account, s->id);
-          top_send (s, s->top_all_next, s->top_all_end);
-        }
-    }
   sw_pop3_session_unref (s);
 }
 
-/* The first batch's prefetch is still running SLOW_PREFETCH_USEC after it started: DNS is
- * slow (or the cache cold); ask the rest of the mailbox now rather than when it ends. */
-static gboolean
-probe_timeout (gpointer user_data)
-{
-  SwPop3Session *s = user_data;
-  if (s->top_all_probing && !session_stopped (s))
-    {
-      s->top_all_probing = FALSE;
-      g_debug ("%s#%u: DNS is slow: warming the whole mailbox", s->settings->account, s->id);
-      top_send (s, s->top_all_next, s->top_all_end);
-    }
-  return G_SOURCE_REMOVE;
-}
-
-/* Starts a prefetch job for the header blocks collected (in the proxy's pool). */
+/* Starts a prefetch job for the header blocks collected (in the proxy's pool). The
+ * probe's blocks are prefetched at once, here (sw_verifier_prefetch_start never waits; the
+ * store is not asked for them): if a name of theirs was not in the cache, the cache is cold
+ * for this mailbox and the rest of it is asked at once, without waiting to see whether
+ * the answers are slow to come. */
 static void
 top_flush (SwPop3Session *s)
 {
   if (s->top_blocks == NULL || s->top_blocks->len == 0)
     return;
+  if (s->top_all_probing)
+    {
+      g_autoptr (GPtrArray) blocks = g_steal_pointer (&s->top_blocks);
+      g_clear_pointer (&s->top_uidls, g_ptr_array_unref);
+      s->top_all_probing = FALSE;
+      guint sent = sw_verifier_prefetch_start (s->settings->verifier, (GBytes *const *)blocks->pdata, blocks->len);
+      g_debug ("%s#%u: DNS of %u header blocks: %u names not cached", s->settings->account, s->id, blocks->len,
+               sent);
+      if (sent > 0)
+        {
+          g_debug ("%s#%u: DNS cache cold: warming the whole mailbox", s->settings->account, s->id);
+          top_send (s, s->top_all_next, s->top_all_end);
+        }
+      return;
+    }
   TopBatchJob *j = g_new0 (TopBatchJob, 1);
   j->settings = s->settings;
   j->blocks = g_steal_pointer (&s->top_blocks);
   j->uidls = g_steal_pointer (&s->top_uidls);
-  j->probe = s->top_all_probing;
   g_autoptr (GTask) task = g_task_new (NULL, s->cancellable, top_batch_done, sw_pop3_session_ref (s));
   g_task_set_task_data (task, j, (GDestroyNotify)top_batch_job_free);
   sw_pop3_pool_run (s->settings, task, top_batch_thread);
-  if (j->probe)
-    {
-      GSource *timer = g_timeout_source_new (SLOW_PREFETCH_USEC / 1000);
-      g_source_set_callback (timer, probe_timeout, sw_pop3_session_ref (s), (GDestroyNotify)sw_pop3_session_unref);
-      g_source_attach (timer, g_main_context_get_thread_default ());
-      g_source_unref (timer);
-    }
 }
 
 /* The header block of a speculative TOP (NULL: none): prefetched with the next ones. */
@@ -807,8 +792,8 @@ top_send (SwPop3Session *s, guint from, guint to)
 }
 
 /* The message count is known: ask the header blocks of the whole mailbox (up to
- * TOP_ALL_MAX), the first TOP_ALL_PROBE at once and the rest when their prefetch shows
- * that DNS is slow (with a warm cache they would only cost time). */
+ * TOP_ALL_MAX), the first TOP_ALL_PROBE at once and the rest when a name of theirs was not
+ * in the DNS cache (with a warm cache they would only cost time): see top_flush(). */
 static void
 top_all_start (SwPop3Session *s)
 {
