@@ -14,7 +14,7 @@
 # the same run, alternating, R rounds each (the median is reported):
 #   warm   the proxy's DNS cache already holds every answer (one untimed download first)
 #   20ms   a fresh proxy (empty cache) whose DNS server answers every query after 20 ms
-#          (bench/pop3-delay-dns.py in front of NSD); each round starts a fresh proxy
+#          (bench/delay-dns in front of NSD); each round starts a fresh proxy
 # Then the proxy's peak memory (VmHWM) while a client downloads one M MB message (50).
 # Prints the figures and the ratios proxy/direct, and the CPU time per message of each
 # kind of proxy thread (by thread name) during the timed warm downloads; exits 1 if a download fails, a
