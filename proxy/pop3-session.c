@@ -187,7 +187,8 @@ struct _SwPop3Session
   gsize ahead_bytes;     /* content bytes of those */
   guint speculative;     /* speculative commands in the pending queue */
   guint slow_verifies;   /* > 0: a recent verification waited on DNS: prefetch at once */
-  gboolean cache_warm;   /* the last verification found every DNS answer in the cache */
+  gboolean cache_warm;   /* the last verification found every DNS answer in the cache (FALSE
+                          * until one did): verify in the fast lane, no per-message prefetch */
   gboolean upstream_lost;
   SwPop3SessionDone closed_cb;
   SwPop3SessionDone freed_cb;
@@ -793,7 +794,8 @@ top_send (SwPop3Session *s, guint from, guint to)
 
 /* The message count is known: ask the header blocks of the whole mailbox (up to
  * TOP_ALL_MAX), the first TOP_ALL_PROBE at once and the rest when a name of theirs was not
- * in the DNS cache (with a warm cache they would only cost time): see top_flush(). */
+ * in the DNS cache (with a warm cache they would only cost time): see top_flush(); all at
+ * once when the cache is empty. */
 static void
 top_all_start (SwPop3Session *s)
 {
@@ -801,6 +803,15 @@ top_all_start (SwPop3Session *s)
     return;
   s->top_all_next = 1;
   s->top_all_end = MIN (s->msg_count, TOP_ALL_MAX);
+  /* a resolver whose answer cache is empty (the process has just started) is certainly
+   * cold: no probe, the whole mailbox at once */
+  SwResolver *resolver = sw_verifier_get_resolver (s->settings->verifier);
+  if (sw_resolver_has_async (resolver) && sw_resolver_get_cache_size (resolver) == 0)
+    {
+      g_debug ("%s#%u: DNS cache empty: warming the whole mailbox", s->settings->account, s->id);
+      top_send (s, 1, s->top_all_end);
+      return;
+    }
   s->top_all_probing = TRUE;
   top_send (s, 1, MIN (s->top_all_end, TOP_ALL_PROBE));
   if (s->tops_pending == 0)
@@ -1245,7 +1256,7 @@ typedef struct
   gboolean from_store;
   StoreJob *store; /* defer_store: the verdict to store, or NULL */
   gint64 usec;     /* time verification took */
-  gboolean waited; /* it ran in the worker pool (DNS answers missing from the cache, or DNS slow) */
+  gboolean missed; /* a DNS answer it needed was not in the cache */
 } VerifyJob;
 
 static void
@@ -1333,7 +1344,7 @@ verify_run (VerifyJob *j, gboolean cache_only)
         }
       if (j->bodies == NULL || j->bodies_failed)
         ok = sw_verifier_verify (st->verifier, j->content, NULL, &result, &error);
-      if (cache_only && sw_resolver_thread_end_cache_only () > 0)
+      if (cache_only && sw_resolver_thread_end () > 0)
         return FALSE; /* a DNS answer was not cached: again, in a thread that may wait */
       if (!ok)
         {
@@ -1372,8 +1383,10 @@ verify_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
   (void)source;
   (void)cancellable;
   VerifyJob *j = task_data;
-  j->waited = TRUE;
+  sw_resolver_thread_begin_counting ();
   (void)verify_run (j, FALSE);
+  if (sw_resolver_thread_end () > 0)
+    j->missed = TRUE;
   prepare_wire (j);
 }
 
@@ -1382,8 +1395,12 @@ static gboolean
 verify_fast (GTask *task, gpointer task_data)
 {
   (void)task;
-  if (!verify_run (task_data, TRUE))
-    return FALSE;
+  VerifyJob *j = task_data;
+  if (!verify_run (j, TRUE))
+    {
+      j->missed = TRUE;
+      return FALSE;
+    }
   prepare_wire (task_data);
   return TRUE;
 }
@@ -1565,7 +1582,7 @@ verified (GObject *source, GAsyncResult *res, gpointer user_data)
     s->slow_verifies = SLOW_VERIFY_MEMORY;
   else if (s->slow_verifies > 0)
     s->slow_verifies--;
-  s->cache_warm = !j->waited;
+  s->cache_warm = !j->missed;
   if (!session_stopped (s))
     {
       g_info ("%s#%u: message %u (%s): %s%s%s (%" G_GINT64_FORMAT " ms)", s->settings->account, s->id, j->msgno,
@@ -1665,9 +1682,9 @@ message_complete (SwPop3Session *s)
   gsize size = g_bytes_get_size (j->content);
   g_autoptr (GTask) task = g_task_new (NULL, NULL, verified, sw_pop3_session_ref (s));
   g_task_set_task_data (task, j, (GDestroyNotify)verify_job_free);
-  /* DNS fast lately and a message in memory: the fast lane first (it hands the job on to the
-   * pool if a DNS answer is not in the cache) */
-  if (s->slow_verifies == 0 && !j->spooled)
+  /* the last verification found every DNS answer in the cache, and a message in memory:
+   * the fast lane first (it hands the job on to the pool if an answer is missing) */
+  if (s->cache_warm && !j->spooled)
     sw_pop3_pool_run_fast (s->settings, task, verify_fast, verify_thread);
   else
     sw_pop3_pool_run (s->settings, task, verify_thread);

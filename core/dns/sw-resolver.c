@@ -179,17 +179,29 @@ sw_resolver_unref (SwResolver *resolver)
 static __thread gboolean thread_cache_only;
 static __thread guint    thread_misses;
 
+static __thread gboolean thread_counting;
+
 void
 sw_resolver_thread_begin_cache_only (void)
 {
   thread_cache_only = TRUE;
+  thread_counting = TRUE;
+  thread_misses = 0;
+}
+
+void
+sw_resolver_thread_begin_counting (void)
+{
+  thread_cache_only = FALSE;
+  thread_counting = TRUE;
   thread_misses = 0;
 }
 
 guint
-sw_resolver_thread_end_cache_only (void)
+sw_resolver_thread_end (void)
 {
   thread_cache_only = FALSE;
+  thread_counting = FALSE;
   return thread_misses;
 }
 
@@ -224,8 +236,15 @@ sw_resolver_query (SwResolver   *resolver,
           answer = sw_dns_answer_new (qname, qtype, SW_DNS_STATUS_TIMEOUT);
         }
     }
+  else if (thread_counting && resolver->klass->query_now != NULL
+           && (answer = resolver->klass->query_now (resolver, qname, qtype)) != NULL)
+    ; /* in the cache */
   else
-    answer = resolver->klass->query (resolver, qname, qtype, error);
+    {
+      if (thread_counting)
+        thread_misses++;
+      answer = resolver->klass->query (resolver, qname, qtype, error);
+    }
   if (answer == NULL)
     return FALSE;
   g_assert (answer->rdata->len <= SW_MAX_DNS_ANSWER_RRS);

@@ -191,9 +191,12 @@ gboolean sw_resolver_has_async (SwResolver *resolver);
  * would have to be asked of a server gets a TIMEOUT answer at once (not cached) and is
  * counted. end returns that count: when it is not 0, what was computed in between rests on
  * made-up timeouts and must be thrown away (and done again in a thread that may wait).
- * Per thread; no locking. */
+ * Counting mode (begin_counting): queries behave as usual, and end returns how many were
+ * not answered from the cache (the zone backend answers everything at once: 0). Per
+ * thread; no locking. */
 void  sw_resolver_thread_begin_cache_only (void);
-guint sw_resolver_thread_end_cache_only (void);
+void  sw_resolver_thread_begin_counting (void);
+guint sw_resolver_thread_end (void);
 
 /* "unbound", "zone". Static string. Thread-safe (as the two below). */
 const char *sw_resolver_get_backend_name (SwResolver *resolver);

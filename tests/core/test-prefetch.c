@@ -502,7 +502,7 @@ test_start (void)
     g_bytes_unref (heads[i]);
 }
 
-/* sw_resolver_thread_begin/end_cache_only(): with an empty cache, a verification in
+/* sw_resolver_thread_begin_cache_only()/_end(): with an empty cache, a verification in
  * cache-only mode asks nothing of the server and reports its misses; once the cache is
  * warm (a normal verification), it reports none and gives the same result. */
 static void
@@ -521,7 +521,7 @@ test_cache_only (void)
       g_autoptr (SwVerifyResult) cold = NULL;
       sw_resolver_thread_begin_cache_only ();
       g_assert_true (sw_verifier_verify (v, message, NULL, &cold, &error));
-      guint misses = sw_resolver_thread_end_cache_only ();
+      guint misses = sw_resolver_thread_end ();
       g_assert_no_error (error);
       g_assert_cmpuint (misses, >, 0);
       g_assert_cmpuint (sw_resolver_get_query_count (zone), ==, asked); /* nothing went out */
@@ -535,7 +535,7 @@ test_cache_only (void)
       g_autoptr (SwVerifyResult) warm = NULL;
       sw_resolver_thread_begin_cache_only ();
       g_assert_true (sw_verifier_verify (v, message, NULL, &warm, &error));
-      g_assert_cmpuint (sw_resolver_thread_end_cache_only (), ==, 0);
+      g_assert_cmpuint (sw_resolver_thread_end (), ==, 0);
       g_assert_no_error (error);
       g_assert_cmpint (warm->verdict, ==, normal->verdict);
       g_autoptr (GBytes) head = header_block_of (message);
@@ -547,9 +547,18 @@ test_cache_only (void)
       g_autoptr (SwResolver) cache2 = cache_new (zone);
       g_autoptr (SwVerifier) v2 = make_verifier (cache2, SW_DMARC_MODE_RFC9989);
       g_autoptr (SwVerifyResult) again = NULL;
+      sw_resolver_thread_begin_counting ();
       g_assert_true (sw_verifier_verify (v2, message, NULL, &again, &error));
+      guint counted = sw_resolver_thread_end ();
       g_assert_cmpint (again->verdict, ==, normal->verdict);
       g_assert_cmpuint (cache_n_misses (cache2), >, 0);
+      /* counting mode: the misses went to the server as usual, and were counted */
+      g_assert_cmpuint (counted, ==, cache_n_misses (cache2));
+      g_autoptr (SwVerifyResult) third = NULL;
+      sw_resolver_thread_begin_counting ();
+      g_assert_true (sw_verifier_verify (v2, message, NULL, &third, &error));
+      g_assert_cmpuint (sw_resolver_thread_end (), ==, 0);
+      g_assert_cmpint (third->verdict, ==, normal->verdict);
     }
 }
 
