@@ -6,6 +6,10 @@
  * in the proxies' own worker pool (SW_POP3_VERIFY_THREADS threads, most of their time spent
  * waiting on DNS) so a session never waits on DNS either. */
 #include "pop3-private.h"
+#include <errno.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include "sw-limits.h"
 
 G_DEFINE_QUARK (sw - pop3 - proxy - error - quark, sw_pop3_proxy_error)
@@ -82,6 +86,20 @@ sw_pop3_proxy_set_max_message (SwPop3Proxy *proxy, gsize max_message)
   proxy->settings.max_message = max_message;
 }
 
+/* Verification is background work done ahead of the client's need (read-ahead): its
+ * threads run at a lower priority than the proxy thread and the user's programs (the
+ * mail client among them), which then get the CPU first when both want it. */
+static void
+lower_priority_once (void)
+{
+  static __thread gboolean done;
+  if (done)
+    return;
+  done = TRUE;
+  if (setpriority (PRIO_PROCESS, (id_t)syscall (SYS_gettid), SW_POP3_WORKER_NICE) != 0)
+    g_debug ("setpriority: %s", g_strerror (errno));
+}
+
 typedef struct
 {
   GTask *task;
@@ -93,6 +111,7 @@ static void
 pool_job (gpointer data, gpointer user_data)
 {
   (void)user_data;
+  lower_priority_once ();
   PoolJob *job = data;
   GTask *task = job->task;
   /* the functions run here never return a value themselves */
@@ -139,6 +158,7 @@ static void
 fast_job (gpointer data, gpointer user_data)
 {
   (void)user_data;
+  lower_priority_once ();
   PoolJob *job = data;
   GTask *task = job->task;
   if (!job->fast (task, g_task_get_task_data (task)))

@@ -55,6 +55,7 @@ typedef struct
 #define SW_POP3_HEADER_AHEAD 128                       /* messages whose DNS is warmed ahead (slow DNS) */
 #define SW_POP3_VERIFY_THREADS 64                      /* verification and DNS prefetch workers */
 #define SW_POP3_FAST_THREADS 1 /* verification whose DNS answers are all in the cache */
+#define SW_POP3_WORKER_NICE 10 /* nice value of the verification threads (background work) */
 
 typedef struct _SwPop3Proxy SwPop3Proxy;
 
