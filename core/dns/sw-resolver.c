@@ -205,6 +205,38 @@ sw_resolver_thread_end (void)
   return thread_misses;
 }
 
+/* The checks every query function makes: @name in canonical form (transfer full), or NULL
+ * with @error (SW_RESOLVER_ERROR_INVALID_NAME) for a name or type that cannot be asked. */
+static char *
+checked_qname (const char *name, guint16 qtype, GError **error)
+{
+  char *qname = sw_dns_name_normalize (name, error);
+  if (qname != NULL && qtype == 0)
+    {
+      g_free (qname);
+      g_set_error (error, SW_RESOLVER_ERROR, SW_RESOLVER_ERROR_INVALID_NAME, "query type 0");
+      return NULL;
+    }
+  return qname;
+}
+
+/* The backend's answer without waiting, or NULL. */
+static SwDnsAnswer *
+answer_now (SwResolver *resolver, const char *qname, guint16 qtype)
+{
+  return resolver->klass->query_now != NULL ? resolver->klass->query_now (resolver, qname, qtype) : NULL;
+}
+
+/* Counts @answer (a backend's, transfer full) and gives it to the caller. */
+static void
+deliver_answer (SwResolver *resolver, SwDnsAnswer *answer, SwDnsAnswer **answer_out)
+{
+  g_assert (answer->rdata->len <= SW_MAX_DNS_ANSWER_RRS);
+  g_assert (answer->status == SW_DNS_STATUS_OK || answer->rdata->len == 0);
+  atomic_fetch_add (&resolver->query_count, 1);
+  *answer_out = answer;
+}
+
 gboolean
 sw_resolver_query (SwResolver   *resolver,
                    const char   *name,
@@ -218,26 +250,20 @@ sw_resolver_query (SwResolver   *resolver,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   *answer_out = NULL;
-  g_autofree char *qname = sw_dns_name_normalize (name, error);
+  g_autofree char *qname = checked_qname (name, qtype, error);
   if (qname == NULL)
     return FALSE;
-  if (qtype == 0)
-    {
-      g_set_error (error, SW_RESOLVER_ERROR, SW_RESOLVER_ERROR_INVALID_NAME, "query type 0");
-      return FALSE;
-    }
   SwDnsAnswer *answer = NULL;
   if (thread_cache_only)
     {
-      answer = resolver->klass->query_now != NULL ? resolver->klass->query_now (resolver, qname, qtype) : NULL;
+      answer = answer_now (resolver, qname, qtype);
       if (answer == NULL)
         {
           thread_misses++;
           answer = sw_dns_answer_new (qname, qtype, SW_DNS_STATUS_TIMEOUT);
         }
     }
-  else if (thread_counting && resolver->klass->query_now != NULL
-           && (answer = resolver->klass->query_now (resolver, qname, qtype)) != NULL)
+  else if (thread_counting && (answer = answer_now (resolver, qname, qtype)) != NULL)
     ; /* in the cache */
   else
     {
@@ -247,10 +273,7 @@ sw_resolver_query (SwResolver   *resolver,
     }
   if (answer == NULL)
     return FALSE;
-  g_assert (answer->rdata->len <= SW_MAX_DNS_ANSWER_RRS);
-  g_assert (answer->status == SW_DNS_STATUS_OK || answer->rdata->len == 0);
-  atomic_fetch_add (&resolver->query_count, 1);
-  *answer_out = answer;
+  deliver_answer (resolver, answer, answer_out);
   return TRUE;
 }
 
@@ -267,21 +290,13 @@ sw_resolver_query_now (SwResolver   *resolver,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   *answer_out = NULL;
-  g_autofree char *qname = sw_dns_name_normalize (name, error);
+  g_autofree char *qname = checked_qname (name, qtype, error);
   if (qname == NULL)
     return FALSE;
-  if (qtype == 0)
-    {
-      g_set_error (error, SW_RESOLVER_ERROR, SW_RESOLVER_ERROR_INVALID_NAME, "query type 0");
-      return FALSE;
-    }
-  SwDnsAnswer *answer = resolver->klass->query_now != NULL ? resolver->klass->query_now (resolver, qname, qtype) : NULL;
+  SwDnsAnswer *answer = answer_now (resolver, qname, qtype);
   if (answer == NULL)
     return TRUE;
-  g_assert (answer->rdata->len <= SW_MAX_DNS_ANSWER_RRS);
-  g_assert (answer->status == SW_DNS_STATUS_OK || answer->rdata->len == 0);
-  atomic_fetch_add (&resolver->query_count, 1);
-  *answer_out = answer;
+  deliver_answer (resolver, answer, answer_out);
   return TRUE;
 }
 
@@ -298,14 +313,9 @@ sw_resolver_query_async (SwResolver        *resolver,
   g_return_val_if_fail (callback != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  g_autofree char *qname = sw_dns_name_normalize (name, error);
+  g_autofree char *qname = checked_qname (name, qtype, error);
   if (qname == NULL)
     return FALSE;
-  if (qtype == 0)
-    {
-      g_set_error (error, SW_RESOLVER_ERROR, SW_RESOLVER_ERROR_INVALID_NAME, "query type 0");
-      return FALSE;
-    }
   if (resolver->klass->query_async == NULL)
     {
       SwDnsAnswer *answer = resolver->klass->query (resolver, qname, qtype, error);

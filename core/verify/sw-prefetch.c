@@ -549,32 +549,34 @@ batch_fill (Batch *b, SwVerifier *verifier, GBytes *const *header_blocks, guint 
     }
 }
 
+/* Asks the names of @n_blocks header blocks; with @wait, returns once all are answered.
+ * Returns how many names were not in the cache. */
+static guint
+prefetch_run (SwVerifier *verifier, GBytes *const *header_blocks, guint n_blocks, gboolean wait)
+{
+  Batch *b = batch_new (n_blocks * SW_MAX_DNS_QUERIES_PER_MESSAGE);
+  batch_fill (b, verifier, header_blocks, n_blocks);
+  g_mutex_lock (&b->mutex);
+  while (wait && b->left > 0)
+    g_cond_wait (&b->cond, &b->mutex);
+  guint sent = b->sent;
+  g_mutex_unlock (&b->mutex);
+  batch_unref (b); /* not waiting: the jobs in flight hold it */
+  return sent;
+}
+
 guint
 sw_verifier_prefetch_many (SwVerifier *verifier, GBytes *const *header_blocks, guint n_blocks)
 {
   g_return_val_if_fail (verifier != NULL && (header_blocks != NULL || n_blocks == 0), 0);
-  Batch *b = batch_new (n_blocks * SW_MAX_DNS_QUERIES_PER_MESSAGE);
-  batch_fill (b, verifier, header_blocks, n_blocks);
-  g_mutex_lock (&b->mutex);
-  while (b->left > 0)
-    g_cond_wait (&b->cond, &b->mutex);
-  guint sent = b->sent;
-  g_mutex_unlock (&b->mutex);
-  batch_unref (b);
-  return sent;
+  return prefetch_run (verifier, header_blocks, n_blocks, TRUE);
 }
 
 guint
 sw_verifier_prefetch_start (SwVerifier *verifier, GBytes *const *header_blocks, guint n_blocks)
 {
   g_return_val_if_fail (verifier != NULL && (header_blocks != NULL || n_blocks == 0), 0);
-  Batch *b = batch_new (n_blocks * SW_MAX_DNS_QUERIES_PER_MESSAGE);
-  batch_fill (b, verifier, header_blocks, n_blocks);
-  g_mutex_lock (&b->mutex);
-  guint sent = b->sent;
-  g_mutex_unlock (&b->mutex);
-  batch_unref (b); /* the jobs in flight hold it */
-  return sent;
+  return prefetch_run (verifier, header_blocks, n_blocks, FALSE);
 }
 
 void
