@@ -64,6 +64,19 @@ char *sw_pop3_read_line_finish (GBufferedInputStream *in, GAsyncResult *result, 
  * pipelined replies. */
 gboolean sw_pop3_try_read_line (GBufferedInputStream *in, gsize max, char **line_out, GError **error);
 
+/* @in reads a plain @socket (no TLS in between): from now on sw_pop3_fill_async() on it
+ * waits with one lasting source on the socket instead of one per wait. Without it,
+ * sw_pop3_fill_async() is g_buffered_input_stream_fill_async(). Call in the thread that
+ * reads @in; only that thread may read it. */
+void sw_pop3_stream_set_socket (GBufferedInputStream *in, GSocket *socket);
+
+/* g_buffered_input_stream_fill_async (@in, -1, ...) (see above); one fill at a time per
+ * stream; a cancellation from any thread completes it with G_IO_ERROR_CANCELLED. The
+ * result (finish): bytes added, 0 at end of stream, -1 with @error. */
+void sw_pop3_fill_async (GBufferedInputStream *in, GCancellable *cancellable, GAsyncReadyCallback callback,
+                         gpointer user_data);
+gssize sw_pop3_fill_finish (GBufferedInputStream *in, GAsyncResult *result, GError **error);
+
 /* Turns off Nagle's algorithm on @socket (TCP): each reply goes out whole at once, so a
  * short write (a status line, a message's last bytes) never waits ~40 ms for the peer's
  * delayed ACK. Failure is only logged. */

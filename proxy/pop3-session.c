@@ -1733,7 +1733,7 @@ message_filled (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   SwPop3Session *s = user_data;
   g_autoptr (GError) error = NULL;
-  gssize n = g_buffered_input_stream_fill_finish (G_BUFFERED_INPUT_STREAM (source), res, &error);
+  gssize n = sw_pop3_fill_finish (G_BUFFERED_INPUT_STREAM (source), res, &error);
   Pending *head = g_queue_peek_head (&s->pending);
   if (session_stopped (s))
     ;
@@ -1762,8 +1762,7 @@ message_data_step (SwPop3Session *s)
       const guint8 *buf = g_buffered_input_stream_peek_buffer (in, &avail);
       if (avail == 0)
         {
-          g_buffered_input_stream_fill_async (in, -1, G_PRIORITY_DEFAULT, s->cancellable, message_filled,
-                                              sw_pop3_session_ref (s));
+          sw_pop3_fill_async (in, s->cancellable, message_filled, sw_pop3_session_ref (s));
           return;
         }
       gsize consumed = 0;
@@ -2087,6 +2086,9 @@ upstream_connected (GObject *source, GAsyncResult *res, gpointer user_data)
   else
     {
       s->upstream = up;
+      /* plain text (a loopback server): waits on one lasting source (TLS: GIO's reads) */
+      if (G_IS_SOCKET_CONNECTION (up->stream))
+        sw_pop3_stream_set_socket (up->in, g_socket_connection_get_socket (G_SOCKET_CONNECTION (up->stream)));
       g_info ("%s#%u: connected to %s:%u", s->settings->account, s->id, s->settings->upstream_host,
               s->settings->upstream_port);
       set_state (s, SW_POP3_STATE_AUTHORIZATION);
@@ -2110,6 +2112,7 @@ sw_pop3_session_new (const SwPop3Settings *settings, GSocketConnection *client, 
   s->client_in = G_BUFFERED_INPUT_STREAM (g_buffered_input_stream_new_sized (
       g_io_stream_get_input_stream (G_IO_STREAM (client)), SW_POP3_MAX_LINE));
   g_filter_input_stream_set_close_base_stream (G_FILTER_INPUT_STREAM (s->client_in), FALSE);
+  sw_pop3_stream_set_socket (s->client_in, g_socket_connection_get_socket (client));
   s->client_out = g_io_stream_get_output_stream (G_IO_STREAM (client));
   sw_pop3_socket_set_nodelay (g_socket_connection_get_socket (client));
   g_queue_init (&s->pending);
