@@ -181,6 +181,7 @@ struct _SwPop3Session
   gboolean top_all_probing; /* only its first TOP_ALL_PROBE messages are asked: the rest if DNS is slow */
   GPtrArray *top_blocks; /* GBytes*: header blocks from speculative TOPs, prefetched in batches */
   GPtrArray *top_uidls;  /* char* (or NULL) beside them */
+  gsize top_bytes;       /* size of top_blocks */
   guint tops_pending;    /* speculative TOPs in the pending queue */
   GHashTable *warmed;    /* msgnos whose DNS was warmed from TOP n 0: not again at RETR */
   guint ahead_unclaimed; /* entries not claimed nor dropped */
@@ -711,6 +712,7 @@ top_flush (SwPop3Session *s)
 {
   if (s->top_blocks == NULL || s->top_blocks->len == 0)
     return;
+  s->top_bytes = 0;
   if (s->top_all_probing)
     {
       g_autoptr (GPtrArray) blocks = g_steal_pointer (&s->top_blocks);
@@ -748,10 +750,8 @@ top_collect (SwPop3Session *s, GBytes *header_block, guint msgno)
     }
   g_ptr_array_add (s->top_blocks, g_bytes_ref (header_block));
   g_ptr_array_add (s->top_uidls, g_strdup (g_hash_table_lookup (s->uidls, GUINT_TO_POINTER (msgno))));
-  gsize bytes = 0;
-  for (guint i = 0; i < s->top_blocks->len; i++)
-    bytes += g_bytes_get_size (g_ptr_array_index (s->top_blocks, i));
-  if ((s->top_blocks != NULL && s->top_blocks->len >= TOP_BATCH) || bytes >= TOP_BATCH_BYTES)
+  s->top_bytes += g_bytes_get_size (header_block);
+  if (s->top_blocks->len >= TOP_BATCH || s->top_bytes >= TOP_BATCH_BYTES)
     top_flush (s); /* the last TOP's reply_done() flushes the rest */
 }
 

@@ -62,19 +62,6 @@ entry_release (gpointer p)
   g_atomic_rc_box_release_full (p, entry_clear);
 }
 
-/* A copy of @src for a caller; the rdata GBytes are shared (immutable). */
-static SwDnsAnswer *
-answer_copy (const SwDnsAnswer *src)
-{
-  SwDnsAnswer *a = sw_dns_answer_new (src->qname, src->qtype, src->status);
-  a->ttl = src->ttl;
-  a->dnssec = src->dnssec;
-  a->why_bogus = g_strdup (src->why_bogus);
-  for (guint i = 0; i < src->rdata->len; i++)
-    g_ptr_array_add (a->rdata, g_bytes_ref (g_ptr_array_index (src->rdata, i)));
-  return a;
-}
-
 SwDnsCache *
 sw_dns_cache_new (guint max_entries)
 {
@@ -131,7 +118,7 @@ sw_dns_cache_lookup (SwDnsCache *cache, const char *qname, guint16 qtype)
   if (e == NULL)
     return NULL;
 
-  SwDnsAnswer *answer = answer_copy (e->answer);
+  SwDnsAnswer *answer = sw_dns_answer_copy (e->answer);
   if (answer->status == SW_DNS_STATUS_OK)
     answer->ttl = (guint32) ((e->expires - now + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC);
   entry_release (e);
@@ -163,7 +150,7 @@ sw_dns_cache_add (SwDnsCache *cache, const SwDnsAnswer *answer, guint32 ttl)
     return;
 
   Entry *e = g_atomic_rc_box_new0 (Entry);
-  e->answer = answer_copy (answer);
+  e->answer = sw_dns_answer_copy (answer);
   e->qtype = answer->qtype;
   gint64 now = g_get_monotonic_time ();
   e->expires = now + (gint64) lifetime * G_USEC_PER_SEC;

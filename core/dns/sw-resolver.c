@@ -38,6 +38,19 @@ sw_dns_answer_new (const char *qname, guint16 qtype, SwDnsStatus status)
   return answer;
 }
 
+SwDnsAnswer *
+sw_dns_answer_copy (const SwDnsAnswer *answer)
+{
+  g_return_val_if_fail (answer != NULL, NULL);
+  SwDnsAnswer *a = sw_dns_answer_new (answer->qname, answer->qtype, answer->status);
+  a->ttl = answer->ttl;
+  a->dnssec = answer->dnssec;
+  a->why_bogus = g_strdup (answer->why_bogus);
+  for (guint i = 0; i < answer->rdata->len; i++)
+    g_ptr_array_add (a->rdata, g_bytes_ref (g_ptr_array_index (answer->rdata, i)));
+  return a;
+}
+
 void
 sw_dns_answer_free (SwDnsAnswer *answer)
 {

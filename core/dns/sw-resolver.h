@@ -61,6 +61,9 @@ typedef struct {
 
 /* Frees @answer and everything in it; NULL is allowed. */
 void sw_dns_answer_free (SwDnsAnswer *answer);
+/* A copy of @answer for another owner (transfer full); the rdata GBytes are shared (they
+ * are immutable). Thread-safe. */
+SwDnsAnswer *sw_dns_answer_copy (const SwDnsAnswer *answer);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SwDnsAnswer, sw_dns_answer_free)
 
 /* Text of TXT record @index: its strings concatenated, NUL-terminated (an embedded NUL

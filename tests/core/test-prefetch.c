@@ -22,18 +22,6 @@ typedef struct
 } Cache;
 
 static SwDnsAnswer *
-answer_copy (const SwDnsAnswer *a)
-{
-  SwDnsAnswer *c = sw_dns_answer_new (a->qname, a->qtype, a->status);
-  c->ttl = a->ttl;
-  c->dnssec = a->dnssec;
-  c->why_bogus = g_strdup (a->why_bogus);
-  for (guint i = 0; i < a->rdata->len; i++)
-    g_ptr_array_add (c->rdata, g_bytes_ref (g_ptr_array_index (a->rdata, i)));
-  return c;
-}
-
-static SwDnsAnswer *
 cache_query (SwResolver *resolver, const char *qname, guint16 qtype, GError **error)
 {
   Cache *c = resolver->backend;
@@ -42,7 +30,7 @@ cache_query (SwResolver *resolver, const char *qname, guint16 qtype, GError **er
   const SwDnsAnswer *hit = g_hash_table_lookup (c->cache, key);
   if (hit != NULL)
     {
-      SwDnsAnswer *copy = answer_copy (hit);
+      SwDnsAnswer *copy = sw_dns_answer_copy (hit);
       g_mutex_unlock (&c->mutex);
       return copy;
     }
@@ -53,7 +41,7 @@ cache_query (SwResolver *resolver, const char *qname, guint16 qtype, GError **er
   if (!sw_resolver_query (c->backend, qname, qtype, &answer, error))
     return NULL;
   g_mutex_lock (&c->mutex);
-  g_hash_table_replace (c->cache, g_steal_pointer (&key), answer_copy (answer));
+  g_hash_table_replace (c->cache, g_steal_pointer (&key), sw_dns_answer_copy (answer));
   g_mutex_unlock (&c->mutex);
   return answer;
 }
@@ -66,7 +54,7 @@ cache_query_now (SwResolver *resolver, const char *qname, guint16 qtype)
   g_autofree char *key = g_strdup_printf ("%s/%u", qname, qtype);
   g_mutex_lock (&c->mutex);
   const SwDnsAnswer *hit = g_hash_table_lookup (c->cache, key);
-  SwDnsAnswer *copy = hit != NULL ? answer_copy (hit) : NULL;
+  SwDnsAnswer *copy = hit != NULL ? sw_dns_answer_copy (hit) : NULL;
   g_mutex_unlock (&c->mutex);
   return copy;
 }

@@ -1,7 +1,7 @@
 # The answer cache of the libunbound backend against NSD on 127.0.0.1 (nsd-fixture.sh with
 # the zones of tests/data/dns/cache). The test stops NSD and starts it again itself with the
 # fixture's configuration (SW_NSD_DIR/nsd.conf, same port).
-add_executable(test-dns-cache ${CMAKE_CURRENT_LIST_DIR}/test-dns-cache.c)
+add_executable(test-dns-cache ${CMAKE_CURRENT_LIST_DIR}/test-dns-cache.c ${CMAKE_CURRENT_LIST_DIR}/nsd-probe.c)
 target_link_libraries(test-dns-cache PRIVATE sw-dns resolv PkgConfig::GLIB)
 sw_add_script_test(test-dns-cache
   COMMAND ${CMAKE_CURRENT_LIST_DIR}/nsd-fixture.sh ${PROJECT_SOURCE_DIR}/tests/data/dns/cache

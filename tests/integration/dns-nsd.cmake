@@ -2,7 +2,7 @@
 # nsd-fixture.sh starts NSD with the zones of tests/data/dns/nsd, runs the test binary with
 # SW_NSD_PORT/SW_NSD_FORWARD/SW_NSD_PID set, and stops NSD on every exit path. Other
 # modules' integration tests reuse the fixture the same way (see the script's header).
-add_executable(test-dns-nsd ${CMAKE_CURRENT_LIST_DIR}/test-dns-nsd.c)
+add_executable(test-dns-nsd ${CMAKE_CURRENT_LIST_DIR}/test-dns-nsd.c ${CMAKE_CURRENT_LIST_DIR}/nsd-probe.c)
 target_link_libraries(test-dns-nsd PRIVATE sw-dns resolv PkgConfig::GLIB)
 sw_add_script_test(test-dns-nsd
   COMMAND ${CMAKE_CURRENT_LIST_DIR}/nsd-fixture.sh ${PROJECT_SOURCE_DIR}/tests/data/dns/nsd

@@ -4,6 +4,7 @@
  * from misses with sw_resolver_get_cache_hit_count(): libunbound's own cache would answer
  * a repeated question too. The last test stops NSD, and starts it again on the same port
  * with the fixture's configuration (SW_NSD_DIR/nsd.conf). */
+#include "nsd-probe.h"
 #include "sw-resolver.h"
 
 #include <arpa/inet.h>
@@ -27,22 +28,7 @@ static GPid        nsd_pid;
 static gboolean
 server_answers (guint port)
 {
-  guint8 query[512], reply[512];
-  int qlen = res_mkquery (ns_o_query, "long.example.net", ns_c_in, ns_t_soa, NULL, 0, NULL, query, sizeof query);
-  g_assert_cmpint (qlen, >, 0);
-  int fd = socket (AF_INET, SOCK_DGRAM, 0);
-  g_assert_cmpint (fd, >=, 0);
-  struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons ((guint16) port) };
-  sa.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  gboolean answered = FALSE;
-  if (sendto (fd, query, (size_t) qlen, 0, (struct sockaddr *) &sa, sizeof sa) == qlen)
-    {
-      struct pollfd pfd = { .fd = fd, .events = POLLIN };
-      if (poll (&pfd, 1, 300) == 1 && recv (fd, reply, sizeof reply, 0) > 0)
-        answered = TRUE;
-    }
-  close (fd);
-  return answered;
+  return sw_test_dns_server_answers (port, "long.example.net");
 }
 
 static SwResolver *

@@ -2,6 +2,7 @@
  * NSD on 127.0.0.1, started by nsd-fixture.sh, which sets SW_NSD_PORT, SW_NSD_FORWARD and
  * SW_NSD_PID. Each answer is compared with the zone backend reading the same zone files.
  * The cache test stops NSD and therefore runs last. */
+#include "nsd-probe.h"
 #include "sw-resolver.h"
 #include "sw-limits.h"
 
@@ -25,22 +26,7 @@ static SwResolver *zone_resolver;    /* the same zone files, zone backend */
 static gboolean
 server_answers (guint port)
 {
-  guint8 query[512], reply[512];
-  int qlen = res_mkquery (ns_o_query, "example.com", ns_c_in, ns_t_soa, NULL, 0, NULL, query, sizeof query);
-  g_assert_cmpint (qlen, >, 0);
-  int fd = socket (AF_INET, SOCK_DGRAM, 0);
-  g_assert_cmpint (fd, >=, 0);
-  struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons ((guint16) port) };
-  sa.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  gboolean answered = FALSE;
-  if (sendto (fd, query, (size_t) qlen, 0, (struct sockaddr *) &sa, sizeof sa) == qlen)
-    {
-      struct pollfd pfd = { .fd = fd, .events = POLLIN };
-      if (poll (&pfd, 1, 300) == 1 && recv (fd, reply, sizeof reply, 0) > 0)
-        answered = TRUE;
-    }
-  close (fd);
-  return answered;
+  return sw_test_dns_server_answers (port, "example.com");
 }
 
 /* Same rendering as test-dns-zone.c: records as text, sorted, joined by '|'. */
