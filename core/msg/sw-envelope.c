@@ -2,6 +2,7 @@
 #include "sw-envelope.h"
 #include "sw-domain.h"
 #include "sw-limits.h"
+#include "sw-msg-private.h"
 #include "sw-received.h"
 #include "sw-util.h"
 
@@ -39,6 +40,8 @@ psl_context (void)
 static gboolean
 is_address (const char *text)
 {
+  if (!sw_msg_may_be_address (text))
+    return FALSE;
   g_autofree char *ip = sw_ip_normalize (text);
   return ip != NULL;
 }

@@ -153,13 +153,15 @@ keyword (const char *word)
   return CLAUSE_NONE;
 }
 
-/* Case-insensitive search of @needle in @haystack. */
+/* Case-insensitive search of @needle (lower-case ASCII) in @haystack: only where the
+ * first octet matches is the rest compared. */
 static const char *
 find_ci (const char *haystack, const char *needle)
 {
-  gsize n = strlen (needle);
+  const char first = needle[0], first_upper = g_ascii_toupper (first);
+  gsize rest = strlen (needle + 1);
   for (const char *p = haystack; *p; p++)
-    if (g_ascii_strncasecmp (p, needle, n) == 0)
+    if ((*p == first || *p == first_upper) && g_ascii_strncasecmp (p + 1, needle + 1, rest) == 0)
       return p;
   return NULL;
 }
@@ -209,6 +211,8 @@ first_word (const char *p)
 static gboolean
 is_address_word (const char *word)
 {
+  if (!sw_msg_may_be_address (word))
+    return FALSE;
   g_autofree char *ip = sw_ip_normalize (word);
   return ip != NULL;
 }
