@@ -7,21 +7,13 @@
 struct _SwMessage
 {
   GBytes *raw;
-  GPtrArray *fields; /* SwHeaderField* */
+  SwHeaderField *fields; /* @n_fields of them, in order */
+  gsize *name_lens;      /* strlen() of each field's name: lookups compare it first */
+  guint n_fields;
+  char *text;            /* every field's name, raw and value strings, one after another */
   gsize header_length;
   SwMessageFlags flags;
 };
-
-static void
-header_field_free (SwHeaderField *f)
-{
-  if (f == NULL)
-    return;
-  g_free (f->name);
-  g_free (f->raw);
-  g_free (f->value);
-  g_free (f);
-}
 
 static gboolean
 is_wsp (char c)
@@ -48,86 +40,94 @@ line_is_field (const char *p, gsize len, gsize *name_len_out)
   return TRUE;
 }
 
-/* A copy of @len bytes with NUL replaced by a space. */
+/* Writes @len bytes of @p with NUL replaced by a space, and a NUL, at @out; returns the
+ * octet after that NUL. */
 static char *
-copy_without_nul (const char *p, gsize len)
+put_without_nul (char *out, const char *p, gsize len)
 {
-  char *s = g_malloc (len + 1);
-  for (gsize i = 0; i < len; i++)
-    s[i] = p[i] == '\0' ? ' ' : p[i];
-  s[len] = '\0';
-  return s;
+  memcpy (out, p, len);
+  for (char *z = memchr (out, '\0', len); z != NULL; z = memchr (z + 1, '\0', len - (gsize)(z + 1 - out)))
+    *z = ' ';
+  out[len] = '\0';
+  return out + len + 1;
 }
 
-/* The unfolded value of a field whose text (without the final line ending) is @p/@len:
- * line breaks (CRLF or LF) removed, NUL replaced by a space, WSP trimmed. */
+/* Writes the unfolded value of a field whose text (without the final line ending) is
+ * @p/@len at @out: line breaks (CRLF or LF) removed, NUL replaced by a space, WSP trimmed,
+ * then a NUL; returns the octet after that NUL. */
 static char *
-unfold_value (const char *p, gsize len)
+put_unfolded (char *out, const char *p, gsize len)
 {
-  GString *s = g_string_sized_new (len + 1);
-  for (gsize i = 0; i < len; i++)
-    {
-      char c = p[i];
-      if (c == '\n')
-        continue;
-      if (c == '\r' && i + 1 < len && p[i + 1] == '\n')
-        continue;
-      g_string_append_c (s, c == '\0' ? ' ' : c);
-    }
-  gsize start = 0, end = s->len;
-  while (start < end && is_wsp (s->str[start]))
+  /* leading WSP (a NUL counts: it becomes a space) and line breaks */
+  gsize start = 0;
+  while (start < len
+         && (is_wsp (p[start]) || p[start] == '\0' || p[start] == '\n'
+             || (p[start] == '\r' && start + 1 < len && p[start + 1] == '\n')))
     start++;
-  while (end > start && is_wsp (s->str[end - 1]))
-    end--;
-  char *value = g_strndup (s->str + start, end - start);
-  g_string_free (s, TRUE);
-  return value;
+  gsize n = 0;
+  for (gsize i = start; i < len;)
+    {
+      /* copy up to the next line break in one piece */
+      const char *nl = memchr (p + i, '\n', len - i);
+      gsize stop = nl != NULL ? (gsize)(nl - p) : len;
+      gsize piece_end = stop;
+      if (nl != NULL && piece_end > i && p[piece_end - 1] == '\r')
+        piece_end--; /* the CR of a CRLF */
+      memcpy (out + n, p + i, piece_end - i);
+      n += piece_end - i;
+      i = stop + (nl != NULL ? 1 : 0);
+    }
+  for (char *z = n ? memchr (out, '\0', n) : NULL; z != NULL; z = memchr (z + 1, '\0', n - (gsize)(z + 1 - out)))
+    *z = ' ';
+  while (n > 0 && is_wsp (out[n - 1]))
+    n--;
+  out[n] = '\0';
+  return out + n + 1;
 }
 
+/* Where a field is, found by the first pass; the strings are made in the second. */
 typedef struct
 {
-  gboolean active;
   gsize start;       /* offset of the field */
   gsize content_end; /* end of its last line, without the line ending */
   gsize end;         /* after the line ending of its last line */
   gsize name_len;
+  gboolean truncated;
+} Span;
+
+typedef struct
+{
+  gboolean active;
+  Span span;
 } Pending;
 
 static void
-finish_field (SwMessage *msg, const char *data, Pending *pending)
+finish_field (SwMessage *msg, GArray *spans, Pending *pending)
 {
   if (!pending->active)
     return;
   pending->active = FALSE;
-  if (msg->fields->len >= SW_MAX_HEADER_FIELDS)
+  if (spans->len >= SW_MAX_HEADER_FIELDS)
     {
       msg->flags |= SW_MESSAGE_FLAG_HEADER_TRUNCATED;
       return;
     }
-  SwHeaderField *f = g_new0 (SwHeaderField, 1);
-  gsize text_len = pending->content_end - pending->start;
-  if (text_len > SW_MAX_HEADER_FIELD)
+  Span sp = pending->span;
+  if (sp.content_end - sp.start > SW_MAX_HEADER_FIELD)
     {
-      text_len = SW_MAX_HEADER_FIELD;
-      f->truncated = TRUE;
+      sp.content_end = sp.start + SW_MAX_HEADER_FIELD;
+      sp.truncated = TRUE;
       msg->flags |= SW_MESSAGE_FLAG_HEADER_TRUNCATED;
     }
-  const char *text = data + pending->start;
-  f->name = copy_without_nul (text, pending->name_len);
-  f->raw = copy_without_nul (text, text_len);
-  const char *colon = memchr (text, ':', text_len);
-  g_assert (colon != NULL);
-  f->value = unfold_value (colon + 1, text_len - (gsize)(colon + 1 - text));
-  f->offset = pending->start;
-  f->length = pending->end - pending->start;
-  g_ptr_array_add (msg->fields, f);
+  g_array_append_val (spans, sp);
 }
 
+/* The first pass: the spans of the fields, the flags and the header length. */
 static void
-parse_header (SwMessage *msg, const char *data, gsize size)
+scan_header (SwMessage *msg, const char *data, gsize size, GArray *spans)
 {
   gsize pos = 0;
-  Pending pending = { FALSE, 0, 0, 0, 0 };
+  Pending pending = { FALSE, { 0, 0, 0, 0, FALSE } };
 
   if (size >= 5 && memcmp (data, "From ", 5) == 0)
     {
@@ -142,7 +142,7 @@ parse_header (SwMessage *msg, const char *data, gsize size)
         {
           /* The message ends inside the header block. */
           msg->flags |= SW_MESSAGE_FLAG_NO_BODY;
-          finish_field (msg, data, &pending);
+          finish_field (msg, spans, &pending);
           msg->header_length = size;
           return;
         }
@@ -155,11 +155,10 @@ parse_header (SwMessage *msg, const char *data, gsize size)
           if (pending.active)
             {
               /* Its continuation lines, if any, are beyond the cap. */
-              finish_field (msg, data, &pending);
-              SwHeaderField *last
-                  = msg->fields->len ? g_ptr_array_index (msg->fields, msg->fields->len - 1) : NULL;
-              if (last != NULL && last->offset == pending.start)
-                last->truncated = TRUE;
+              guint before = spans->len;
+              finish_field (msg, spans, &pending);
+              if (spans->len > before)
+                g_array_index (spans, Span, spans->len - 1).truncated = TRUE;
             }
           msg->header_length = pos;
           return;
@@ -177,16 +176,19 @@ parse_header (SwMessage *msg, const char *data, gsize size)
 
       if (len == 0)
         {
-          finish_field (msg, data, &pending);
+          finish_field (msg, spans, &pending);
           msg->header_length = line_end;
           return;
         }
 
       for (gsize i = 0; i < len; i++)
         {
-          if (line[i] == '\0')
+          guchar c = (guchar)line[i];
+          if (G_LIKELY (c - 1u < 0x7fu))
+            continue;
+          if (c == '\0')
             msg->flags |= SW_MESSAGE_FLAG_HAS_NUL;
-          else if ((guchar)line[i] > 0x7f)
+          else
             msg->flags |= SW_MESSAGE_FLAG_8BIT_HEADER;
         }
 
@@ -195,28 +197,74 @@ parse_header (SwMessage *msg, const char *data, gsize size)
         {
           if (pending.active)
             {
-              pending.content_end = content_end;
-              pending.end = line_end;
+              pending.span.content_end = content_end;
+              pending.span.end = line_end;
             }
           else
             msg->flags |= SW_MESSAGE_FLAG_MALFORMED_LINE;
         }
       else if (line_is_field (line, len, &name_len))
         {
-          finish_field (msg, data, &pending);
+          finish_field (msg, spans, &pending);
           pending.active = TRUE;
-          pending.start = pos;
-          pending.content_end = content_end;
-          pending.end = line_end;
-          pending.name_len = name_len;
+          pending.span = (Span) { pos, content_end, line_end, name_len, FALSE };
         }
       else
         {
-          finish_field (msg, data, &pending);
+          finish_field (msg, spans, &pending);
           msg->flags |= SW_MESSAGE_FLAG_MALFORMED_LINE;
         }
       pos = line_end;
     }
+}
+
+/* The second pass: the fields and their strings, in one block of text. */
+static void
+make_fields (SwMessage *msg, const char *data, const GArray *spans)
+{
+  msg->n_fields = spans->len;
+  if (spans->len == 0)
+    return;
+  gsize total = 0;
+  for (guint i = 0; i < spans->len; i++)
+    {
+      const Span *sp = &g_array_index (spans, Span, i);
+      /* name, raw and value (never longer than raw), each with its NUL */
+      total += sp->name_len + 2 * (sp->content_end - sp->start) + 3;
+    }
+  msg->fields = g_new (SwHeaderField, spans->len);
+  msg->name_lens = g_new (gsize, spans->len);
+  msg->text = g_malloc (total);
+  char *out = msg->text;
+  for (guint i = 0; i < spans->len; i++)
+    {
+      const Span *sp = &g_array_index (spans, Span, i);
+      SwHeaderField *f = &msg->fields[i];
+      const char *text = data + sp->start;
+      gsize text_len = sp->content_end - sp->start;
+      f->name = out;
+      out = put_without_nul (out, text, sp->name_len);
+      f->raw = out;
+      out = put_without_nul (out, text, text_len);
+      const char *colon = memchr (text, ':', text_len);
+      g_assert (colon != NULL);
+      f->value = out;
+      out = put_unfolded (out, colon + 1, text_len - (gsize)(colon + 1 - text));
+      f->offset = sp->start;
+      f->length = sp->end - sp->start;
+      f->truncated = sp->truncated;
+      msg->name_lens[i] = sp->name_len;
+    }
+  g_assert (out <= msg->text + total);
+}
+
+static void
+parse_header (SwMessage *msg, const char *data, gsize size)
+{
+  /* about one field per 80 octets of a typical header block, read in one go */
+  g_autoptr (GArray) spans = g_array_sized_new (FALSE, FALSE, sizeof (Span), 32);
+  scan_header (msg, data, size, spans);
+  make_fields (msg, data, spans);
 }
 
 SwMessage *
@@ -226,7 +274,6 @@ sw_message_new (GBytes *raw)
 
   SwMessage *msg = g_new0 (SwMessage, 1);
   msg->raw = g_bytes_ref (raw);
-  msg->fields = g_ptr_array_new_with_free_func ((GDestroyNotify)header_field_free);
   gsize size = 0;
   const char *data = g_bytes_get_data (raw, &size);
   if (data == NULL)
@@ -240,7 +287,9 @@ sw_message_free (SwMessage *msg)
 {
   if (msg == NULL)
     return;
-  g_clear_pointer (&msg->fields, g_ptr_array_unref);
+  g_clear_pointer (&msg->fields, g_free);
+  g_clear_pointer (&msg->name_lens, g_free);
+  g_clear_pointer (&msg->text, g_free);
   g_clear_pointer (&msg->raw, g_bytes_unref);
   g_free (msg);
 }
@@ -256,16 +305,23 @@ guint
 sw_message_get_n_fields (SwMessage *msg)
 {
   g_return_val_if_fail (msg != NULL, 0);
-  return msg->fields->len;
+  return msg->n_fields;
 }
 
 const SwHeaderField *
 sw_message_get_field (SwMessage *msg, guint index)
 {
   g_return_val_if_fail (msg != NULL, NULL);
-  if (index >= msg->fields->len)
+  if (index >= msg->n_fields)
     return NULL;
-  return g_ptr_array_index (msg->fields, index);
+  return &msg->fields[index];
+}
+
+/* TRUE if field @i is called @name (@len octets), case-insensitively. */
+static inline gboolean
+field_is (const SwMessage *msg, guint i, const char *name, gsize len)
+{
+  return msg->name_lens[i] == len && g_ascii_strncasecmp (msg->fields[i].name, name, len) == 0;
 }
 
 const SwHeaderField *
@@ -273,16 +329,14 @@ sw_message_find_field (SwMessage *msg, const char *name, guint nth)
 {
   g_return_val_if_fail (msg != NULL, NULL);
   g_return_val_if_fail (name != NULL, NULL);
-  for (guint i = 0; i < msg->fields->len; i++)
-    {
-      const SwHeaderField *f = g_ptr_array_index (msg->fields, i);
-      if (g_ascii_strcasecmp (f->name, name) == 0)
-        {
-          if (nth == 0)
-            return f;
-          nth--;
-        }
-    }
+  gsize len = strlen (name);
+  for (guint i = 0; i < msg->n_fields; i++)
+    if (field_is (msg, i, name, len))
+      {
+        if (nth == 0)
+          return &msg->fields[i];
+        nth--;
+      }
   return NULL;
 }
 
@@ -291,13 +345,11 @@ sw_message_count_fields (SwMessage *msg, const char *name)
 {
   g_return_val_if_fail (msg != NULL, 0);
   g_return_val_if_fail (name != NULL, 0);
+  gsize len = strlen (name);
   guint n = 0;
-  for (guint i = 0; i < msg->fields->len; i++)
-    {
-      const SwHeaderField *f = g_ptr_array_index (msg->fields, i);
-      if (g_ascii_strcasecmp (f->name, name) == 0)
-        n++;
-    }
+  for (guint i = 0; i < msg->n_fields; i++)
+    if (field_is (msg, i, name, len))
+      n++;
   return n;
 }
 
