@@ -8,6 +8,7 @@
  * the DNS layer finds through a thread-local pointer. libspf2's log hooks are process
  * globals, installed once. */
 #include <string.h>
+#include <arpa/inet.h>
 #include <gio/gio.h>
 #include "sw-spf-private.h"
 #include "sw-limits.h"
@@ -252,17 +253,44 @@ qualifier_of (SwAuthResult r)
     }
 }
 
-static gboolean
-prefix_matches (GInetAddress *ip, const char *net, guint prefix)
+/* An address read the way g_inet_address_new_from_string() reads one (inet_pton(), IPv4
+ * first), without an object per address. */
+typedef struct
 {
-  g_autoptr (GInetAddress) n = g_inet_address_new_from_string (net);
-  if (n == NULL || g_inet_address_get_family (n) != g_inet_address_get_family (ip))
+  gsize size; /* 4 or 16; 0: not an address */
+  guint8 bytes[16];
+} Addr;
+
+static gboolean
+addr_read (const char *text, Addr *out)
+{
+  if (inet_pton (AF_INET, text, out->bytes) == 1)
+    out->size = 4;
+  else if (inet_pton (AF_INET6, text, out->bytes) == 1)
+    out->size = 16;
+  else
+    out->size = 0;
+  return out->size != 0;
+}
+
+/* 127.0.0.0/8 or ::1, as g_inet_address_get_is_loopback() says. */
+static gboolean
+addr_is_loopback (const Addr *a)
+{
+  static const guint8 v6_loopback[16] = { [15] = 1 };
+  return a->size == 4 ? a->bytes[0] == 127 : memcmp (a->bytes, v6_loopback, 16) == 0;
+}
+
+static gboolean
+prefix_matches (const Addr *ip, const char *net, guint prefix)
+{
+  Addr n;
+  if (!addr_read (net, &n) || n.size != ip->size)
     return FALSE;
-  gsize size = g_inet_address_get_native_size (ip);
-  if (prefix > size * 8)
+  if (prefix > ip->size * 8)
     return FALSE;
-  const guint8 *a = g_inet_address_to_bytes (ip);
-  const guint8 *b = g_inet_address_to_bytes (n);
+  const guint8 *a = ip->bytes;
+  const guint8 *b = n.bytes;
   for (guint bit = 0; bit < prefix; bit++)
     {
       guint8 mask = (guint8) (0x80u >> (bit % 8));
@@ -279,8 +307,8 @@ describe_match (const char *record, const char *ip_text, SwAuthResult result)
 {
   if (record == NULL)
     return NULL;
-  g_autoptr (GInetAddress) ip = g_inet_address_new_from_string (ip_text);
-  if (ip == NULL)
+  Addr ip;
+  if (!addr_read (ip_text, &ip))
     return NULL;
   g_auto (GStrv) terms = g_strsplit (record, " ", -1);
   for (guint i = 1; terms[i] != NULL; i++)
@@ -305,7 +333,7 @@ describe_match (const char *record, const char *ip_text, SwAuthResult result)
           *slash = '\0';
           prefix = (guint) g_ascii_strtoull (slash + 1, NULL, 10);
         }
-      if (prefix_matches (ip, net, prefix))
+      if (prefix_matches (&ip, net, prefix))
         return q == qualifier_of (result) ? g_strdup_printf ("matched %s", t) : NULL;
     }
   return NULL;
@@ -494,8 +522,8 @@ run_check (SwSpfChecker *checker,
       return TRUE;
     }
   res->ip = g_strdup (norm);
-  g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (norm);
-  if (addr == NULL || g_inet_address_get_is_loopback (addr)
+  Addr addr;
+  if (!addr_read (norm, &addr) || addr_is_loopback (&addr)
       || (!checker->evaluate_non_public && sw_ip_is_non_public (norm)))
     {
       set_reason (res, g_strdup_printf ("not evaluated: %s is a private or loopback address", norm));
@@ -521,7 +549,7 @@ run_check (SwSpfChecker *checker,
       g_set_error (error, SW_SPF_ERROR, SW_SPF_ERROR_REQUEST, "libspf2 could not create a request");
       return FALSE;
     }
-  SPF_errcode_t err = g_inet_address_get_family (addr) == G_SOCKET_FAMILY_IPV4
+  SPF_errcode_t err = addr.size == 4
                         ? SPF_request_set_ipv4_str (req, norm)
                         : SPF_request_set_ipv6_str (req, norm);
   if (err == SPF_E_SUCCESS && have_helo)
@@ -544,7 +572,7 @@ run_check (SwSpfChecker *checker,
 
   SwSpfCall call = { 0 };
   call.top_domain = g_strdup (domain);
-  call.ipv6 = g_inet_address_get_family (addr) == G_SOCKET_FAMILY_IPV6;
+  call.ipv6 = addr.size == 16;
   call.marker = g_strdup_printf ("sw%08x%08x", g_random_int (), g_random_int ());
   call.request = req;
   g_assert (strlen (call.marker) == SW_SPF_MARKER_LEN);
