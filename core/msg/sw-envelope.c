@@ -46,10 +46,10 @@ is_address (const char *text)
   return ip != NULL;
 }
 
-char *
-sw_envelope_registrable_domain (const char *host)
+static char *
+registrable_domain_uncached (const char *host)
 {
-  if (host == NULL || is_address (host))
+  if (is_address (host))
     return NULL;
   g_autofree char *ascii = sw_domain_to_ascii (host);
   if (ascii == NULL)
@@ -57,6 +57,39 @@ sw_envelope_registrable_domain (const char *host)
   const psl_ctx_t *psl = psl_context ();
   const char *reg = psl != NULL ? psl_registrable_domain (psl, ascii) : NULL;
   return g_strdup (reg != NULL ? reg : ascii);
+}
+
+/* The answers of sw_envelope_registrable_domain(), per thread (no lock): IDNA and the
+ * public suffix walk cost about a microsecond a name, and a mailbox's messages name the
+ * same provider hosts over and over. Host -> registrable domain, or "" for none (NULL
+ * from the function). Bounded: emptied when full. */
+#define REGISTRABLE_CACHE_MAX 256u
+#define REGISTRABLE_CACHE_MAX_NAME 255u /* longer names are not kept */
+static GPrivate registrable_cache = G_PRIVATE_INIT ((GDestroyNotify)g_hash_table_unref);
+
+char *
+sw_envelope_registrable_domain (const char *host)
+{
+  if (host == NULL)
+    return NULL;
+  if (strlen (host) > REGISTRABLE_CACHE_MAX_NAME)
+    return registrable_domain_uncached (host);
+  GHashTable *cache = g_private_get (&registrable_cache);
+  if (cache == NULL)
+    {
+      cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+      g_private_set (&registrable_cache, cache);
+    }
+  const char *known = g_hash_table_lookup (cache, host);
+  if (known != NULL)
+    return *known != '\0' ? g_strdup (known) : NULL;
+  char *reg = registrable_domain_uncached (host);
+  if (reg != NULL && *reg == '\0')
+    return reg; /* cannot be told from "none" in the table */
+  if (g_hash_table_size (cache) >= REGISTRABLE_CACHE_MAX)
+    g_hash_table_remove_all (cache);
+  g_hash_table_insert (cache, g_strdup (host), g_strdup (reg != NULL ? reg : ""));
+  return reg;
 }
 
 typedef enum

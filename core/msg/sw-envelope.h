@@ -57,7 +57,8 @@ void sw_envelope_free (SwEnvelope *envelope);
 
 /* The registrable domain of @host (public suffix list of the system, libpsl), lower-case
  * A-labels; @host itself when it is a public suffix or has no known suffix; NULL when
- * @host is an address or not a host name. Transfer full. Thread-safe. */
+ * @host is an address or not a host name. Transfer full. Thread-safe; each thread keeps
+ * its last answers (a bounded table) and frees them when it exits. */
 char *sw_envelope_registrable_domain (const char *host);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SwEnvelope, sw_envelope_free)
