@@ -44,37 +44,31 @@ has_bare_lf (const guint8 *raw, gsize len)
   return FALSE;
 }
 
-void
-sw_dkim_message_init (SwDkimMessage *msg, const guint8 *raw, gsize len)
+/* A copy of @raw with every bare LF made CRLF (CR and NUL kept). */
+static GByteArray *
+normalised_copy (const guint8 *raw, gsize len)
 {
-  memset (msg, 0, sizeof *msg);
-  msg->fields = g_array_new (FALSE, FALSE, sizeof (SwDkimField));
-
-  if (!has_bare_lf (raw, len))
+  GByteArray *data = g_byte_array_sized_new (len + len / 32 + 2);
+  for (gsize i = 0; i < len;)
     {
-      msg->buf = raw;
-      msg->len = len;
+      const guint8 *nl = memchr (raw + i, '\n', len - i);
+      gsize end = nl ? (gsize)(nl - raw) : len;
+      g_byte_array_append (data, raw + i, end - i);
+      if (nl == NULL)
+        break;
+      if (end == i || raw[end - 1] != '\r')
+        g_byte_array_append (data, (const guint8 *)"\r\n", 2);
+      else
+        g_byte_array_append (data, (const guint8 *)"\n", 1);
+      i = end + 1;
     }
-  else
-    {
-      msg->data = g_byte_array_sized_new (len + len / 32 + 2);
-      for (gsize i = 0; i < len;)
-        {
-          const guint8 *nl = memchr (raw + i, '\n', len - i);
-          gsize end = nl ? (gsize)(nl - raw) : len;
-          g_byte_array_append (msg->data, raw + i, end - i);
-          if (nl == NULL)
-            break;
-          if (end == i || raw[end - 1] != '\r')
-            g_byte_array_append (msg->data, (const guint8 *)"\r\n", 2);
-          else
-            g_byte_array_append (msg->data, (const guint8 *)"\n", 1);
-          i = end + 1;
-        }
-      msg->buf = msg->data->data;
-      msg->len = msg->data->len;
-    }
+  return data;
+}
 
+/* Splits the header block of @msg->buf into @msg->fields and sets @msg->body_offset. */
+static void
+split_header (SwDkimMessage *msg)
+{
   const guint8 *d = msg->buf;
   gsize n = msg->len;
   gsize pos = 0;
@@ -127,6 +121,54 @@ sw_dkim_message_init (SwDkimMessage *msg, const guint8 *raw, gsize len)
         g_array_append_val (msg->fields, f);
       pos = next;
     }
+}
+
+void
+sw_dkim_message_init_header (SwDkimMessage *msg, const guint8 *raw, gsize len)
+{
+  memset (msg, 0, sizeof *msg);
+  msg->fields = g_array_new (FALSE, FALSE, sizeof (SwDkimField));
+  msg->buf = raw;
+  msg->len = len;
+  split_header (msg);
+  /* Without a bare LF before the body, the split of the normalised message would be this
+   * one: the octets up to the body are the same. */
+  if (!has_bare_lf (raw, msg->body_offset))
+    return;
+  msg->data = normalised_copy (raw, len);
+  msg->buf = msg->data->data;
+  msg->len = msg->data->len;
+  msg->body_normalised = TRUE;
+  g_array_set_size (msg->fields, 0);
+  msg->over_limit = FALSE;
+  split_header (msg);
+}
+
+void
+sw_dkim_message_normalise_body (SwDkimMessage *msg)
+{
+  if (msg->body_normalised)
+    return;
+  msg->body_normalised = TRUE;
+  g_assert (msg->data == NULL); /* the header block had no bare LF: @buf is the caller's */
+  /* the octet before the body, if any, is the LF of a CRLF: a LF first in the body is
+   * bare */
+  if (!has_bare_lf (msg->buf + msg->body_offset, msg->len - msg->body_offset))
+    return;
+  GByteArray *body = normalised_copy (msg->buf + msg->body_offset, msg->len - msg->body_offset);
+  msg->data = g_byte_array_sized_new ((guint)(msg->body_offset + body->len));
+  g_byte_array_append (msg->data, msg->buf, (guint)msg->body_offset);
+  g_byte_array_append (msg->data, body->data, body->len);
+  g_byte_array_unref (body);
+  msg->buf = msg->data->data;
+  msg->len = msg->data->len;
+}
+
+void
+sw_dkim_message_init (SwDkimMessage *msg, const guint8 *raw, gsize len)
+{
+  sw_dkim_message_init_header (msg, raw, len);
+  sw_dkim_message_normalise_body (msg);
 }
 
 void

@@ -14,13 +14,14 @@ typedef struct
 
 typedef struct
 {
-  const guint8 *buf;   /* the message with every line ending CRLF: the caller's bytes when
-                          they already are (no copy: a 50 MB message is not duplicated),
-                          else @data */
+  const guint8 *buf;   /* the message with every line ending CRLF (the body only once
+                          @body_normalised): the caller's bytes when they already are (no
+                          copy: a 50 MB message is not duplicated), else @data */
   gsize len;           /* octets at @buf */
   GByteArray *data;    /* the normalised copy, or NULL when @buf is the caller's bytes */
   GArray *fields;      /* SwDkimField, in order */
-  gsize body_offset;   /* first octet of the body in @data (== data->len if none) */
+  gsize body_offset;   /* first octet of the body in @buf (== @len if none) */
+  gboolean body_normalised; /* the body at @buf has every line ending CRLF too */
   gboolean over_limit; /* the header block broke SW_MAX_HEADER_BLOCK, _FIELDS or _FIELD:
                           @fields holds the fields before that point and, after it,
                           only the DKIM-Signature fields (not verified then) */
@@ -30,6 +31,17 @@ typedef struct
  * header block into fields. Never fails. @raw must outlive @msg (it is used in place when
  * it needs no normalisation). Free with sw_dkim_message_clear(). */
 void sw_dkim_message_init (SwDkimMessage *msg, const guint8 *raw, gsize len);
+
+/* The same, but only the header block is normalised: the body at @buf + @body_offset may
+ * still have bare LFs (as received) until sw_dkim_message_normalise_body(). For callers
+ * that hash the body themselves (sw_dkim_body_hash() reads a bare LF as CRLF), which then
+ * never read it twice. */
+void sw_dkim_message_init_header (SwDkimMessage *msg, const guint8 *raw, gsize len);
+
+/* Normalises the body of @msg (from sw_dkim_message_init_header()) if that was not done
+ * yet; @fields and @body_offset stay valid. */
+void sw_dkim_message_normalise_body (SwDkimMessage *msg);
+
 void sw_dkim_message_clear (SwDkimMessage *msg);
 
 /* TRUE if @field's name is @name (case-insensitive). */

@@ -776,6 +776,8 @@ static gboolean
 run_library (Job *job, SwDkimResults *r, gboolean library_body, gboolean *redo, GError **error)
 {
   *redo = FALSE;
+  if (library_body)
+    sw_dkim_message_normalise_body (&job->msg);
   g_autoptr (SwDkimDns) dns = sw_dkim_dns_new (job->v->resolver, SW_MAX_DNS_QUERIES_PER_MESSAGE);
   gboolean all_ok;
   DKIM_LIB *lib = new_lib (choose_drift (job, &all_ok), dns, error);
@@ -1241,7 +1243,8 @@ verify_common (SwDkimVerifier *v, GBytes *message, const SwDkimBodyHasher *bodie
   job.now = g_get_real_time () / G_USEC_PER_SEC;
   job.verify_time = verify_time > 0 ? verify_time : job.now;
   job.bodies = bodies;
-  sw_dkim_message_init (&job.msg, raw ? raw : (const guint8 *)"", len);
+  /* the body is normalised only if libopendkim reads it (run_library()) */
+  sw_dkim_message_init_header (&job.msg, raw ? raw : (const guint8 *)"", len);
   job.sig_fields = g_ptr_array_new ();
   for (guint i = 0; i < job.msg.fields->len; i++)
     {

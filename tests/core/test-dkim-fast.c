@@ -305,32 +305,54 @@ test_unit_tags (void)
 }
 
 /* sw_dkim_message_init() copies (normalises) a message exactly when it has a bare LF,
- * wherever that LF is (the scan reads 16 octets at a time) */
+ * wherever that LF is (the scan reads 16 octets at a time); sw_dkim_message_init_header()
+ * only when the LF is before the body, and sw_dkim_message_normalise_body() then gives
+ * the same message as sw_dkim_message_init() */
 static void
 test_unit_bare_lf (void)
 {
-  for (gsize len = 1; len < 70; len++)
+  for (gsize len = 1; len < 150; len++)
     for (gsize at = 0; at <= len; at++)
-      {
-        /* lines of "xxxxx" ending in CRLF, cut to @len octets; the octet at @at (none when
-         * at == len) becomes an LF */
-        g_autoptr (GString) m = g_string_new (NULL);
-        while (m->len < len)
-          g_string_append (m, "xxxxx\r\n");
-        g_string_truncate (m, len);
-        if (at < len)
-          m->str[at] = '\n';
-        gboolean expect = FALSE;
-        for (gsize k = 0; k < len; k++)
-          if (m->str[k] == '\n' && (k == 0 || m->str[k - 1] != '\r'))
-            expect = TRUE;
-        SwDkimMessage msg;
-        sw_dkim_message_init (&msg, (const guint8 *)m->str, m->len);
-        if ((msg.data != NULL) != expect)
-          g_error ("length %" G_GSIZE_FORMAT " at %" G_GSIZE_FORMAT ": copied %d, bare LF %d", len, at,
-                   msg.data != NULL, expect);
-        sw_dkim_message_clear (&msg);
-      }
+      for (guint header_lines = 0; header_lines < 3; header_lines++)
+        {
+          /* @header_lines fields, an empty line, then lines of "xxxxx" ending in CRLF, cut
+           * to @len octets; the octet at @at (none when at == len) becomes an LF */
+          g_autoptr (GString) m = g_string_new (NULL);
+          for (guint h = 0; h < header_lines; h++)
+            g_string_append (m, "A: 1\r\n");
+          if (header_lines > 0)
+            g_string_append (m, "\r\n");
+          while (m->len < len)
+            g_string_append (m, "xxxxx\r\n");
+          g_string_truncate (m, len);
+          if (at < len)
+            m->str[at] = '\n';
+          gboolean expect = FALSE;
+          for (gsize k = 0; k < len; k++)
+            if (m->str[k] == '\n' && (k == 0 || m->str[k - 1] != '\r'))
+              expect = TRUE;
+          SwDkimMessage msg, lazy;
+          sw_dkim_message_init (&msg, (const guint8 *)m->str, m->len);
+          if ((msg.data != NULL) != expect)
+            g_error ("length %" G_GSIZE_FORMAT " at %" G_GSIZE_FORMAT ": copied %d, bare LF %d", len, at,
+                     msg.data != NULL, expect);
+          sw_dkim_message_init_header (&lazy, (const guint8 *)m->str, m->len);
+          gboolean in_header = FALSE;
+          for (gsize k = 0; k < lazy.body_offset; k++)
+            if (m->str[k] == '\n' && (k == 0 || m->str[k - 1] != '\r'))
+              in_header = TRUE;
+          if ((lazy.data != NULL) != in_header)
+            g_error ("length %" G_GSIZE_FORMAT " at %" G_GSIZE_FORMAT ": header only: copied %d, bare LF %d",
+                     len, at, lazy.data != NULL, in_header);
+          sw_dkim_message_normalise_body (&lazy);
+          if (lazy.len != msg.len || memcmp (lazy.buf, msg.buf, msg.len) != 0 || lazy.body_offset != msg.body_offset
+              || lazy.fields->len != msg.fields->len
+              || memcmp (lazy.fields->data, msg.fields->data, msg.fields->len * sizeof (SwDkimField)) != 0)
+            g_error ("length %" G_GSIZE_FORMAT " at %" G_GSIZE_FORMAT ": normalised later, the message differs",
+                     len, at);
+          sw_dkim_message_clear (&lazy);
+          sw_dkim_message_clear (&msg);
+        }
 }
 
 /* ---- corpora ---- */
