@@ -431,15 +431,56 @@ is_space (guint8 c)
   return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 }
 
+/* What goes into the header hash, gathered in a buffer on the stack and handed on in
+ * large pieces (no allocation per signature). */
+typedef struct
+{
+  Hasher *hasher;
+  gsize len;
+  char buf[2048];
+} Out;
+
+static void
+out_flush (Out *o)
+{
+  if (o->len > 0)
+    hasher_update (o->hasher, o->buf, o->len);
+  o->len = 0;
+}
+
+static inline void
+out_append (Out *o, const char *p, gsize n)
+{
+  if (o->len + n > sizeof o->buf)
+    {
+      out_flush (o);
+      if (n > sizeof o->buf)
+        {
+          hasher_update (o->hasher, p, n);
+          return;
+        }
+    }
+  memcpy (o->buf + o->len, p, n);
+  o->len += n;
+}
+
+static inline void
+out_c (Out *o, char c)
+{
+  if (o->len == sizeof o->buf)
+    out_flush (o);
+  o->buf[o->len++] = c;
+}
+
 /* Appends the canonical form of header text @text (@len octets) to @out. */
 static void
-canon_header (GString *out, SwDkimCanon canon, const char *text, gsize len, gboolean crlf)
+canon_header (Out *out, SwDkimCanon canon, const char *text, gsize len, gboolean crlf)
 {
   if (canon == SW_DKIM_CANON_SIMPLE)
     {
-      g_string_append_len (out, text, (gssize)len);
+      out_append (out, text, len);
       if (crlf)
-        g_string_append_len (out, "\r\n", 2);
+        out_append (out, "\r\n", 2);
       return;
     }
   gsize p = 0;
@@ -449,7 +490,7 @@ canon_header (GString *out, SwDkimCanon canon, const char *text, gsize len, gboo
       char c = text[p];
       if (c == '\t' || c == '\n' || c == '\r' || c == ' ')
         continue;
-      g_string_append_c (out, g_ascii_tolower (c));
+      out_c (out, g_ascii_tolower (c));
       if (c == ':')
         {
           p++;
@@ -476,21 +517,22 @@ canon_header (GString *out, SwDkimCanon canon, const char *text, gsize len, gboo
         p++;
       if (space)
         {
-          g_string_append_c (out, ' ');
+          out_c (out, ' ');
           space = FALSE;
         }
-      g_string_append_len (out, text + word, (gssize)(p - word));
+      out_append (out, text + word, p - word);
     }
   if (crlf)
-    g_string_append_len (out, "\r\n", 2);
+    out_append (out, "\r\n", 2);
 }
 
 /* The signature field with the value of b= removed, the way dkim_canon_runheaders() does
  * it: a '=' outside a value whose preceding octet is 'b' starts a b= value, which ends
  * at the next ';'. */
-static void
-strip_b (GString *out, const char *text, gsize len)
+static gsize
+strip_b (char *out, const char *text, gsize len)
 {
+  gsize n = 0;
   char in = '\0', last = '\0';
   gsize copy_from = 0; /* start of the octets not yet copied */
   for (gsize p = 0; p < len; p++)
@@ -507,12 +549,19 @@ strip_b (GString *out, const char *text, gsize len)
           in = last;
           if (in == 'b')
             /* copy up to this '=', drop what follows up to the next ';' */
-            g_string_append_len (out, text + copy_from, (gssize)(p + 1 - copy_from));
+            {
+              memcpy (out + n, text + copy_from, p + 1 - copy_from);
+              n += p + 1 - copy_from;
+            }
         }
       last = c;
     }
   if (in != 'b')
-    g_string_append_len (out, text + copy_from, (gssize)(len - copy_from));
+    {
+      memcpy (out + n, text + copy_from, len - copy_from);
+      n += len - copy_from;
+    }
+  return n;
 }
 
 gboolean
@@ -532,7 +581,9 @@ sw_dkim_header_hash (const SwDkimHeader *headers, guint n, guint sig_index, cons
   guint8 taken_small[128] = { 0 };
   g_autofree guint8 *taken_big = n > sizeof taken_small ? g_malloc0 (n) : NULL;
   guint8 *taken = taken_big ? taken_big : taken_small;
-  GString *buf = g_string_sized_new (2048);
+  Out out;
+  out.hasher = &hs;
+  out.len = 0;
   for (const char *p = sig->h; *p;)
     {
       const char *colon = strchr (p, ':');
@@ -545,7 +596,7 @@ sw_dkim_header_hash (const SwDkimHeader *headers, guint n, guint sig_index, cons
               if (!taken[k] && hd->name_len == nl && g_ascii_strncasecmp (hd->text, p, nl) == 0)
                 {
                   taken[k] = 1;
-                  canon_header (buf, sig->header_canon, hd->text, hd->len, TRUE);
+                  canon_header (&out, sig->header_canon, hd->text, hd->len, TRUE);
                   break;
                 }
             }
@@ -556,13 +607,13 @@ sw_dkim_header_hash (const SwDkimHeader *headers, guint n, guint sig_index, cons
     }
 
   const SwDkimHeader *self = &headers[sig_index];
-  GString *stripped = g_string_sized_new (self->len);
-  strip_b (stripped, self->text, self->len);
-  canon_header (buf, sig->header_canon, stripped->str, stripped->len, FALSE);
-  g_string_free (stripped, TRUE);
-
-  hasher_update (&hs, buf->str, buf->len);
-  g_string_free (buf, TRUE);
+  /* strip_b() never lengthens; most signature fields fit the buffer on the stack */
+  char stripped_small[2048];
+  g_autofree char *stripped_big = self->len > sizeof stripped_small ? g_malloc (self->len) : NULL;
+  char *stripped = stripped_big ? stripped_big : stripped_small;
+  gsize stripped_len = strip_b (stripped, self->text, self->len);
+  canon_header (&out, sig->header_canon, stripped, stripped_len, FALSE);
+  out_flush (&out);
   if (sig->hash == SW_DKIM_HASH_SHA256)
     {
       SHA256_Final (digest, &hs.sha256);
