@@ -101,8 +101,31 @@ typedef struct
   Span span;
 } Pending;
 
+/* The spans found so far: on the stack for a typical header block, else on the heap. */
+typedef struct
+{
+  Span *v;
+  guint len;
+  guint cap;
+  Span local[40];
+} Spans;
+
 static void
-finish_field (SwMessage *msg, GArray *spans, Pending *pending)
+spans_append (Spans *spans, const Span *sp)
+{
+  if (spans->len == spans->cap)
+    {
+      guint cap = spans->cap * 2;
+      if (spans->v == spans->local)
+        spans->v = g_memdup2 (spans->local, sizeof spans->local);
+      spans->v = g_renew (Span, spans->v, cap);
+      spans->cap = cap;
+    }
+  spans->v[spans->len++] = *sp;
+}
+
+static void
+finish_field (SwMessage *msg, Spans *spans, Pending *pending)
 {
   if (!pending->active)
     return;
@@ -119,12 +142,12 @@ finish_field (SwMessage *msg, GArray *spans, Pending *pending)
       sp.truncated = TRUE;
       msg->flags |= SW_MESSAGE_FLAG_HEADER_TRUNCATED;
     }
-  g_array_append_val (spans, sp);
+  spans_append (spans, &sp);
 }
 
 /* The first pass: the spans of the fields, the flags and the header length. */
 static void
-scan_header (SwMessage *msg, const char *data, gsize size, GArray *spans)
+scan_header (SwMessage *msg, const char *data, gsize size, Spans *spans)
 {
   gsize pos = 0;
   Pending pending = { FALSE, { 0, 0, 0, 0, FALSE } };
@@ -158,7 +181,7 @@ scan_header (SwMessage *msg, const char *data, gsize size, GArray *spans)
               guint before = spans->len;
               finish_field (msg, spans, &pending);
               if (spans->len > before)
-                g_array_index (spans, Span, spans->len - 1).truncated = TRUE;
+                spans->v[spans->len - 1].truncated = TRUE;
             }
           msg->header_length = pos;
           return;
@@ -220,7 +243,7 @@ scan_header (SwMessage *msg, const char *data, gsize size, GArray *spans)
 
 /* The second pass: the fields and their strings, in one block of text. */
 static void
-make_fields (SwMessage *msg, const char *data, const GArray *spans)
+make_fields (SwMessage *msg, const char *data, const Spans *spans)
 {
   msg->n_fields = spans->len;
   if (spans->len == 0)
@@ -228,7 +251,7 @@ make_fields (SwMessage *msg, const char *data, const GArray *spans)
   gsize total = 0;
   for (guint i = 0; i < spans->len; i++)
     {
-      const Span *sp = &g_array_index (spans, Span, i);
+      const Span *sp = &spans->v[i];
       /* name, raw and value (never longer than raw), each with its NUL */
       total += sp->name_len + 2 * (sp->content_end - sp->start) + 3;
     }
@@ -238,7 +261,7 @@ make_fields (SwMessage *msg, const char *data, const GArray *spans)
   char *out = msg->text;
   for (guint i = 0; i < spans->len; i++)
     {
-      const Span *sp = &g_array_index (spans, Span, i);
+      const Span *sp = &spans->v[i];
       SwHeaderField *f = &msg->fields[i];
       const char *text = data + sp->start;
       gsize text_len = sp->content_end - sp->start;
@@ -261,10 +284,14 @@ make_fields (SwMessage *msg, const char *data, const GArray *spans)
 static void
 parse_header (SwMessage *msg, const char *data, gsize size)
 {
-  /* about one field per 80 octets of a typical header block, read in one go */
-  g_autoptr (GArray) spans = g_array_sized_new (FALSE, FALSE, sizeof (Span), 32);
-  scan_header (msg, data, size, spans);
-  make_fields (msg, data, spans);
+  Spans spans;
+  spans.v = spans.local;
+  spans.len = 0;
+  spans.cap = G_N_ELEMENTS (spans.local);
+  scan_header (msg, data, size, &spans);
+  make_fields (msg, data, &spans);
+  if (spans.v != spans.local)
+    g_free (spans.v);
 }
 
 SwMessage *
