@@ -35,14 +35,16 @@ typedef enum
 typedef struct
 {
   TokenKind kind;
-  char *text; /* a word, or the text inside the outer parentheses */
+  char *text;     /* a word, or the text inside the outer parentheses */
+  gboolean owned; /* @text is a copy of its own, else it points into the tokens' text */
 } Token;
 
 static void
-token_free (Token *t)
+token_clear (gpointer data)
 {
-  g_free (t->text);
-  g_free (t);
+  Token *t = data;
+  if (t->owned)
+    g_free (t->text);
 }
 
 static gboolean
@@ -80,10 +82,17 @@ find_date_separator (const char *s)
   return last;
 }
 
-static GPtrArray *
-tokenize (const char *s, gsize len)
+/* The words and comments of @s (@len octets). When @s is valid UTF-8 (as it is in
+ * practice) each token is a NUL-terminated slice of one copy of @s, *@text_out (free it
+ * after the tokens); tokens longer than RECEIVED_MAX_ITEM, or all of them when @s is not
+ * valid UTF-8, are copies of their own made by item_dup(). */
+static GArray *
+tokenize (const char *s, gsize len, char **text_out)
 {
-  GPtrArray *tokens = g_ptr_array_new_with_free_func ((GDestroyNotify)token_free);
+  GArray *tokens = g_array_sized_new (FALSE, FALSE, sizeof (Token), 16);
+  g_array_set_clear_func (tokens, token_clear);
+  char *work = g_utf8_validate_len (s, len, NULL) ? g_strndup (s, len) : NULL;
+  *text_out = work;
   gsize i = 0;
   while (i < len)
     {
@@ -92,10 +101,11 @@ tokenize (const char *s, gsize len)
           i++;
           continue;
         }
-      Token *t = g_new0 (Token, 1);
+      Token t = { TOKEN_WORD, NULL, FALSE };
+      gsize start;
       if (s[i] == '(')
         {
-          gsize start = ++i;
+          start = ++i;
           int depth = 1;
           while (i < len)
             {
@@ -107,20 +117,28 @@ tokenize (const char *s, gsize len)
                 break;
               i++;
             }
-          t->kind = TOKEN_COMMENT;
-          t->text = item_dup (s + start, i - start);
-          if (i < len)
-            i++; /* the closing parenthesis */
+          t.kind = TOKEN_COMMENT;
         }
       else
         {
-          gsize start = i;
+          start = i;
           while (i < len && !is_space (s[i]) && s[i] != '(')
             i++;
-          t->kind = TOKEN_WORD;
-          t->text = item_dup (s + start, i - start);
         }
-      g_ptr_array_add (tokens, t);
+      /* the octet ending the token (space, parenthesis) is read from @s, never @work */
+      if (work != NULL && i - start <= RECEIVED_MAX_ITEM)
+        {
+          work[i] = '\0';
+          t.text = work + start;
+        }
+      else
+        {
+          t.text = item_dup (s + start, i - start);
+          t.owned = TRUE;
+        }
+      if (t.kind == TOKEN_COMMENT && i < len)
+        i++; /* the closing parenthesis */
+      g_array_append_val (tokens, t);
     }
   return tokens;
 }
@@ -360,7 +378,8 @@ protocol_is_authenticated (const char *proto)
 static void
 parse_clauses (SwReceived *r, const char *text, gsize len)
 {
-  g_autoptr (GPtrArray) tokens = tokenize (text, len);
+  g_autofree char *token_text = NULL;
+  g_autoptr (GArray) tokens = tokenize (text, len, &token_text);
   Clause clause = CLAUSE_NONE;
   gboolean first = FALSE;
   const char *from_word = NULL;
@@ -370,7 +389,7 @@ parse_clauses (SwReceived *r, const char *text, gsize len)
 
   for (guint i = 0; i < tokens->len; i++)
     {
-      const Token *t = g_ptr_array_index (tokens, i);
+      const Token *t = &g_array_index (tokens, Token, i);
       if (t->kind == TOKEN_WORD)
         {
           Clause k = keyword (t->text);
