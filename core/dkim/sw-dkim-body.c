@@ -332,14 +332,22 @@ simple_text (Canon *c, const guint8 *t, gsize n)
   c->line_len += n;
 }
 
-/* The relaxed form of text of the current line (no CR or LF in it), as it comes: runs
- * of white space are written as one SP once text follows them. Text that needs no
- * change (single SP between words) is handed on as one piece. */
-static void
+static inline gboolean
+is_line_end (guint8 c)
+{
+  return c == '\r' || c == '\n';
+}
+
+/* The relaxed form of the text of the current line at @t (up to @n octets), as it comes:
+ * runs of white space are written as one SP once text follows them. Text that needs no
+ * change (single SP between words) is handed on as one piece. Stops at the first CR or
+ * LF, so that the line is read once (no separate search for its end); returns the
+ * octets read. */
+static gsize
 relaxed_text (Canon *c, const guint8 *t, gsize n)
 {
   gsize i = 0;
-  while (i < n)
+  while (i < n && !is_line_end (t[i]))
     {
       if (is_wsp (t[i]))
         {
@@ -358,16 +366,22 @@ relaxed_text (Canon *c, const guint8 *t, gsize n)
       while (i < n)
         {
 #if defined(__SSE2__)
-          /* 16 octets at a time while there is nothing to change: no HTAB, no SP
-           * followed by white space (the scalar code below does the rest) */
+          /* 16 octets at a time while there is nothing to change and the line goes on:
+           * no HTAB, CR or LF, no SP followed by white space or a line end (the scalar
+           * code below does the rest) */
           if (i + 17 <= n)
             {
               const __m128i v = _mm_loadu_si128 ((const __m128i *)(t + i));
               const __m128i next = _mm_loadu_si128 ((const __m128i *)(t + i + 1));
               const __m128i sp = _mm_set1_epi8 (' '), tab = _mm_set1_epi8 ('\t');
+              const __m128i cr = _mm_set1_epi8 ('\r'), lf = _mm_set1_epi8 ('\n');
               const __m128i is_sp = _mm_cmpeq_epi8 (v, sp);
-              const __m128i next_wsp = _mm_or_si128 (_mm_cmpeq_epi8 (next, sp), _mm_cmpeq_epi8 (next, tab));
-              const __m128i bad = _mm_or_si128 (_mm_cmpeq_epi8 (v, tab), _mm_and_si128 (is_sp, next_wsp));
+              const __m128i next_wsp
+                  = _mm_or_si128 (_mm_or_si128 (_mm_cmpeq_epi8 (next, sp), _mm_cmpeq_epi8 (next, tab)),
+                                  _mm_or_si128 (_mm_cmpeq_epi8 (next, cr), _mm_cmpeq_epi8 (next, lf)));
+              const __m128i stop = _mm_or_si128 (_mm_cmpeq_epi8 (v, tab),
+                                                 _mm_or_si128 (_mm_cmpeq_epi8 (v, cr), _mm_cmpeq_epi8 (v, lf)));
+              const __m128i bad = _mm_or_si128 (stop, _mm_and_si128 (is_sp, next_wsp));
               unsigned int bad_mask = (unsigned int)_mm_movemask_epi8 (bad);
               unsigned int sp_mask = (unsigned int)_mm_movemask_epi8 (is_sp);
               if (bad_mask == 0)
@@ -380,17 +394,17 @@ relaxed_text (Canon *c, const guint8 *t, gsize n)
               unsigned int k = (unsigned int)__builtin_ctz (bad_mask);
               if ((sp_mask & ((1u << k) - 1)) != 0)
                 c->has_wsp = TRUE;
-              i += k; /* at the HTAB or SP: the scalar code below stops there */
+              i += k; /* at the HTAB, CR, LF or SP: the scalar code below stops there */
             }
 #endif
           guint8 ch = t[i];
-          if (G_LIKELY (ch > ' ') || (ch != ' ' && ch != '\t'))
+          if (G_LIKELY (ch > ' ') || (ch != ' ' && ch != '\t' && !is_line_end (ch)))
             {
               i++;
               continue;
             }
           /* one SP between two non-WSP octets is already canonical */
-          if (ch == ' ' && i + 1 < n && !is_wsp (t[i + 1]))
+          if (ch == ' ' && i + 1 < n && !is_wsp (t[i + 1]) && !is_line_end (t[i + 1]))
             {
               c->has_wsp = TRUE;
               i += 2;
@@ -418,6 +432,7 @@ relaxed_text (Canon *c, const guint8 *t, gsize n)
         }
       emit (c, t + from, i - from);
     }
+  return i;
 }
 
 /* A line end (CRLF, or a lone CR or LF): @crlf is its CRLF in the input, or NULL. */
@@ -484,16 +499,17 @@ feed_lines (Canon *c, const guint8 *b, gsize pos, gsize len, const gboolean simp
 {
   while (pos < len)
     {
-      gsize text_end = find_line_end (b, pos, len);
+      gsize text_end;
+      if (simple)
+        {
+          text_end = find_line_end (b, pos, len);
+          if (text_end > pos)
+            simple_text (c, b + pos, text_end - pos);
+        }
+      else
+        text_end = pos + relaxed_text (c, b + pos, len - pos);
       const guint8 *cr = text_end < len && b[text_end] == '\r' ? b + text_end : NULL;
       gboolean nl = text_end < len && b[text_end] == '\n';
-      if (text_end > pos)
-        {
-          if (simple)
-            simple_text (c, b + pos, text_end - pos);
-          else
-            relaxed_text (c, b + pos, text_end - pos);
-        }
       const guint8 *crlf = NULL;
       if (cr == NULL)
         {
