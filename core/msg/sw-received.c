@@ -62,30 +62,27 @@ item_dup (const char *p, gsize len)
   return g_utf8_make_valid (p, (gssize)len);
 }
 
-/* Position of the last ';' outside comments, or -1. */
+/* Position of the last ';' outside comments, or -1. Only the four octets that matter are
+ * looked at (strcspn() skips the rest in blocks). */
 static gssize
 find_date_separator (const char *s)
 {
   gssize last = -1;
   int depth = 0;
-  for (gssize i = 0; s[i]; i++)
+  for (const char *p = s + strcspn (s, "\\();"); *p; p += 1 + strcspn (p + 1, "\\();"))
     {
-      if (s[i] == '\\' && depth > 0 && s[i + 1])
-        i++;
-      else if (s[i] == '(')
+      if (*p == '\\' && depth > 0 && p[1])
+        p++;
+      else if (*p == '(')
         depth++;
-      else if (s[i] == ')' && depth > 0)
+      else if (*p == ')' && depth > 0)
         depth--;
-      else if (s[i] == ';' && depth == 0)
-        last = i;
+      else if (*p == ';' && depth == 0)
+        last = p - s;
     }
   return last;
 }
 
-/* The words and comments of @s (@len octets). When @s is valid UTF-8 (as it is in
- * practice) each token is a NUL-terminated slice of one copy of @s, *@text_out (free it
- * after the tokens); tokens longer than RECEIVED_MAX_ITEM, or all of them when @s is not
- * valid UTF-8, are copies of their own made by item_dup(). */
 static GArray *
 tokenize (const char *s, gsize len, char **text_out)
 {
@@ -176,10 +173,10 @@ keyword (const char *word)
 static const char *
 find_ci (const char *haystack, const char *needle)
 {
-  const char first = needle[0], first_upper = g_ascii_toupper (first);
+  const char firsts[3] = { needle[0], g_ascii_toupper (needle[0]), '\0' };
   gsize rest = strlen (needle + 1);
-  for (const char *p = haystack; *p; p++)
-    if ((*p == first || *p == first_upper) && g_ascii_strncasecmp (p + 1, needle + 1, rest) == 0)
+  for (const char *p = haystack + strcspn (haystack, firsts); *p; p += 1 + strcspn (p + 1, firsts))
+    if (g_ascii_strncasecmp (p + 1, needle + 1, rest) == 0)
       return p;
   return NULL;
 }
