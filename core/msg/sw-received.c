@@ -496,6 +496,85 @@ parse_clauses (SwReceived *r, const char *text, gsize len)
   from_info_clear (&info);
 }
 
+/* Reads @n decimal digits at *@p (advancing it); FALSE if they are not all digits. */
+static gboolean
+read_digits (const char **p, guint n, guint *out)
+{
+  guint v = 0;
+  for (guint i = 0; i < n; i++)
+    {
+      if (!g_ascii_isdigit ((*p)[i]))
+        return FALSE;
+      v = v * 10 + (guint)((*p)[i] - '0');
+    }
+  *p += n;
+  *out = v;
+  return TRUE;
+}
+
+/* Days from 1970-01-01 to the proleptic Gregorian date (H. Hinnant's days_from_civil). */
+static gint64
+days_from_civil (gint64 y, guint m, guint d)
+{
+  y -= m <= 2;
+  gint64 era = (y >= 0 ? y : y - 399) / 400;
+  guint yoe = (guint)(y - era * 400);
+  guint doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  guint doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + (gint64)doe - 719468;
+}
+
+/* The date of a Received field in the form receivers write it, "Tue, 1 Aug 2023 10:04:05
+ * +0000" (the day name optional, a trailing comment allowed), read without GMime; FALSE
+ * for anything else, which g_mime_utils_header_decode_date() then reads. Only dates that
+ * give the same time both ways are taken here: a 4-digit year from 1970, a day that
+ * exists in its month, hours 0-23, minutes and seconds 0-59, an offset of at most 23:59
+ * (tests/core/test-received.c compares the two on generated dates). */
+static gboolean
+parse_date_fast (const char *s, gint64 *out)
+{
+  static const char days[] = "MonTueWedThuFriSatSun";
+  static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+  const char *p = s;
+  if (g_ascii_isalpha (p[0]))
+    {
+      gboolean day_name = FALSE;
+      for (guint i = 0; i < 7 && !day_name; i++)
+        day_name = strncmp (p, days + 3 * i, 3) == 0;
+      if (!day_name || p[3] != ',' || p[4] != ' ')
+        return FALSE;
+      p += 5;
+    }
+  guint day, year, hour, min, sec, tz_h, tz_m, month = 0;
+  if (!read_digits (&p, g_ascii_isdigit (p[0]) && g_ascii_isdigit (p[1]) ? 2 : 1, &day) || *p++ != ' ')
+    return FALSE;
+  for (guint i = 0; i < 12 && month == 0; i++)
+    if (strncmp (p, months + 3 * i, 3) == 0)
+      month = i + 1;
+  if (month == 0 || p[3] != ' ')
+    return FALSE;
+  p += 4;
+  if (!read_digits (&p, 4, &year) || *p++ != ' ' || !read_digits (&p, 2, &hour) || *p++ != ':'
+      || !read_digits (&p, 2, &min) || *p++ != ':' || !read_digits (&p, 2, &sec) || *p++ != ' ')
+    return FALSE;
+  char sign = *p++;
+  if ((sign != '+' && sign != '-') || !read_digits (&p, 2, &tz_h) || !read_digits (&p, 2, &tz_m))
+    return FALSE;
+  /* the end, or one comment ("(UTC)") */
+  if (*p != '\0' && !(p[0] == ' ' && p[1] == '(' && strchr (p + 2, '(') == NULL && strchr (p + 2, ')') != NULL
+                      && strchr (p + 2, ')')[1] == '\0'))
+    return FALSE;
+  static const guint8 month_days[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+  gboolean leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  if (year < 1970 || day < 1 || day > month_days[month - 1] || (month == 2 && day == 29 && !leap) || hour > 23
+      || min > 59 || sec > 59 || tz_h > 23 || tz_m > 59)
+    return FALSE;
+  gint64 offset = (gint64)tz_h * 3600 + (gint64)tz_m * 60;
+  *out = days_from_civil (year, month, day) * 86400 + (gint64)hour * 3600 + (gint64)min * 60 + (gint64)sec
+         - (sign == '-' ? -offset : offset);
+  return TRUE;
+}
+
 SwReceived *
 sw_received_parse (const char *value)
 {
@@ -509,7 +588,7 @@ sw_received_parse (const char *value)
   if (semi >= 0)
     {
       g_autofree char *date = g_strstrip (g_strdup (value + semi + 1));
-      if (*date != '\0')
+      if (*date != '\0' && !parse_date_fast (date, &r->timestamp))
         {
           sw_msg_gmime_init ();
           g_autoptr (GDateTime) dt = g_mime_utils_header_decode_date (date);

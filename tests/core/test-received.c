@@ -1,6 +1,8 @@
 /* Received: parsing, one table row per real-looking header of each product. */
 #include "sw-received.h"
 
+#include <gmime/gmime.h>
+
 #include <string.h>
 
 typedef struct {
@@ -309,6 +311,50 @@ test_received_hostile (void)
   g_assert_null (r3->by_host);
 }
 
+/* The date of a field is what GMime's g_mime_utils_header_decode_date() makes of the
+ * text after the last ';', for generated dates in the usual form and near it: every
+ * component in and out of range, day names right and wrong, offsets, comments, other
+ * spellings. */
+static void
+test_received_dates (void)
+{
+  static const char *const day_names[] = { "Mon, ", "Tue, ", "Sun, ", "", "Xyz, ", "Mon,", "mon, " };
+  static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul",
+                                        "Aug", "Sep", "Oct", "Nov", "Dec", "jan", "Foo" };
+  static const char *const tails[] = { "", " (UTC)", " (CET", " x", " (a) (b)", "  " };
+  g_mime_init ();
+  GRand *rand = g_rand_new_with_seed (20261206);
+  for (guint round = 0; round < 20000; round++)
+    {
+      guint day = g_rand_int_range (rand, 0, 33), year = g_rand_int_range (rand, 1960, 2110);
+      guint hour = g_rand_int_range (rand, 0, 26), min = g_rand_int_range (rand, 0, 62);
+      guint sec = g_rand_int_range (rand, 0, 62), tz_h = g_rand_int_range (rand, 0, 26);
+      guint tz_m = g_rand_int_range (rand, 0, 62);
+      if (round % 2 == 0)
+        {
+          /* mostly valid: the fast form */
+          day = 1 + day % 28, hour %= 24, min %= 60, sec %= 60, tz_h %= 15, tz_m = (tz_m % 4) * 15;
+          year = 1970 + year % 140;
+        }
+      if (round % 7 == 0)
+        day = 29 + round % 3; /* month ends, leap years */
+      g_autofree char *date = g_strdup_printf (
+          "%s%s%u %s %04u %02u:%02u:%02u %c%02u%02u%s", day_names[g_rand_int_range (rand, 0, G_N_ELEMENTS (day_names))],
+          round % 5 == 0 && day < 10 ? "0" : "", day,
+          months[round % 2 == 0 ? g_rand_int_range (rand, 0, 12) : g_rand_int_range (rand, 0, G_N_ELEMENTS (months))],
+          year, hour, min, sec, g_rand_boolean (rand) ? '+' : '-', tz_h, tz_m,
+          round % 3 == 0 ? tails[g_rand_int_range (rand, 0, G_N_ELEMENTS (tails))] : "");
+      g_autoptr (GDateTime) dt = g_mime_utils_header_decode_date (date);
+      gint64 want = dt != NULL ? g_date_time_to_unix (dt) : -1;
+      g_autofree char *value = g_strdup_printf ("from a.example ([1.2.3.4]) by b.example; %s", date);
+      g_autoptr (SwReceived) r = sw_received_parse (value);
+      if (r->timestamp != want)
+        g_error ("round %u: \"%s\" gave %" G_GINT64_FORMAT ", GMime %" G_GINT64_FORMAT, round, date, r->timestamp,
+                 want);
+    }
+  g_rand_free (rand);
+}
+
 void sw_test_received_register (void);
 
 void
@@ -321,4 +367,5 @@ sw_test_received_register (void)
     }
   g_test_add_func ("/core/msg/received/null", test_received_null);
   g_test_add_func ("/core/msg/received/hostile", test_received_hostile);
+  g_test_add_func ("/core/msg/received/dates", test_received_dates);
 }
