@@ -10,7 +10,8 @@
  * Pipelined commands therefore get their replies in order. The model is Dovecot's
  * src/pop3-login/pop3-proxy.c.
  *
- * Read-ahead: once the client has RETRed two consecutive messages, the command side also
+ * Read-ahead: from the client's first RETR (one message, doubling with each consecutive
+ * RETR up to the window; any other RETR stops it), the command side also
  * sends RETRs of the next messages on its own account ("speculative" entries of the same
  * queue, whose replies the client never sees); the reply side holds and verifies them
  * like the client's and keeps them in the Ahead table, from which the client's own RETR
@@ -179,6 +180,7 @@ struct _SwPop3Session
   guint top_all_next;    /* warming the whole mailbox: next msgno to ask TOP n 0 for, 0: not started */
   guint top_all_end;     /* its last msgno */
   gboolean top_all_probing; /* only its first TOP_ALL_PROBE messages are asked: the rest if DNS is slow */
+  gboolean top_all_running; /* the rest is asked, TOP_ALL_CHUNK at a time (top_all_pump) */
   GPtrArray *top_blocks; /* GBytes*: header blocks from speculative TOPs, prefetched in batches */
   GPtrArray *top_uidls;  /* char* (or NULL) beside them */
   gsize top_bytes;       /* size of top_blocks */
@@ -206,6 +208,7 @@ static void reply_done (SwPop3Session *s);
 static void session_fail (SwPop3Session *s, const char *client_text);
 static void close_after_write (SwPop3Session *s);
 static void top_send (SwPop3Session *s, guint from, guint to);
+static void top_all_pump (SwPop3Session *s);
 
 SwPop3Session *
 sw_pop3_session_ref (SwPop3Session *s)
@@ -643,6 +646,8 @@ ahead_fill (SwPop3Session *s)
 
 #define TOP_ALL_MAX 2000u     /* messages of a mailbox whose header blocks are asked at most */
 #define TOP_ALL_PROBE 32u     /* asked first; the rest only if a name of theirs was not cached */
+#define TOP_ALL_CHUNK 64u     /* warming TOPs queued at most: a client's RETR, or a read-ahead
+                               * one, waits behind at most this many header blocks */
 #define TOP_BATCH 128u        /* header blocks per prefetch job */
 #define TOP_BATCH_BYTES (4u * 1024 * 1024) /* or this many bytes of them */
 
@@ -724,7 +729,8 @@ top_flush (SwPop3Session *s)
       if (sent > 0)
         {
           g_debug ("%s#%u: DNS cache cold: warming the whole mailbox", s->settings->account, s->id);
-          top_send (s, s->top_all_next, s->top_all_end);
+          s->top_all_running = TRUE;
+          top_all_pump (s);
         }
       return;
     }
@@ -792,10 +798,27 @@ top_send (SwPop3Session *s, guint from, guint to)
     reply_next (s);
 }
 
+/* Whole-mailbox warming: queues the next TOPs while fewer than half a chunk are pending,
+ * so that the server always has some to answer and the commands queued meanwhile (the
+ * client's, read-ahead RETRs) never wait behind a thousand header blocks. */
+static void
+top_all_pump (SwPop3Session *s)
+{
+  while (s->top_all_running && s->top_all_next != 0 && s->top_all_next <= s->top_all_end
+         && s->tops_pending <= TOP_ALL_CHUNK / 2)
+    {
+      guint before = s->top_all_next;
+      top_send (s, before, MIN (s->top_all_end, before + TOP_ALL_CHUNK - 1));
+      if (s->top_all_next == before)
+        break; /* nothing could be queued (session over, or the cap on queued commands) */
+    }
+}
+
 /* The message count is known: ask the header blocks of the whole mailbox (up to
  * TOP_ALL_MAX), the first TOP_ALL_PROBE at once and the rest when a name of theirs was not
- * in the DNS cache (with a warm cache they would only cost time): see top_flush(); all at
- * once when the cache is empty. */
+ * in the DNS cache (with a warm cache they would only cost time): see top_flush(); at once
+ * when the cache is empty. Either way the rest goes TOP_ALL_CHUNK at a time
+ * (top_all_pump). */
 static void
 top_all_start (SwPop3Session *s)
 {
@@ -809,7 +832,8 @@ top_all_start (SwPop3Session *s)
   if (sw_resolver_has_async (resolver) && sw_resolver_get_cache_size (resolver) == 0)
     {
       g_debug ("%s#%u: DNS cache empty: warming the whole mailbox", s->settings->account, s->id);
-      top_send (s, 1, s->top_all_end);
+      s->top_all_running = TRUE;
+      top_all_pump (s);
       return;
     }
   s->top_all_probing = TRUE;
@@ -828,7 +852,15 @@ ahead_client_retr (SwPop3Session *s, guint n)
   if (s->last_retr != 0 && n == s->last_retr + 1)
     s->window = s->window == 0 ? MIN (2u, s->settings->read_ahead) : MIN (s->window * 2, s->settings->read_ahead);
   else
-    ahead_stop (s, n);
+    {
+      gboolean first = s->last_retr == 0;
+      ahead_stop (s, n);
+      /* the session's first RETR (or the first after RSET): one message ahead already, as
+       * a client that downloads the mailbox asks for the next one at once; a client that
+       * wanted only this one costs one message read in vain */
+      if (first)
+        s->window = 1;
+    }
   s->last_retr = n;
   Ahead *a = g_hash_table_lookup (s->ahead, GUINT_TO_POINTER (n));
   if (a == NULL || a->claimed || a->dropped)
@@ -1834,8 +1866,15 @@ reply_done (SwPop3Session *s)
   if (head->speculative)
     s->speculative--;
   /* a speculative TOP answered, failed or lost: the last one sends the header blocks on */
-  if (head->speculative && cmd == CMD_TOP && --s->tops_pending == 0)
-    top_flush (s);
+  if (head->speculative && cmd == CMD_TOP)
+    {
+      /* ... and so does the last before another command's reply (a RETR whose message
+       * needs those names now, not once a whole batch is in) */
+      Pending *next = g_queue_peek_head (&s->pending);
+      if (--s->tops_pending == 0 || (next != NULL && next->cmd != CMD_TOP))
+        top_flush (s);
+      top_all_pump (s);
+    }
   gboolean speculative = head->speculative;
   pending_free (head);
   s->reply_busy = FALSE;

@@ -5,8 +5,8 @@
  *   tests/integration/nsd-fixture.sh tests/data/dns/cache build/tests/bench-dns-query [N]
  *
  * N is the number of queries per thread (default 20000). Prints wall time per query (all
- * threads' queries together) and the process's CPU time per query (libunbound's and the
- * dispatch thread's included). Not a test: it prints figures. */
+ * threads' queries together) and the process's CPU time per query (the DNS loop thread's
+ * included). Not a test: it prints figures. */
 #include "sw-resolver.h"
 
 #include <stdio.h>
