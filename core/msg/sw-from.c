@@ -118,11 +118,10 @@ typedef struct
   guint n_at;
 } Walk;
 
+/* @addr and @name as GMime gives them for one mailbox (either may be NULL). */
 static void
-add_mailbox (SwFrom *from, InternetAddressMailbox *mb)
+add_mailbox (SwFrom *from, const char *addr, const char *name)
 {
-  const char *addr = internet_address_mailbox_get_addr (mb);
-  const char *name = internet_address_get_name (INTERNET_ADDRESS (mb));
   if (addr == NULL)
     addr = "";
   if (from->mailboxes->len >= SW_MAX_FROM_MAILBOXES)
@@ -182,9 +181,107 @@ walk_list (SwFrom *from, InternetAddressList *list, Walk *walk, guint depth)
           const char *addr = internet_address_mailbox_get_addr (mb);
           walk->n_mailboxes++;
           walk->n_at += count_bare_at (addr ? addr : "");
-          add_mailbox (from, mb);
+          add_mailbox (from, addr, internet_address_get_name (a));
         }
     }
+}
+
+static gboolean
+is_atext (char c)
+{
+  return g_ascii_isalnum (c) || (c != '\0' && strchr ("!#$%&'*+/=?^_`{|}~-", c) != NULL);
+}
+
+/* @p[0..@len) is a dot-atom (RFC 5322): atext runs joined by single dots. */
+static gboolean
+is_dot_atom (const char *p, gsize len)
+{
+  if (len == 0 || p[0] == '.' || p[len - 1] == '.')
+    return FALSE;
+  for (gsize i = 0; i < len; i++)
+    if (!(is_atext (p[i]) || (p[i] == '.' && p[i + 1] != '.')))
+      return FALSE;
+  return TRUE;
+}
+
+/* @p[0..@len) is a host name of LDH labels that are not A-labels: what GMime gives back
+ * as it is. */
+static gboolean
+is_plain_domain (const char *p, gsize len)
+{
+  if (len == 0 || p[0] == '.' || p[len - 1] == '.')
+    return FALSE;
+  for (gsize i = 0; i < len; i++)
+    {
+      if (!(g_ascii_isalnum (p[i]) || p[i] == '-' || (p[i] == '.' && p[i + 1] != '.')))
+        return FALSE;
+      if ((i == 0 || p[i - 1] == '.') && g_ascii_strncasecmp (p + i, "xn--", 4) == 0)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* A display name GMime returns unchanged: words of letters, digits and "-_'&+" (and
+ * '.' and ',' in a quoted string) joined by single spaces. */
+static gboolean
+is_plain_name (const char *p, gsize len, gboolean quoted)
+{
+  if (len == 0 || p[0] == ' ' || p[len - 1] == ' ')
+    return FALSE;
+  for (gsize i = 0; i < len; i++)
+    {
+      char c = p[i];
+      if (c == ' ')
+        {
+          if (p[i + 1] == ' ')
+            return FALSE;
+        }
+      else if (!(g_ascii_isalnum (c) || (c != '\0' && strchr ("-_'&+", c) != NULL)
+                 || (quoted && (c == '.' || c == ','))))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* The usual From values, read without GMime: "local@domain", "Name <local@domain>" and
+ * "\"Name\" <local@domain>", with a dot-atom local part, a host name that is not IDNA
+ * and a plain display name (see above), nothing else; *@addr_out and *@name_out (NULL
+ * when there is none) are what GMime gives for them (tests/core/test-from.c compares
+ * the two). FALSE for anything else. */
+static gboolean
+parse_simple_mailbox (const char *value, char **addr_out, char **name_out)
+{
+  gsize len = strlen (value);
+  const char *addr = value, *name = NULL;
+  gsize addr_len = len, name_len = 0;
+  gboolean quoted = FALSE;
+  if (len > 0 && value[len - 1] == '>')
+    {
+      const char *open = strchr (value, '<');
+      if (open == NULL || open == value || open[-1] != ' ' || open - value < 2)
+        return FALSE;
+      addr = open + 1;
+      addr_len = (gsize)(value + len - 1 - addr);
+      name = value;
+      name_len = (gsize)(open - 1 - value);
+      if (name[0] == '"')
+        {
+          if (name_len < 3 || name[name_len - 1] != '"')
+            return FALSE;
+          name++;
+          name_len -= 2;
+          quoted = TRUE;
+        }
+      if (!is_plain_name (name, name_len, quoted))
+        return FALSE;
+    }
+  const char *at = memchr (addr, '@', addr_len);
+  if (at == NULL || !is_dot_atom (addr, (gsize)(at - addr))
+      || !is_plain_domain (at + 1, addr_len - (gsize)(at + 1 - addr)))
+    return FALSE;
+  *addr_out = g_strndup (addr, addr_len);
+  *name_out = name != NULL ? g_strndup (name, name_len) : NULL;
+  return TRUE;
 }
 
 static void
@@ -196,9 +293,18 @@ parse_value_into (SwFrom *from, const char *value, gboolean truncated, Walk *wal
   if (value == NULL || *value == '\0')
     return;
 
-  sw_msg_gmime_init ();
   guint expected_at = count_bare_at (value);
   guint before_at = walk->n_at;
+  g_autofree char *simple_addr = NULL, *simple_name = NULL;
+  if (parse_simple_mailbox (value, &simple_addr, &simple_name))
+    {
+      walk->n_mailboxes++;
+      walk->n_at += count_bare_at (simple_addr);
+      add_mailbox (from, simple_addr, simple_name);
+      g_assert (walk->n_at - before_at == expected_at);
+      return;
+    }
+  sw_msg_gmime_init ();
   InternetAddressList *list = internet_address_list_parse (NULL, value);
   if (list != NULL)
     {

@@ -2,6 +2,8 @@
 #include "sw-from.h"
 #include "sw-limits.h"
 
+#include <gmime/gmime.h>
+
 #include <string.h>
 
 typedef struct
@@ -188,6 +190,74 @@ test_from_status_names (void)
   g_assert_cmpstr (sw_from_status_to_string (SW_FROM_STATUS_COUNT), ==, "unknown");
 }
 
+/* The mailboxes of generated values in the usual forms and near them are what GMime's
+ * parser gives: as many, with the same address and display name. */
+static void
+test_from_generated (void)
+{
+  static const char *const names[] = { "Emma at cedarline242.de", "Alice Example", "Alice  Example", " Alice",
+                                       "O'Brien-Smith & Co+1", "Doe, Jane", "J. Doe", "=?UTF-8?Q?J=C3=B6rg?=",
+                                       "a (b) c", "Alice\\\\Bob", "x@y", "", "B\xc3\xbcro", "Alice ", "x<y" };
+  static const char *const locals[] = { "emma", "a.b", "a..b", ".a", "a.", "a+b_c-d", "\"a b\"", "a!#$%&'*/=?^`{|}~",
+                                        "", "A", "a@b" };
+  static const char *const domains[] = { "example.com", "EXAMPLE.Com", "xn--bcher-kva.de", "Xn--x.de", "ex_ample.com",
+                                         "a..b", "[1.2.3.4]", "b\xc3\xbc.de", "a.b-c.d", "-a.com", "a.com.", "",
+                                         "a", "sub.xn--x.com", "1.2.3.4" };
+  static const char *const forms[] = { "%3$s@%4$s", "%1$s <%3$s@%4$s>", "\"%1$s\" <%3$s@%4$s>", "%1$s<%3$s@%4$s>",
+                                       "%1$s <%3$s@%4$s> x", "<%3$s@%4$s>", "\"%1$s\"<%3$s@%4$s>",
+                                       "%3$s@%4$s (%1$s)", "%1$s <%3$s@%4$s>, %3$s@%4$s", "\"%1$s <%3$s@%4$s>",
+                                       "%2$s%1$s <%3$s@%4$s>", "%1$s <%3$s@%4$s%2$s>" };
+  g_mime_init ();
+  GRand *rand = g_rand_new_with_seed (5322);
+  for (guint round = 0; round < 6000; round++)
+    {
+      const char *name = names[g_rand_int_range (rand, 0, G_N_ELEMENTS (names))];
+      const char *local = locals[g_rand_int_range (rand, 0, G_N_ELEMENTS (locals))];
+      const char *domain = domains[g_rand_int_range (rand, 0, G_N_ELEMENTS (domains))];
+      const char *form = forms[g_rand_int_range (rand, 0, G_N_ELEMENTS (forms))];
+      g_autoptr (GString) v = g_string_new (NULL);
+      /* the forms use %1$s name, %2$s a stray character, %3$s local part, %4$s domain */
+      const char *stray = round % 3 == 0 ? "\"" : round % 3 == 1 ? " " : ">";
+      for (const char *f = form; *f; f++)
+        {
+          if (f[0] == '%' && f[2] == '$' && f[3] == 's')
+            {
+              const char *arg = f[1] == '1' ? name : f[1] == '2' ? stray : f[1] == '3' ? local : domain;
+              g_string_append (v, arg);
+              f += 3;
+            }
+          else
+            g_string_append_c (v, *f);
+        }
+      g_autoptr (SwFrom) from = sw_from_parse_value (v->str);
+      InternetAddressList *list = internet_address_list_parse (NULL, v->str);
+      int n = list ? internet_address_list_length (list) : 0;
+      guint mailboxes = 0;
+      for (int i = 0; i < n; i++)
+        if (INTERNET_ADDRESS_IS_MAILBOX (internet_address_list_get_address (list, i)))
+          mailboxes++;
+      if (from->mailboxes->len != mailboxes)
+        g_error ("round %u: \"%s\": %u mailboxes, GMime %u", round, v->str, from->mailboxes->len, mailboxes);
+      if (n == 1 && mailboxes == 1)
+        {
+          InternetAddress *a = internet_address_list_get_address (list, 0);
+          const char *addr = internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (a));
+          const char *want_name = internet_address_get_name (a);
+          const SwMailbox *m = g_ptr_array_index (from->mailboxes, 0);
+          const char *at = addr ? strrchr (addr, '@') : NULL;
+          g_autofree char *want_local = at ? g_strndup (addr, (gsize)(at - addr)) : g_strdup (addr ? addr : "");
+          g_autofree char *want_display
+              = want_name != NULL && *want_name != '\0' ? g_utf8_make_valid (want_name, -1) : NULL;
+          if (g_strcmp0 (m->display_name, want_display) != 0 || g_strcmp0 (m->local_part, want_local) != 0
+              || g_strcmp0 (m->domain, at ? at + 1 : NULL) != 0)
+            g_error ("round %u: \"%s\": name \"%s\" local \"%s\" domain \"%s\", GMime \"%s\" \"%s\"", round, v->str,
+                     m->display_name, m->local_part, m->domain, want_display, addr);
+        }
+      g_clear_object (&list);
+    }
+  g_rand_free (rand);
+}
+
 void sw_test_from_register (void);
 
 void
@@ -202,4 +272,5 @@ sw_test_from_register (void)
   g_test_add_func ("/core/msg/from/cap/field", test_from_cap_field);
   g_test_add_func ("/core/msg/from/nul", test_from_nul);
   g_test_add_func ("/core/msg/from/status-names", test_from_status_names);
+  g_test_add_func ("/core/msg/from/generated", test_from_generated);
 }
