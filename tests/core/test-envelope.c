@@ -376,6 +376,37 @@ test_envelope_registrable_domain (void)
     }
 }
 
+/* The reasons copy host names of printable ASCII within the cap as they are, without
+ * calling sw_sanitize_for_log(): that is what it gives for them. A long by-host is cut
+ * the way it cuts. */
+static void
+test_envelope_reason_text (void)
+{
+  for (gsize len = 0; len < 130; len++)
+    for (int c = 0x20; c < 0x7f; c += 7)
+      {
+        g_autofree char *s = g_strnfill (len, (char)c);
+        g_autofree char *clean = sw_sanitize_for_log (s, -1, 120);
+        if (len <= 120 && g_strcmp0 (clean, s) != 0)
+          g_error ("length %" G_GSIZE_FORMAT " octet 0x%02x: \"%s\"", len, (guint)c, clean);
+      }
+  g_autofree char *host = g_strnfill (150, 'h');
+  g_autofree char *bad = g_strdup ("mx\x01.example");
+  const char *const by[] = { host, bad };
+  for (guint i = 0; i < G_N_ELEMENTS (by); i++)
+    {
+      g_autofree char *text = g_strdup_printf ("Received: from a.example ([8.8.8.8]) by %s; "
+                                               "Tue, 1 Aug 2023 10:04:05 +0000\r\n\r\nx",
+                                               by[i]);
+      g_autoptr (GBytes) b = g_bytes_new (text, strlen (text));
+      g_autoptr (SwMessage) msg = sw_message_new (b);
+      g_autoptr (SwEnvelope) env = sw_envelope_reconstruct (msg, NULL);
+      g_autofree char *want = sw_sanitize_for_log (by[i], -1, 120);
+      if (strstr (env->reason, want) == NULL)
+        g_error ("by %u: reason \"%s\" lacks \"%s\"", i, env->reason, want);
+    }
+}
+
 void sw_test_envelope_register (void);
 
 void
@@ -389,4 +420,5 @@ sw_test_envelope_register (void)
   g_test_add_func ("/core/msg/envelope/null-hints", test_envelope_null_hints);
   g_test_add_func ("/core/msg/envelope/cap/received-fields", test_envelope_cap_received);
   g_test_add_func ("/core/msg/envelope/registrable-domain", test_envelope_registrable_domain);
+  g_test_add_func ("/core/msg/envelope/reason-text", test_envelope_reason_text);
 }
