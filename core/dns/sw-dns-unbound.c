@@ -28,11 +28,14 @@
  * Before a query goes to libunbound, the resolver's answer cache (sw-dns-cache.c) is
  * asked; OK, NODATA and NXDOMAIN answers go into it afterwards.
  *
- * Query lifetime: a query has one reference for the loop (held from submission to its
- * completion: in a queue, then in the in-flight set) and one for a waiting caller. The
- * loop's reference is dropped by complete(), or at teardown, where every query still
- * queued or in flight completes with TIMEOUT (so each sw_resolver_query_async() caller
- * gets its one call). */
+ * One libunbound query per name: callers asking a name already queued or in flight join
+ * its "flight" and get a copy of its answer (the mailbox warming asks the same sender
+ * domains from many header blocks at once; that halved the queries started).
+ *
+ * Query lifetime: a caller's query has one reference for the loop (held from submission,
+ * in its flight, to its completion) and one for a waiting caller. The loop's reference is
+ * dropped by complete(), or at teardown, where every flight still queued or in flight
+ * completes with TIMEOUT (so each sw_resolver_query_async() caller gets its one call). */
 #include "sw-dns-private.h"
 #include "sw-limits.h"
 
@@ -58,6 +61,7 @@
 
 typedef struct _Unbound Unbound;
 
+/* One caller's query. */
 typedef struct {
   gint               ref_count; /* atomic */
   Unbound           *ub;        /* not a reference: queries never outlive the resolver */
@@ -76,6 +80,17 @@ typedef struct {
   SwDnsAnswer       *answer;    /* owned */
 } UbQuery;
 
+/* One name in flight (or queued): one libunbound query, however many callers ask it. */
+typedef struct {
+  Unbound   *ub;
+  char      *key;     /* "qtype/qname": its key in Unbound.flights */
+  char      *qname;
+  guint16    qtype;
+  gboolean   urgent;  /* in (or started from) the urgent queue */
+  gboolean   started; /* given to libunbound */
+  GPtrArray *queries; /* UbQuery*, each with the loop's reference */
+} Flight;
+
 struct _Unbound {
   struct ub_ctx     *ctx;  /* used by the loop thread only (after construction) */
   struct event_base *base; /* likewise */
@@ -85,14 +100,14 @@ struct _Unbound {
   guint              timeout_ms;
   SwResolver        *resolver; /* not a reference: set once the resolver exists */
 
-  GMutex             lock; /* guards the fields up to in_flight */
-  GQueue             urgent;     /* UbQuery* not started yet (the loop's reference) */
+  GMutex             lock; /* guards the fields up to stopping, and Flight.queries/urgent/started */
+  GHashTable        *flights;    /* key -> Flight* (owned) queued or with libunbound */
+  GQueue             urgent;     /* Flight* not started yet */
   GQueue             background; /* likewise, started at most UB_BACKGROUND_IN_FLIGHT at a time */
   gboolean           woken;      /* the eventfd was written and the loop has not yet looked */
   gboolean           stopping;
 
   /* loop thread only (and teardown, after the loop thread has ended) */
-  GHashTable        *in_flight;  /* UbQuery* given to libunbound, no answer yet */
   gboolean           deleting;   /* teardown: ub_ctx_delete() runs */
   guint              background_in_flight;
 };
@@ -357,24 +372,70 @@ static void event_callback (void *data, int rcode, void *packet, int packet_len,
                             int was_ratelimited);
 
 static void
-start (Unbound *ub, UbQuery *q)
+flight_free (Flight *f)
 {
-  g_hash_table_add (ub->in_flight, q);
-  if (!q->urgent)
+  g_free (f->key);
+  g_free (f->qname);
+  g_clear_pointer (&f->queries, g_ptr_array_unref);
+  g_free (f);
+}
+
+/* Takes @f out of the table and gives every query of it @answer (transfer full); with
+ * @answer NULL (from the server), builds it from the packet first, cached unless every
+ * caller has timed out and left. Loop thread (or teardown). */
+static void
+flight_finish (Flight *f, SwDnsAnswer *answer, int rcode, const void *packet, int packet_len, int sec,
+               const char *why_bogus)
+{
+  Unbound *ub = f->ub;
+  g_mutex_lock (&ub->lock);
+  g_hash_table_steal (ub->flights, f->key);
+  g_mutex_unlock (&ub->lock);
+  /* nobody adds to f->queries now: it is out of the table */
+  if (answer == NULL)
+    {
+      /* a caller that timed out has been told TIMEOUT: its late answer is not cached, so
+       * that what the cache holds never depends on how late an answer came */
+      gboolean cache = FALSE;
+      for (guint i = 0; i < f->queries->len && !cache; i++)
+        {
+          UbQuery *q = g_ptr_array_index (f->queries, i);
+          g_mutex_lock (&q->lock);
+          cache = q->callback != NULL || !q->abandoned;
+          g_mutex_unlock (&q->lock);
+        }
+      answer = answer_from_packet (ub->resolver, cache, f->qname, f->qtype, rcode, packet, packet_len, sec,
+                                   why_bogus);
+    }
+  for (guint i = 0; i < f->queries->len; i++)
+    {
+      UbQuery *q = g_ptr_array_index (f->queries, i);
+      complete (q, i + 1 < f->queries->len ? sw_dns_answer_copy (answer) : answer);
+    }
+  if (f->queries->len == 0)
+    sw_dns_answer_free (answer);
+  flight_free (f);
+}
+
+static void
+start (Unbound *ub, Flight *f)
+{
+  if (!f->urgent)
     ub->background_in_flight++;
   int async_id = 0;
   /* an answer libunbound has at hand comes through the callback before this returns */
-  int r = ub_resolve_event (ub->ctx, q->qname, q->qtype, CLASS_IN, q, event_callback, &async_id);
-  if (r != 0 && g_hash_table_remove (ub->in_flight, q))
+  int r = ub_resolve_event (ub->ctx, f->qname, f->qtype, CLASS_IN, f, event_callback, &async_id);
+  if (r != 0)
     {
-      g_debug ("libunbound could not start %s/%u: %s", q->qname, q->qtype, ub_strerror (r));
-      if (!q->urgent)
+      /* not started: no callback comes */
+      g_debug ("libunbound could not start %s/%u: %s", f->qname, f->qtype, ub_strerror (r));
+      if (!f->urgent)
         ub->background_in_flight--;
-      complete (q, sw_dns_answer_new (q->qname, q->qtype, SW_DNS_STATUS_SERVFAIL));
+      flight_finish (f, sw_dns_answer_new (f->qname, f->qtype, SW_DNS_STATUS_SERVFAIL), 0, NULL, 0, 0, NULL);
     }
 }
 
-/* Starts what is queued: every urgent query, and background ones up to the cap. */
+/* Starts what is queued: every urgent name, and background ones up to the cap. */
 static void
 pump (Unbound *ub)
 {
@@ -390,6 +451,8 @@ pump (Unbound *ub)
                        ? UB_BACKGROUND_IN_FLIGHT - ub->background_in_flight : 0;
       for (; room > 0 && !g_queue_is_empty (&ub->background); room--)
         g_queue_push_tail (&todo, g_queue_pop_head (&ub->background));
+      for (GList *l = todo.head; l != NULL; l = l->next)
+        ((Flight *)l->data)->started = TRUE;
     }
   g_mutex_unlock (&ub->lock);
   if (stopping)
@@ -397,40 +460,21 @@ pump (Unbound *ub)
       event_base_loopbreak (ub->base);
       return;
     }
-  UbQuery *q;
-  while ((q = g_queue_pop_head (&todo)) != NULL)
-    start (ub, q);
+  Flight *f;
+  while ((f = g_queue_pop_head (&todo)) != NULL)
+    start (ub, f);
 }
 
 static void
 event_callback (void *data, int rcode, void *packet, int packet_len, int sec, char *why_bogus, int was_ratelimited)
 {
   (void)was_ratelimited;
-  UbQuery *q = data;
-  Unbound *ub = q->ub;
-  if (!g_hash_table_remove (ub->in_flight, q))
-    return; /* not ours any more (cannot happen: we never cancel) */
-  if (ub->deleting)
-    {
-      /* ub_ctx_delete() at teardown answers what is still in flight: that is a TIMEOUT */
-      if (!q->urgent)
-        ub->background_in_flight--;
-      complete (q, sw_dns_answer_new (q->qname, q->qtype, SW_DNS_STATUS_TIMEOUT));
-      return;
-    }
-  gboolean cache = TRUE;
-  if (q->urgent)
-    {
-      /* a caller that timed out has been told TIMEOUT: its late answer is not cached
-       * either, so that what the cache holds never depends on how late an answer came */
-      g_mutex_lock (&q->lock);
-      cache = !q->abandoned;
-      g_mutex_unlock (&q->lock);
-    }
-  else
+  Flight *f = data;
+  Unbound *ub = f->ub;
+  if (!f->urgent)
     {
       ub->background_in_flight--;
-      /* room for one more background query: start it from the loop, not from inside
+      /* room for one more background name: start it from the loop, not from inside
        * libunbound's callback */
       g_mutex_lock (&ub->lock);
       gboolean more = !g_queue_is_empty (&ub->background) && !ub->woken && !ub->stopping;
@@ -440,8 +484,11 @@ event_callback (void *data, int rcode, void *packet, int packet_len, int sec, ch
       if (more)
         event_active (ub->wake_event, EV_READ, 0);
     }
-  complete (q, answer_from_packet (q->resolver, cache, q->qname, q->qtype, rcode, packet, packet_len, sec,
-                                   why_bogus));
+  if (ub->deleting)
+    /* ub_ctx_delete() at teardown answers what is still in flight: that is a TIMEOUT */
+    flight_finish (f, sw_dns_answer_new (f->qname, f->qtype, SW_DNS_STATUS_TIMEOUT), 0, NULL, 0, 0, NULL);
+  else
+    flight_finish (f, NULL, rcode, packet, packet_len, sec, why_bogus);
 }
 
 static void
@@ -463,14 +510,40 @@ loop_thread (gpointer data)
   return NULL;
 }
 
-/* Queues @q (the loop's reference) and wakes the loop if it is not already woken. */
+/* Queues @q (the loop's reference) with the flight of its name, a new one if that name is
+ * not queued or in flight yet, and wakes the loop if it is not already woken. An urgent
+ * query moves a background flight not started yet to the urgent queue. */
 static void
 submit (Unbound *ub, UbQuery *q)
 {
+  g_autofree char *key = g_strdup_printf ("%u/%s", q->qtype, q->qname);
+  gboolean wake = FALSE;
   g_mutex_lock (&ub->lock);
-  g_queue_push_tail (q->urgent ? &ub->urgent : &ub->background, q);
-  gboolean wake = !ub->woken;
-  ub->woken = TRUE;
+  Flight *f = g_hash_table_lookup (ub->flights, key);
+  if (f == NULL)
+    {
+      f = g_new0 (Flight, 1);
+      f->ub = ub;
+      f->key = g_steal_pointer (&key);
+      f->qname = g_strdup (q->qname);
+      f->qtype = q->qtype;
+      f->urgent = q->urgent;
+      f->queries = g_ptr_array_new ();
+      g_hash_table_insert (ub->flights, f->key, f);
+      g_queue_push_tail (f->urgent ? &ub->urgent : &ub->background, f);
+      wake = TRUE;
+    }
+  else if (q->urgent && !f->urgent && !f->started)
+    {
+      g_queue_remove (&ub->background, f);
+      f->urgent = TRUE;
+      g_queue_push_tail (&ub->urgent, f);
+      wake = TRUE;
+    }
+  g_ptr_array_add (f->queries, q);
+  wake = wake && !ub->woken;
+  if (wake)
+    ub->woken = TRUE;
   g_mutex_unlock (&ub->lock);
   if (wake)
     wake_loop (ub);
@@ -492,25 +565,21 @@ unbound_free (Unbound *ub)
   ub->deleting = TRUE;
   if (ub->ctx != NULL)
     ub_ctx_delete (ub->ctx);
-  /* every query not answered: TIMEOUT, so that each async caller gets its one call */
-  GQueue left = G_QUEUE_INIT;
-  if (ub->in_flight != NULL)
+  /* every name not answered (queued, never started): TIMEOUT, so that each async caller
+   * gets its one call */
+  if (ub->flights != NULL)
     {
-      GHashTableIter iter;
-      gpointer key;
-      g_hash_table_iter_init (&iter, ub->in_flight);
-      while (g_hash_table_iter_next (&iter, &key, NULL))
-        g_queue_push_tail (&left, key);
-      g_hash_table_steal_all (ub->in_flight);
+      g_queue_clear (&ub->urgent);
+      g_queue_clear (&ub->background);
+      GList *left = g_hash_table_get_values (ub->flights);
+      for (GList *l = left; l != NULL; l = l->next)
+        {
+          Flight *f = l->data;
+          flight_finish (f, sw_dns_answer_new (f->qname, f->qtype, SW_DNS_STATUS_TIMEOUT), 0, NULL, 0, 0, NULL);
+        }
+      g_list_free (left);
+      g_clear_pointer (&ub->flights, g_hash_table_unref);
     }
-  UbQuery *q;
-  while ((q = g_queue_pop_head (&ub->urgent)) != NULL)
-    g_queue_push_tail (&left, q);
-  while ((q = g_queue_pop_head (&ub->background)) != NULL)
-    g_queue_push_tail (&left, q);
-  while ((q = g_queue_pop_head (&left)) != NULL)
-    complete (q, sw_dns_answer_new (q->qname, q->qtype, SW_DNS_STATUS_TIMEOUT));
-  g_clear_pointer (&ub->in_flight, g_hash_table_unref);
   g_clear_pointer (&ub->wake_event, event_free);
   g_clear_pointer (&ub->base, event_base_free);
   if (ub->wake_fd >= 0)
@@ -658,7 +727,7 @@ sw_resolver_new_unbound (const SwResolverOptions *options, GError **error)
   g_mutex_init (&ub->lock);
   g_queue_init (&ub->urgent);
   g_queue_init (&ub->background);
-  ub->in_flight = g_hash_table_new (g_direct_hash, g_direct_equal);
+  ub->flights = g_hash_table_new (g_str_hash, g_str_equal);
   ub->timeout_ms = options->timeout_ms ? options->timeout_ms : SW_DNS_TIMEOUT_MS;
   ub->base = event_base_new ();
   if (ub->base == NULL)
