@@ -168,17 +168,20 @@ keyword (const char *word)
   return CLAUSE_NONE;
 }
 
-/* Case-insensitive search of @needle (lower-case ASCII) in @haystack: only where the
- * first octet matches is the rest compared. */
-static const char *
-find_ci (const char *haystack, const char *needle)
+/* A comment's text and an ASCII-lower-case copy of it, searched in place of the text. */
+typedef struct
 {
-  const char firsts[3] = { needle[0], g_ascii_toupper (needle[0]), '\0' };
-  gsize rest = strlen (needle + 1);
-  for (const char *p = haystack + strcspn (haystack, firsts); *p; p += 1 + strcspn (p + 1, firsts))
-    if (g_ascii_strncasecmp (p + 1, needle + 1, rest) == 0)
-      return p;
-  return NULL;
+  const char *text;
+  const char *lower;
+} Comment;
+
+/* Case-insensitive search of @needle (lower-case ASCII) in @c's text from @from (a
+ * pointer into it) on: strstr() on the lower-case copy. */
+static const char *
+find_ci (const Comment *c, const char *from, const char *needle)
+{
+  const char *hit = strstr (c->lower + (from - c->text), needle);
+  return hit != NULL ? c->text + (hit - c->lower) : NULL;
 }
 
 /* Copy of @word without surrounding angle brackets and a trailing ';' or ','. */
@@ -253,14 +256,15 @@ from_info_clear (FromInfo *info)
 }
 
 static void
-scan_from_comment (const char *text, FromInfo *info)
+scan_from_comment (const Comment *c, FromInfo *info)
 {
-  if (find_ci (text, "may be forged") != NULL)
+  const char *text = c->text;
+  if (find_ci (c, text, "may be forged") != NULL)
     info->forged = TRUE;
 
-  const char *h = find_ci (text, "helo=");
+  const char *h = find_ci (c, text, "helo=");
   if (h == NULL)
-    h = find_ci (text, "ehlo=");
+    h = find_ci (c, text, "ehlo=");
   if (h != NULL && !info->helo_given)
     {
       info->helo = first_word (h + 5);
@@ -316,9 +320,10 @@ scan_from_comment (const char *text, FromInfo *info)
 }
 
 static gboolean
-comment_says_authenticated (const char *text)
+comment_says_authenticated (const Comment *c)
 {
-  for (const char *p = find_ci (text, "authenticated"); p != NULL; p = find_ci (p + 1, "authenticated"))
+  const char *text = c->text;
+  for (const char *p = find_ci (c, text, "authenticated"); p != NULL; p = find_ci (c, p + 1, "authenticated"))
     {
       gboolean negated = (p >= text + 2 && g_ascii_strncasecmp (p - 2, "un", 2) == 0)
                          || (p >= text + 4 && g_ascii_strncasecmp (p - 4, "not ", 4) == 0);
@@ -329,26 +334,28 @@ comment_says_authenticated (const char *text)
 }
 
 static gboolean
-comment_says_local (const char *text)
+comment_says_local (const Comment *c)
 {
+  const char *text = c->text;
   const char *t = text;
   while (*t && is_space (*t))
     t++;
-  if (find_ci (t, "from userid") != NULL)
+  if (find_ci (c, t, "from userid") != NULL)
     return TRUE;
-  if (g_ascii_strncasecmp (t, "qmail ", 6) == 0 && find_ci (t, "invoked") != NULL)
+  if (g_ascii_strncasecmp (t, "qmail ", 6) == 0 && find_ci (c, t, "invoked") != NULL)
     return TRUE;
   return FALSE;
 }
 
 static char *
-comment_envelope_from (const char *text)
+comment_envelope_from (const Comment *c)
 {
-  const char *p = find_ci (text, "envelope-from");
+  const char *text = c->text;
+  const char *p = find_ci (c, text, "envelope-from");
   gsize skip = strlen ("envelope-from");
   if (p == NULL)
     {
-      p = find_ci (text, "envelope-sender");
+      p = find_ci (c, text, "envelope-sender");
       skip = strlen ("envelope-sender");
     }
   if (p == NULL)
@@ -401,15 +408,24 @@ parse_clauses (SwReceived *r, const char *text, gsize len)
             }
         }
 
+      /* the lower-case copy of a comment: on the stack unless it is long */
+      char lower_small[256];
+      g_autofree char *lower_big = NULL;
+      Comment comment = { t->text, NULL };
       if (t->kind == TOKEN_COMMENT)
         {
+          gsize n = strlen (t->text);
+          char *lower = n < sizeof lower_small ? lower_small : (lower_big = g_malloc (n + 1));
+          for (gsize k = 0; k <= n; k++)
+            lower[k] = g_ascii_tolower (t->text[k]);
+          comment.lower = lower;
           /* Exim's client comment holds the client's own HELO: never read it as a claim. */
-          if (find_ci (t->text, "helo=") == NULL && comment_says_authenticated (t->text))
+          if (find_ci (&comment, t->text, "helo=") == NULL && comment_says_authenticated (&comment))
             r->authenticated = TRUE;
-          if (comment_says_local (t->text))
+          if (comment_says_local (&comment))
             r->local = TRUE;
           if (r->envelope_from == NULL)
-            r->envelope_from = comment_envelope_from (t->text);
+            r->envelope_from = comment_envelope_from (&comment);
           /* Sendmail's local submission: "(from user@localhost) by host ... id x". */
           if (clause == CLAUSE_NONE && g_ascii_strncasecmp (t->text, "from ", 5) == 0)
             r->local = TRUE;
@@ -421,7 +437,7 @@ parse_clauses (SwReceived *r, const char *text, gsize len)
           if (t->kind == TOKEN_WORD && first)
             from_word = t->text;
           else if (t->kind == TOKEN_COMMENT)
-            scan_from_comment (t->text, &info);
+            scan_from_comment (&comment, &info);
           break;
         case CLAUSE_BY:
           if (t->kind == TOKEN_WORD && first && r->by_host == NULL)
