@@ -64,6 +64,11 @@ SPF_dns_server_t *sw_spf_dns_layer_new (SwResolver *resolver);
  * Transfer full. */
 char *sw_spf_record_simplify (const char *record, const SwSpfCall *call);
 
+/* The pieces of @text between the octets @sep, exactly as g_strsplit (@text, @sep, -1)
+ * gives them ("" between two separators; none for an empty @text), in one allocation: a
+ * NULL-terminated array followed by the pieces' text. Free with g_free() alone. */
+char **sw_spf_split (const char *text, char sep);
+
 /* Longest expanded explanation kept (octets); the rest is cut. The text itself is capped
  * at SW_SPF_MAX_EXPLANATION with at most SW_SPF_MAX_MACROS_PER_TERM macros, each of which
  * can grow to three times a 253-octet name when URL-escaped. */

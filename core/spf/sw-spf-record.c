@@ -331,7 +331,7 @@ check_ip4 (const char *arg, gsize len, const char **why)
     }
   /* ip4-network = qnum "." qnum "." qnum "." qnum */
   g_autofree char *net = g_strndup (arg, end);
-  g_auto (GStrv) parts = g_strsplit (net, ".", -1);
+  g_autofree char **parts = sw_spf_split (net, '.');
   if (g_strv_length (parts) != 4)
     {
       *why = "invalid IPv4 network";
@@ -663,11 +663,36 @@ mark_mechanism (GString *out, const char *q, const char *t, const SwSpfCall *cal
   return TRUE;
 }
 
+char **
+sw_spf_split (const char *text, char sep)
+{
+  gsize len = strlen (text);
+  gsize n = len > 0 ? 1 : 0;
+  for (const char *p = memchr (text, sep, len); p != NULL; p = memchr (p + 1, sep, len - (gsize) (p + 1 - text)))
+    n++;
+  char **pieces = g_malloc ((n + 1) * sizeof (char *) + len + 1);
+  char *copy = (char *) (pieces + n + 1);
+  memcpy (copy, text, len + 1);
+  gsize k = 0;
+  if (len > 0)
+    {
+      pieces[k++] = copy;
+      for (char *p = memchr (copy, sep, len); p != NULL; p = memchr (p + 1, sep, len - (gsize) (p + 1 - copy)))
+        {
+          *p = '\0';
+          pieces[k++] = p + 1;
+        }
+    }
+  g_assert (k == n);
+  pieces[k] = NULL;
+  return pieces;
+}
+
 char *
 sw_spf_record_simplify (const char *record, const SwSpfCall *call)
 {
   gboolean marking = call != NULL && call->marker != NULL;
-  g_auto (GStrv) terms = g_strsplit (record, " ", -1);
+  g_autofree char **terms = sw_spf_split (record, ' ');
   gboolean has_all = FALSE;
   for (guint i = 1; terms[i] != NULL; i++)
     {

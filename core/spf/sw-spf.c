@@ -310,7 +310,7 @@ describe_match (const char *record, const char *ip_text, SwAuthResult result)
   Addr ip;
   if (!addr_read (ip_text, &ip))
     return NULL;
-  g_auto (GStrv) terms = g_strsplit (record, " ", -1);
+  g_autofree char **terms = sw_spf_split (record, ' ');
   for (guint i = 1; terms[i] != NULL; i++)
     {
       const char *t = terms[i];
@@ -347,7 +347,7 @@ describe_by_qualifier (const char *record, SwAuthResult result)
 {
   if (record == NULL)
     return NULL;
-  g_auto (GStrv) terms = g_strsplit (record, " ", -1);
+  g_autofree char **terms = sw_spf_split (record, ' ');
   gboolean all_matches = FALSE;
   guint same = 0;
   for (guint i = 1; terms[i] != NULL; i++)

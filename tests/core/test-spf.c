@@ -549,6 +549,28 @@ test_threads (void)
   g_assert_cmpint (failures, ==, 0);
 }
 
+/* sw_spf_split() gives what g_strsplit() gives, empty pieces included. */
+static void
+test_split (void)
+{
+  static const char *const texts[] = { "", " ", "a", "v=spf1 a mx -all", "v=spf1  a ", "  ", "a..b", ".", "1.2.3.4",
+                                       "v=spf1 ip4:1.2.3.4/24 include:x.example ~all" };
+  for (guint i = 0; i < G_N_ELEMENTS (texts); i++)
+    for (guint s = 0; s < 2; s++)
+      {
+        char sep = s == 0 ? ' ' : '.';
+        const char seps[2] = { sep, '\0' };
+        g_auto (GStrv) want = g_strsplit (texts[i], seps, -1);
+        g_autofree char **got = sw_spf_split (texts[i], sep);
+        if (g_strv_length (got) != g_strv_length (want))
+          g_error ("\"%s\" on '%c': %u pieces, g_strsplit %u", texts[i], sep, g_strv_length (got),
+                   g_strv_length (want));
+        for (guint k = 0; want[k] != NULL; k++)
+          if (strcmp (got[k], want[k]) != 0)
+            g_error ("\"%s\" on '%c': piece %u \"%s\", g_strsplit \"%s\"", texts[i], sep, k, got[k], want[k]);
+      }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -558,6 +580,7 @@ main (int argc, char **argv)
   g_test_add_func ("/core/spf/check/explanation", test_explanation);
   g_test_add_func ("/core/spf/explanation/expander", test_expander);
   g_test_add_func ("/core/spf/guard/records", test_record_guard);
+  g_test_add_func ("/core/spf/split", test_split);
   g_test_add_func ("/core/spf/guard/raw-libspf2-crashes", test_raw_libspf2_crashes);
   g_test_add_func ("/core/spf/threads/shared-checker", test_threads);
   return g_test_run ();
