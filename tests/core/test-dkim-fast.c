@@ -293,6 +293,27 @@ test_unit_tags (void)
         g_free (values[k]);
     }
 
+  /* every octet at every offset of a long value (the scan reads 8 octets at a time): only
+   * printable ASCII, HTAB, CR and LF are plain */
+  for (guint octet = 1; octet < 256; octet++)
+    for (gsize at = 0; at < 40; at++)
+      {
+        char text[64] = "v=1; bh=0123456789012345678901234567890123456789";
+        gsize len = strlen (text);
+        text[8 + at] = (char)octet;
+        gboolean want = (octet >= 0x20 && octet <= 0x7e && octet != ';') || octet == '\t' || octet == '\r'
+                        || octet == '\n';
+        if (octet == '=')
+          want = TRUE; /* part of the value */
+        char *values[5] = { NULL };
+        gboolean plain = sw_dkim_tags_read (text, len, known, values, FALSE);
+        /* a ';' ends the value early and starts an element that is not a tag */
+        if (octet != ';' && plain != want)
+          g_error ("octet 0x%02x at %" G_GSIZE_FORMAT ": plain %d", octet, at, plain);
+        for (guint k = 0; k < G_N_ELEMENTS (values); k++)
+          g_free (values[k]);
+      }
+
   g_auto (SwDkimKeyRecord) rec = { 0 };
   g_assert_true (sw_dkim_key_record_read ("v=DKIM1; k=rsa; n=notes here; p=ab cd", &rec));
   g_assert_cmpstr (rec.v, ==, "DKIM1");
