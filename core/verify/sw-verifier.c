@@ -244,14 +244,24 @@ verdict_for_dmarc (const SwDmarcResult *dm, gboolean temperror_aligned)
     }
 }
 
+/* characters of a decoded header value kept in the result */
+#define HEADER_TEXT_MAX_CHARS 300u
+
 static char *
 decoded_header (SwMessage *msg, const char *name)
 {
   const SwHeaderField *f = sw_message_find_field (msg, name, 0);
   if (f == NULL || f->value == NULL)
     return NULL;
+  /* Printable ASCII without "=?" (no encoded word) within the cap is what decoding and
+   * sanitising give back as it is: most Subject, Message-ID and From values. */
+  gsize n = 0;
+  while (n <= HEADER_TEXT_MAX_CHARS && f->value[n] >= 0x20 && f->value[n] < 0x7f && !(f->value[n] == '=' && f->value[n + 1] == '?'))
+    n++;
+  if (f->value[n] == '\0' && n <= HEADER_TEXT_MAX_CHARS)
+    return g_strndup (f->value, n);
   g_autofree char *decoded = g_mime_utils_header_decode_text (NULL, f->value);
-  return sw_sanitize_for_log (decoded ? decoded : f->value, -1, 300);
+  return sw_sanitize_for_log (decoded ? decoded : f->value, -1, HEADER_TEXT_MAX_CHARS);
 }
 
 /* Index in the header of the boundary Received field, or -1. */

@@ -2,6 +2,9 @@
 #include "sw-verifier.h"
 #include "sw-verify-headers.h"
 #include "sw-verify-json.h"
+#include "sw-util.h"
+
+#include <gmime/gmime.h>
 
 #include <libintl.h>
 #include <locale.h>
@@ -301,6 +304,39 @@ test_explanation_japanese (void)
                              "citibank.com が登録していないサーバー 42.127.236.162 から送信されました。また、DKIM 署名がありません。*");
 }
 
+/* Subject, Message-ID, From and List-Id in the result are the decoded (RFC 2047) values,
+ * sanitised and cut to 300 characters, for generated values: plain ASCII (kept as it
+ * is), encoded words, look-alikes, controls, 8-bit, long. */
+static void
+test_decoded_headers (void)
+{
+  static const char *const pieces[] = { "Reminder", " ", "  ", "=?UTF-8?Q?J=C3=B6rg?=", "=?", "?=", "a=?b", "\t",
+                                        "\x01", "B\xc3\xbcro", "\xff", "<0.1@x.example>", "(c)", "\"q\"", "=" };
+  g_mime_init ();
+  g_autoptr (SwResolver) resolver = samples_resolver (NULL);
+  g_autoptr (SwVerifier) v = make_verifier (resolver, NULL);
+  GRand *rand = g_rand_new_with_seed (2047);
+  for (guint round = 0; round < 400; round++)
+    {
+      GString *value = g_string_new ("x");
+      guint parts = g_rand_int_range (rand, 0, round % 10 == 0 ? 200 : 8);
+      for (guint k = 0; k < parts; k++)
+        g_string_append (value, pieces[g_rand_int_range (rand, 0, G_N_ELEMENTS (pieces))]);
+      g_string_append (value, "y");
+      g_autofree char *text = g_strdup_printf ("From: a@example.com\r\nSubject: %s\r\nMessage-ID: %s\r\n"
+                                               "List-Id: %s\r\n\r\nbody\r\n",
+                                               value->str, value->str, value->str);
+      g_autoptr (SwVerifyResult) r = verify_bytes (v, text, NULL);
+      g_autofree char *decoded = g_mime_utils_header_decode_text (NULL, value->str);
+      g_autofree char *want = sw_sanitize_for_log (decoded ? decoded : value->str, -1, 300);
+      if (g_strcmp0 (r->subject, want) != 0 || g_strcmp0 (r->message_id, want) != 0
+          || g_strcmp0 (r->list_id, want) != 0)
+        g_error ("round %u: \"%s\" gave \"%s\", expected \"%s\"", round, value->str, r->subject, want);
+      g_string_free (value, TRUE);
+    }
+  g_rand_free (rand);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -312,5 +348,6 @@ main (int argc, char **argv)
   g_test_add_func ("/core/verify/json", test_json);
   g_test_add_func ("/core/verify/trusted-provider", test_trusted_provider);
   g_test_add_func ("/core/verify/explanation-japanese", test_explanation_japanese);
+  g_test_add_func ("/core/verify/decoded-headers", test_decoded_headers);
   return g_test_run ();
 }

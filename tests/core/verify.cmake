@@ -1,5 +1,5 @@
 if(TARGET sw-verify)
-  sw_add_test(test-verify SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-verify.c LIBS sw-verify)
+  sw_add_test(test-verify SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-verify.c LIBS sw-verify PkgConfig::GMIME)
 endif()
 
 # sw_verifier_prefetch(): its test puts a caching resolver (core/dns internals) in front
