@@ -95,6 +95,12 @@ sw_authres_builder_add_property (SwAuthresBuilder *b,
 static char *
 clean_text (const char *text, gboolean ws_to_space)
 {
+  /* printable ASCII (the usual case) stays as it is */
+  const char *q = text;
+  while (*q >= 0x20 && *q < 0x7f)
+    q++;
+  if (*q == '\0')
+    return g_strndup (text, (gsize) (q - text));
   GString *out = g_string_sized_new (strlen (text));
   const char *p = text;
   while (*p != '\0')
@@ -209,7 +215,8 @@ append_quoted (GString *out, const char *text)
 
 /* ---------------------------------------------------------------------------------------
  * Folding. A method is rendered as pieces separated by single spaces; each gap says
- * whether a line may be folded there and what the continuation line starts with.
+ * whether a line may be folded there and what the continuation line starts with. The
+ * pieces' text is kept one after another in one buffer.
  * ------------------------------------------------------------------------------------- */
 
 typedef enum {
@@ -219,114 +226,151 @@ typedef enum {
 } Gap;
 
 typedef struct {
-  char *text;
-  Gap gap; /* the gap before this piece */
+  gsize offset; /* of the text in Pieces.text */
+  gsize len;
+  Gap gap;      /* the gap before this piece */
 } Piece;
 
+typedef struct {
+  GString *text;
+  GArray *pieces; /* Piece */
+} Pieces;
+
+/* Starts a piece: what is appended to @ps->text from here on is its text. */
 static void
-piece_clear (Piece *p)
+piece_start (Pieces *ps, Gap gap)
 {
-  g_free (p->text);
+  Piece p = { ps->text->len, 0, gap };
+  g_array_append_val (ps->pieces, p);
 }
 
+/* Ends the piece started last. */
 static void
-add_piece (GArray *pieces, Gap gap, char *text)
+piece_end (Pieces *ps)
 {
-  Piece p = { text, gap };
-  g_array_append_val (pieces, p);
+  Piece *p = &g_array_index (ps->pieces, Piece, ps->pieces->len - 1);
+  p->len = ps->text->len - p->offset;
+}
+
+/* Appends the pieces of @text (@len octets) split at every space, as g_strsplit() splits:
+ * the first with @first_gap, an empty one (two spaces in a row) with GAP_FIXED, the
+ * others with GAP_CONTENT. */
+static void
+add_split_pieces (Pieces *ps, const char *text, gsize len, Gap first_gap)
+{
+  g_assert (len > 0); /* g_strsplit() would give no piece at all */
+  gsize start = 0;
+  for (gsize i = 0;; i++)
+    {
+      if (i < len && text[i] != ' ')
+        continue;
+      piece_start (ps, start == 0 ? first_gap : (i == start ? GAP_FIXED : GAP_CONTENT));
+      g_string_append_len (ps->text, text + start, (gssize) (i - start));
+      piece_end (ps);
+      if (i >= len)
+        break;
+      start = i + 1;
+    }
 }
 
 /* Appends "<prefix><quoted or plain value>" as pieces. A quoted value with spaces is split
  * at each space (GAP_CONTENT) so that long reasons can be folded. */
 static void
-add_value_pieces (GArray *pieces, const char *prefix, const char *raw, gboolean allow_addr)
+add_value_pieces (Pieces *ps, const char *prefix, const char *raw, gboolean allow_addr)
 {
   g_autofree char *value = clean_text (raw, TRUE);
   if (is_token (value) || (allow_addr && is_plain_addr_spec (value)))
     {
-      add_piece (pieces, GAP_STRUCT, g_strconcat (prefix, value, NULL));
+      piece_start (ps, GAP_STRUCT);
+      g_string_append (ps->text, prefix);
+      g_string_append (ps->text, value);
+      piece_end (ps);
       return;
     }
   g_autoptr (GString) quoted = g_string_new (prefix);
   append_quoted (quoted, value);
-  g_auto (GStrv) parts = g_strsplit (quoted->str, " ", -1);
-  for (guint i = 0; parts[i] != NULL; i++)
-    add_piece (pieces, i == 0 ? GAP_STRUCT : (*parts[i] == '\0' ? GAP_FIXED : GAP_CONTENT),
-               g_strdup (parts[i]));
+  add_split_pieces (ps, quoted->str, quoted->len, GAP_STRUCT);
 }
 
 /* Appends "(comment)" as pieces, one per word: white space in a comment is free, so runs
  * collapse; '(', ')' and '\' are escaped as quoted-pairs. */
 static void
-add_comment_pieces (GArray *pieces, const char *raw)
+add_comment_pieces (Pieces *ps, const char *raw)
 {
   g_autofree char *clean = clean_text (raw, TRUE);
-  g_auto (GStrv) words = g_strsplit (g_strstrip (clean), " ", -1);
-  GPtrArray *kept = g_ptr_array_new_with_free_func (g_free);
-  for (guint i = 0; words[i] != NULL; i++)
+  /* clean_text() leaves no white space but SP: the words are the runs of other octets */
+  guint n = 0;
+  for (const char *p = clean; *p != '\0';)
     {
-      if (*words[i] == '\0')
-        continue;
-      GString *w = g_string_new (NULL);
-      for (const char *p = words[i]; *p != '\0'; p++)
+      if (*p == ' ')
+        {
+          p++;
+          continue;
+        }
+      piece_start (ps, n++ == 0 ? GAP_STRUCT : GAP_CONTENT);
+      if (n == 1)
+        g_string_append_c (ps->text, '(');
+      for (; *p != '\0' && *p != ' '; p++)
         {
           if (*p == '(' || *p == ')' || *p == '\\')
-            g_string_append_c (w, '\\');
-          g_string_append_c (w, *p);
+            g_string_append_c (ps->text, '\\');
+          g_string_append_c (ps->text, *p);
         }
-      g_ptr_array_add (kept, g_string_free (w, FALSE));
+      piece_end (ps);
     }
-  for (guint i = 0; i < kept->len; i++)
+  if (n > 0)
     {
-      const char *w = g_ptr_array_index (kept, i);
-      add_piece (pieces, i == 0 ? GAP_STRUCT : GAP_CONTENT,
-                 g_strconcat (i == 0 ? "(" : "", w, i + 1 == kept->len ? ")" : "", NULL));
+      /* the last word closes the comment */
+      g_string_append_c (ps->text, ')');
+      piece_end (ps);
     }
-  g_ptr_array_unref (kept);
 }
 
 static void
 render_method (GString *out, const SwAuthresMethod *m, gboolean last, const char *eol)
 {
-  g_autoptr (GArray) pieces = g_array_new (FALSE, FALSE, sizeof (Piece));
-  g_array_set_clear_func (pieces, (GDestroyNotify) piece_clear);
+  Pieces ps = { g_string_sized_new (256), g_array_sized_new (FALSE, FALSE, sizeof (Piece), 24) };
 
-  add_piece (pieces, GAP_STRUCT, g_strdup_printf ("%s=%s", m->method, m->result_word));
+  piece_start (&ps, GAP_STRUCT);
+  g_string_append (ps.text, m->method);
+  g_string_append_c (ps.text, '=');
+  g_string_append (ps.text, m->result_word);
+  piece_end (&ps);
   if (m->reason != NULL)
     {
       /* The reason is always a quoted-string, as RFC 8601 section 2.3 writes it. */
       g_autofree char *clean = clean_text (m->reason, TRUE);
       g_autoptr (GString) quoted = g_string_new ("reason=");
       append_quoted (quoted, clean);
-      g_auto (GStrv) parts = g_strsplit (quoted->str, " ", -1);
-      for (guint i = 0; parts[i] != NULL; i++)
-        add_piece (pieces, i == 0 ? GAP_STRUCT : (*parts[i] == '\0' ? GAP_FIXED : GAP_CONTENT),
-                   g_strdup (parts[i]));
+      add_split_pieces (&ps, quoted->str, quoted->len, GAP_STRUCT);
     }
   if (m->comment != NULL)
-    add_comment_pieces (pieces, m->comment);
+    add_comment_pieces (&ps, m->comment);
   for (guint i = 0; i < m->properties->len; i++)
     {
       const SwAuthresProperty *prop = g_ptr_array_index (m->properties, i);
-      g_autofree char *prefix = g_strdup_printf ("%s.%s=", prop->ptype, prop->property);
-      add_value_pieces (pieces, prefix, prop->value, TRUE);
+      g_autoptr (GString) prefix = g_string_new (prop->ptype);
+      g_string_append_c (prefix, '.');
+      g_string_append (prefix, prop->property);
+      g_string_append_c (prefix, '=');
+      add_value_pieces (&ps, prefix->str, prop->value, TRUE);
     }
   if (!last)
     {
-      Piece *tail = &g_array_index (pieces, Piece, pieces->len - 1);
-      char *t = g_strconcat (tail->text, ";", NULL);
-      g_free (tail->text);
-      tail->text = t;
+      /* the last piece's text is at the end of the buffer */
+      g_string_append_c (ps.text, ';');
+      piece_end (&ps);
     }
 
   /* Greedy filling: the method starts a new line (EOL TAB, the CFWS after ';'). */
   g_string_append (out, eol);
   g_string_append_c (out, '\t');
   gsize line = 1;
-  for (guint i = 0; i < pieces->len; i++)
+  for (guint i = 0; i < ps.pieces->len; i++)
     {
-      const Piece *p = &g_array_index (pieces, Piece, i);
-      gsize len = strlen (p->text);
+      const Piece *p = &g_array_index (ps.pieces, Piece, i);
+      const char *text = ps.text->str + p->offset;
+      gsize len = p->len;
       if (i > 0)
         {
           if (p->gap != GAP_FIXED && line + 1 + len > SW_AUTHRES_FOLD_WIDTH)
@@ -338,15 +382,17 @@ render_method (GString *out, const SwAuthresMethod *m, gboolean last, const char
             {
               g_string_append_c (out, ' ');
               line++;
-              g_string_append (out, p->text);
+              g_string_append_len (out, text, (gssize) len);
               line += len;
               continue;
             }
           line = 1;
         }
-      g_string_append (out, p->text);
+      g_string_append_len (out, text, (gssize) len);
       line += len;
     }
+  g_string_free (ps.text, TRUE);
+  g_array_unref (ps.pieces);
 }
 
 char *
