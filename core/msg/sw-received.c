@@ -210,6 +210,13 @@ host_dup (const char *p, gsize len)
     len--;
   if (len == 0)
     return NULL;
+  /* ASCII without 'I' lowers the same in every locale (a Turkic one lowers 'I' to a
+   * dotless i): no need for g_utf8_strdown()'s Unicode tables */
+  gboolean plain = len <= RECEIVED_MAX_ITEM;
+  for (gsize i = 0; i < len && plain; i++)
+    plain = (guchar)p[i] < 0x80 && p[i] != 'I' && p[i] != '\0';
+  if (plain)
+    return g_ascii_strdown (p, (gssize)len);
   g_autofree char *copy = item_dup (p, len);
   return g_utf8_strdown (copy, -1);
 }

@@ -276,6 +276,27 @@ test_received_null (void)
   g_assert_cmpint (r->timestamp, ==, -1);
 }
 
+/* Reverse names and by-hosts are lower-cased as g_utf8_strdown() does, ASCII or not. */
+static void
+test_received_host_case (void)
+{
+  static const char *const hosts[] = { "MX.Example.COM", "mail-SOR-f41.example.org.", "IMAP.INBOX.example",
+                                       "B\xc3\x9cRO.example.de", "x\xffY.example", "a.b" };
+  for (guint i = 0; i < G_N_ELEMENTS (hosts); i++)
+    {
+      g_autofree char *value = g_strdup_printf ("from h.example (%s [8.8.8.8]) by %s; Tue, 1 Aug 2023 10:04:05 +0000",
+                                                hosts[i], hosts[i]);
+      g_autoptr (SwReceived) r = sw_received_parse (value);
+      gsize len = strlen (hosts[i]);
+      while (len > 0 && hosts[i][len - 1] == '.')
+        len--;
+      g_autofree char *valid = g_utf8_make_valid (hosts[i], (gssize)len);
+      g_autofree char *want = g_utf8_strdown (valid, -1);
+      if (g_strcmp0 (r->from_rdns, want) != 0)
+        g_error ("host %u: rdns \"%s\", expected \"%s\"", i, r->from_rdns, want);
+    }
+}
+
 /* Strings from a Received field are valid UTF-8 and bounded, whatever the input. */
 static void
 test_received_hostile (void)
@@ -368,4 +389,5 @@ sw_test_received_register (void)
   g_test_add_func ("/core/msg/received/null", test_received_null);
   g_test_add_func ("/core/msg/received/hostile", test_received_hostile);
   g_test_add_func ("/core/msg/received/dates", test_received_dates);
+  g_test_add_func ("/core/msg/received/host-case", test_received_host_case);
 }
