@@ -242,6 +242,27 @@ is_address_word (const char *word)
   return ip != NULL;
 }
 
+/* TRUE if @s is an IPv4 address exactly as sw_ip_normalize() writes one: four decimal
+ * numbers up to 255 without leading zeros, joined by dots. It would return a copy. */
+static gboolean
+is_canonical_ipv4 (const char *s)
+{
+  for (guint part = 0; part < 4; part++)
+    {
+      if (part > 0 && *s++ != '.')
+        return FALSE;
+      guint v = 0, digits = 0;
+      while (g_ascii_isdigit (*s) && digits < 4)
+        {
+          v = v * 10 + (guint)(*s++ - '0');
+          digits++;
+        }
+      if (digits == 0 || digits > 3 || v > 255 || (digits > 1 && s[-(gssize)digits] == '0'))
+        return FALSE;
+    }
+  return *s == '\0';
+}
+
 /* What the comments of the from-clause say about the client. */
 typedef struct
 {
@@ -293,7 +314,7 @@ scan_from_comment (const Comment *c, FromInfo *info)
   if (open != NULL && close != NULL && info->bracket_ip == NULL)
     {
       g_autofree char *inside = g_strndup (open + 1, (gsize)(close - open - 1));
-      info->bracket_ip = sw_ip_normalize (inside);
+      info->bracket_ip = is_canonical_ipv4 (inside) ? g_strdup (inside) : sw_ip_normalize (inside);
       if (info->bracket_ip != NULL && info->rdns_word == NULL)
         {
           /* The last word before the literal, if any ("rdns [IP]", "ident@rdns [IP]"). */

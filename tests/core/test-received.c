@@ -1,5 +1,6 @@
 /* Received: parsing, one table row per real-looking header of each product. */
 #include "sw-received.h"
+#include "sw-util.h"
 
 #include <gmime/gmime.h>
 
@@ -297,6 +298,23 @@ test_received_host_case (void)
     }
 }
 
+/* The client address of a "[...]" literal is what sw_ip_normalize() makes of it. */
+static void
+test_received_bracket_ip (void)
+{
+  static const char *const inside[] = { "1.2.3.4", "01.2.3.4", "1.2.3.256", "1.2.3", "0.0.0.0", "255.255.255.255",
+                                        "1.2.3.4.5", "IPv6:::ffff:1.2.3.4", "1.2.3.4 ", " 1.2.3.4", "1.2.3.04",
+                                        "1000.2.3.4", "1..3.4", "2001:db8::1", "8.8.8.8x", "" };
+  for (guint i = 0; i < G_N_ELEMENTS (inside); i++)
+    {
+      g_autofree char *value = g_strdup_printf ("from h.example (rdns.example [%s]) by mx.example; x", inside[i]);
+      g_autoptr (SwReceived) r = sw_received_parse (value);
+      g_autofree char *want = sw_ip_normalize (inside[i]);
+      if (g_strcmp0 (r->from_ip, want) != 0)
+        g_error ("[%s]: from_ip \"%s\", expected \"%s\"", inside[i], r->from_ip, want);
+    }
+}
+
 /* Strings from a Received field are valid UTF-8 and bounded, whatever the input. */
 static void
 test_received_hostile (void)
@@ -390,4 +408,5 @@ sw_test_received_register (void)
   g_test_add_func ("/core/msg/received/hostile", test_received_hostile);
   g_test_add_func ("/core/msg/received/dates", test_received_dates);
   g_test_add_func ("/core/msg/received/host-case", test_received_host_case);
+  g_test_add_func ("/core/msg/received/bracket-ip", test_received_bracket_ip);
 }
