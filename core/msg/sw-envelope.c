@@ -217,7 +217,17 @@ typedef struct
 {
   SwReceived *r;
   guint position; /* index of the field in the header */
+  int non_public; /* sw_ip_is_non_public (r->from_ip), once asked; -1 before */
 } Hop;
+
+/* sw_ip_is_non_public() of the hop's client address, asked once per hop. */
+static gboolean
+hop_is_non_public (Hop *h)
+{
+  if (h->non_public < 0)
+    h->non_public = sw_ip_is_non_public (h->r->from_ip);
+  return h->non_public;
+}
 
 static void
 hop_clear (gpointer data)
@@ -243,7 +253,7 @@ set_boundary (SwEnvelope *env, const Hop *h, int index, SwSource source)
 
 /* Checks a boundary candidate; FALSE (and the reason) when it cannot give an SPF client. */
 static gboolean
-usable_boundary (SwEnvelope *env, const Hop *h, int index)
+usable_boundary (SwEnvelope *env, Hop *h, int index)
 {
   g_autofree char *by = clean (h->r->by_host);
   if (h->r->from_ip == NULL)
@@ -251,7 +261,7 @@ usable_boundary (SwEnvelope *env, const Hop *h, int index)
       env->reason = g_strdup_printf ("Received #%d (by %s) names no client address", index + 1, by);
       return FALSE;
     }
-  if (sw_ip_is_non_public (h->r->from_ip))
+  if (hop_is_non_public (h))
     {
       env->reason = g_strdup_printf ("Received #%d (by %s) is from the private address %s", index + 1, by,
                                      h->r->from_ip);
@@ -277,7 +287,7 @@ walk_by_hops (SwEnvelope *env, GArray *hops, int trusted_hops, guint n_received)
                                      trusted_hops, n_received);
       return;
     }
-  const Hop *h = &g_array_index (hops, Hop, index);
+  Hop *h = &g_array_index (hops, Hop, index);
   if (!usable_boundary (env, h, index))
     return;
   set_boundary (env, h, index, SW_SOURCE_RECEIVED_HOPS);
@@ -311,7 +321,7 @@ walk (SwEnvelope *env, GArray *hops, Provider *p, const SwEnvelopeHints *hints, 
   guint internal = 0;
   for (guint i = 0; i < hops->len; i++)
     {
-      const Hop *h = &g_array_index (hops, Hop, i);
+      Hop *h = &g_array_index (hops, Hop, i);
       const SwReceived *r = h->r;
       if (!r->parsed)
         {
@@ -323,7 +333,7 @@ walk (SwEnvelope *env, GArray *hops, Provider *p, const SwEnvelopeHints *hints, 
       learn_writer (p, r);
       if (r->local || r->from_ip == NULL)
         continue; /* not a network hop */
-      if (sw_ip_is_non_public (r->from_ip) || client_is_provider (p, r))
+      if (hop_is_non_public (h) || client_is_provider (p, r))
         {
           internal++;
           continue;
@@ -371,7 +381,7 @@ sw_envelope_reconstruct (SwMessage *msg, const SwEnvelopeHints *hints)
       n_received++;
       if (hops->len >= SW_MAX_RECEIVED_FIELDS)
         continue;
-      Hop h = { sw_received_parse (f->value), i };
+      Hop h = { sw_received_parse (f->value), i, -1 };
       g_array_append_val (hops, h);
     }
 
@@ -392,7 +402,8 @@ sw_envelope_reconstruct (SwMessage *msg, const SwEnvelopeHints *hints)
       walk (env, hops, &p, hints, n_received);
       provider_clear (&p);
     }
-  g_assert (env->ip == NULL || !sw_ip_is_non_public (env->ip));
+  /* env->ip is the boundary hop's client address (set_boundary()) */
+  g_assert (env->ip == NULL || !hop_is_non_public (&g_array_index (hops, Hop, env->boundary_index)));
 
   /* MAIL FROM: a Return-Path above the boundary (or above every Received when there is
    * none) was written by the final delivery agent. */
