@@ -125,7 +125,7 @@ spans_append (Spans *spans, const Span *sp)
 }
 
 static void
-finish_field (SwMessage *msg, Spans *spans, Pending *pending)
+finish_field (SwMessage *msg, const char *data, Spans *spans, Pending *pending)
 {
   if (!pending->active)
     return;
@@ -138,6 +138,12 @@ finish_field (SwMessage *msg, Spans *spans, Pending *pending)
   Span sp = pending->span;
   if (sp.content_end - sp.start > SW_MAX_HEADER_FIELD)
     {
+      /* a name so long that its colon is past the cap: no field to keep */
+      if (memchr (data + sp.start, ':', SW_MAX_HEADER_FIELD) == NULL)
+        {
+          msg->flags |= SW_MESSAGE_FLAG_HEADER_TRUNCATED;
+          return;
+        }
       sp.content_end = sp.start + SW_MAX_HEADER_FIELD;
       sp.truncated = TRUE;
       msg->flags |= SW_MESSAGE_FLAG_HEADER_TRUNCATED;
@@ -165,7 +171,7 @@ scan_header (SwMessage *msg, const char *data, gsize size, Spans *spans)
         {
           /* The message ends inside the header block. */
           msg->flags |= SW_MESSAGE_FLAG_NO_BODY;
-          finish_field (msg, spans, &pending);
+          finish_field (msg, data, spans, &pending);
           msg->header_length = size;
           return;
         }
@@ -179,7 +185,7 @@ scan_header (SwMessage *msg, const char *data, gsize size, Spans *spans)
             {
               /* Its continuation lines, if any, are beyond the cap. */
               guint before = spans->len;
-              finish_field (msg, spans, &pending);
+              finish_field (msg, data, spans, &pending);
               if (spans->len > before)
                 spans->v[spans->len - 1].truncated = TRUE;
             }
@@ -199,7 +205,7 @@ scan_header (SwMessage *msg, const char *data, gsize size, Spans *spans)
 
       if (len == 0)
         {
-          finish_field (msg, spans, &pending);
+          finish_field (msg, data, spans, &pending);
           msg->header_length = line_end;
           return;
         }
@@ -228,13 +234,13 @@ scan_header (SwMessage *msg, const char *data, gsize size, Spans *spans)
         }
       else if (line_is_field (line, len, &name_len))
         {
-          finish_field (msg, spans, &pending);
+          finish_field (msg, data, spans, &pending);
           pending.active = TRUE;
           pending.span = (Span) { pos, content_end, line_end, name_len, FALSE };
         }
       else
         {
-          finish_field (msg, spans, &pending);
+          finish_field (msg, data, spans, &pending);
           msg->flags |= SW_MESSAGE_FLAG_MALFORMED_LINE;
         }
       pos = line_end;

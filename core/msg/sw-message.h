@@ -19,7 +19,8 @@ typedef struct {
   gsize     offset;    /* byte offset of the field in the raw message */
   gsize     length;    /* bytes of the field including its final line ending */
   gboolean  truncated; /* the field was longer than SW_MAX_HEADER_FIELD bytes: @raw and
-                          @value hold only its first SW_MAX_HEADER_FIELD bytes */
+                          @value hold only its first SW_MAX_HEADER_FIELD bytes (a field
+                          whose colon is not within them is left out) */
 } SwHeaderField;
 
 typedef enum {

@@ -266,6 +266,34 @@ test_message_cap_field (void)
     }
 }
 
+/* A field name longer than SW_MAX_HEADER_FIELD (its colon past the cap) is left out; the
+ * fields after it are read. The colon just inside the cap keeps the field, truncated. */
+static void
+test_message_cap_field_name (void)
+{
+  for (guint inside = 0; inside <= 1; inside++)
+    {
+      gsize name_len = inside ? SW_MAX_HEADER_FIELD - 1 : SW_MAX_HEADER_FIELD + 1000;
+      GString *s = g_string_new (NULL);
+      for (gsize i = 0; i < name_len; i++)
+        g_string_append_c (s, 'X');
+      g_string_append (s, ": value\r\nTo: b@example.com\r\n\r\nbody\r\n");
+      g_autoptr (SwMessage) msg = message_from_string (s->str, (gssize)s->len);
+      g_assert_cmpuint (sw_message_get_flags (msg), ==, SW_MESSAGE_FLAG_HEADER_TRUNCATED);
+      g_assert_cmpuint (sw_message_get_n_fields (msg), ==, inside ? 2 : 1);
+      if (inside)
+        {
+          const SwHeaderField *f = sw_message_get_field (msg, 0);
+          g_assert_true (f->truncated);
+          g_assert_cmpuint (strlen (f->name), ==, name_len);
+          g_assert_cmpstr (f->value, ==, "");
+        }
+      g_assert_cmpstr (sw_message_find_field (msg, "To", 0)->value, ==, "b@example.com");
+      check_offsets ("cap-field-name", msg);
+      g_string_free (s, TRUE);
+    }
+}
+
 /* A real message (Mail::DKIM corpus, CRLF, folded fields). */
 static void
 test_message_corpus (void)
@@ -441,6 +469,7 @@ main (int argc, char **argv)
   g_test_add_func ("/core/msg/message/cap/header-block-unterminated", test_message_cap_block_unterminated);
   g_test_add_func ("/core/msg/message/cap/header-fields", test_message_cap_fields);
   g_test_add_func ("/core/msg/message/cap/header-field", test_message_cap_field);
+  g_test_add_func ("/core/msg/message/cap/header-field-name", test_message_cap_field_name);
   g_test_add_func ("/core/msg/message/corpus/good-dk-gmail", test_message_corpus);
   for (guint i = 0; i < G_N_ELEMENTS (mbox_cases); i++)
     {
