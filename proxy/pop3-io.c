@@ -25,6 +25,7 @@ typedef struct
   GBufferedInputStream *in; /* not a reference: the Filler is its object data */
   GSocket *socket;          /* reference */
   GSource *source;          /* attached, or NULL */
+  int priority;             /* of the source */
   GMutex lock;              /* waiter and cancel_* against a cancellation from any thread */
   GTask *waiter;            /* the fill that waits, or NULL */
   GCancellable *cancellable; /* reference: the one cancel_id is connected to, or NULL */
@@ -52,10 +53,11 @@ filler_free (Filler *f)
 }
 
 void
-sw_pop3_stream_set_socket (GBufferedInputStream *in, GSocket *socket)
+sw_pop3_stream_set_socket (GBufferedInputStream *in, GSocket *socket, int priority)
 {
   Filler *f = g_new0 (Filler, 1);
   f->in = in;
+  f->priority = priority;
   f->socket = g_object_ref (socket);
   g_mutex_init (&f->lock);
   g_object_set_data_full (G_OBJECT (in), "sw-pop3-filler", f, (GDestroyNotify)filler_free);
@@ -167,6 +169,7 @@ sw_pop3_fill_async (GBufferedInputStream *in, GCancellable *cancellable, GAsyncR
        * descriptor out of the poll set and back (a wake-up write each way); filler_ready
        * never runs the loop, so it may "recurse" */
       g_source_set_can_recurse (f->source, TRUE);
+      g_source_set_priority (f->source, f->priority);
       g_source_attach (f->source, g_main_context_get_thread_default ());
     }
 }

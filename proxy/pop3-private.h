@@ -68,7 +68,7 @@ gboolean sw_pop3_try_read_line (GBufferedInputStream *in, gsize max, char **line
  * waits with one lasting source on the socket instead of one per wait. Without it,
  * sw_pop3_fill_async() is g_buffered_input_stream_fill_async(). Call in the thread that
  * reads @in; only that thread may read it. */
-void sw_pop3_stream_set_socket (GBufferedInputStream *in, GSocket *socket);
+void sw_pop3_stream_set_socket (GBufferedInputStream *in, GSocket *socket, int priority);
 
 /* g_buffered_input_stream_fill_async (@in, -1, ...) (see above); one fill at a time per
  * stream; a cancellation from any thread completes it with G_IO_ERROR_CANCELLED. The

@@ -165,6 +165,7 @@ struct _SwPop3Session
   Sending *sending;
   GHashTable *uidls; /* msgno -> UIDL, learnt from UIDL replies */
   GQueue up_writes;  /* WriteData* waiting for the upstream write under way */
+  GQueue client_writes; /* WriteData* waiting for the client write under way */
   gboolean up_writing;
   gboolean client_writing; /* an asynchronous write to the client is under way */
   guint sync_depth;        /* nesting of callbacks run by writes that completed at once */
@@ -209,6 +210,7 @@ static void session_fail (SwPop3Session *s, const char *client_text);
 static void close_after_write (SwPop3Session *s);
 static void top_send (SwPop3Session *s, guint from, guint to);
 static void top_all_pump (SwPop3Session *s);
+static gboolean serve_out_of_turn (SwPop3Session *s, Pending *p);
 
 SwPop3Session *
 sw_pop3_session_ref (SwPop3Session *s)
@@ -239,6 +241,7 @@ sw_pop3_session_unref (SwPop3Session *s)
   g_clear_pointer (&s->top_blocks, g_ptr_array_unref);
   g_clear_pointer (&s->top_uidls, g_ptr_array_unref);
   g_assert (g_queue_is_empty (&s->up_writes));
+  g_assert (g_queue_is_empty (&s->client_writes));
   g_free (s);
   if (freed != NULL)
     freed (s, data);
@@ -307,7 +310,14 @@ write_done (GObject *source, GAsyncResult *res, gpointer user_data)
   g_autoptr (GError) error = NULL;
   gboolean ok = g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), res, NULL, &error);
   if (w->to_client)
-    s->client_writing = FALSE;
+    {
+      /* client writes go one at a time too: a RETR answered out of turn (see
+       * serve_out_of_turn) may still be on its way when the queue's head writes */
+      s->client_writing = FALSE;
+      WriteData *next = ok && s->state != SW_POP3_STATE_CLOSED ? g_queue_pop_head (&s->client_writes) : NULL;
+      if (next != NULL)
+        write_start (next);
+    }
   else
     {
       /* upstream writes go one at a time, in order (client lines, read-ahead commands,
@@ -334,7 +344,7 @@ write_done (GObject *source, GAsyncResult *res, gpointer user_data)
   if (s->state == SW_POP3_STATE_CLOSED || !ok)
     {
       WriteData *next;
-      while ((next = g_queue_pop_head (&s->up_writes)) != NULL)
+      while ((next = g_queue_pop_head (&s->up_writes)) != NULL || (next = g_queue_pop_head (&s->client_writes)) != NULL)
         {
           g_bytes_unref (next->bytes);
           sw_pop3_session_unref (next->s);
@@ -404,7 +414,7 @@ write_now (SwPop3Session *s, gboolean to_client, GBytes *bytes, GBytes **rest_ou
 /* Writes @bytes (transfer full) to the client or the server, then calls @then (may be
  * NULL). What the socket takes at once is written at once and @then called before this
  * returns (up to MAX_SYNC_DEPTH nested); the rest goes through the main loop. Writes to
- * the server are queued in order. */
+ * the server, and writes to the client, are queued in order. */
 static void
 write_bytes (SwPop3Session *s, gboolean to_client, GBytes *bytes, WriteDone then)
 {
@@ -435,6 +445,8 @@ write_bytes (SwPop3Session *s, gboolean to_client, GBytes *bytes, WriteDone then
   w->to_client = to_client;
   if (!to_client && s->up_writing)
     g_queue_push_tail (&s->up_writes, w);
+  else if (to_client && s->client_writing)
+    g_queue_push_tail (&s->client_writes, w);
   else
     write_start (w);
 }
@@ -541,7 +553,7 @@ ahead_drop (SwPop3Session *s, Ahead *a)
   g_clear_pointer (&a->store, store_job_free);
 }
 
-/* Stops reading ahead until the client again RETRs two consecutive messages, and drops
+/* Stops reading ahead until the client's next RETR (see ahead_client_retr), and drops
  * every entry not claimed, except @keep's (0: none). */
 static void
 ahead_stop (SwPop3Session *s, guint keep)
@@ -960,6 +972,12 @@ handle_client_line (SwPop3Session *s, const char *line)
          * is still to come, send the next speculative commands first, so that their
          * replies are read (and verified) while it waits at the head of the queue;
          * if it is ready, answer it first (the client is waiting). */
+        if (cmd == CMD_RETR && serve_out_of_turn (s, p))
+          {
+            client_read_next (s);
+            ahead_fill (s);
+            return;
+          }
         gboolean waits = p->ahead != NULL
                          && (p->ahead->state == AHEAD_WAITING || p->ahead->state == AHEAD_VERIFYING);
         if (cmd == CMD_RETR && waits)
@@ -1554,6 +1572,27 @@ prepare_wire (VerifyJob *j)
   g_clear_pointer (&j->content, g_bytes_unref);
 }
 
+/* A RETR whose read-ahead entry is ready (the whole reply built) is answered at once when
+ * no reply of the client's is queued before it and none is being written: only
+ * speculative replies are ahead of it in the queue, and the client never sees those. It
+ * does not wait for the server to send them (the messages read ahead after it): that wait
+ * was most of the time the client spent per message. TRUE if answered (@p is done with). */
+static gboolean
+serve_out_of_turn (SwPop3Session *s, Pending *p)
+{
+  Ahead *a = p->ahead;
+  if (a == NULL || a->state != AHEAD_READY || a->wire == NULL || s->client_writing || s->sending != NULL
+      || s->failing || g_queue_get_length (&s->pending) != s->speculative)
+    return FALSE;
+  g_info ("%s#%u: RETR %u answered from read-ahead", s->settings->account, s->id, a->msgno);
+  if (a->store != NULL)
+    store_later (s, g_steal_pointer (&a->store));
+  g_clear_pointer (&a->head, g_bytes_unref);
+  g_clear_pointer (&a->content, g_bytes_unref);
+  write_bytes (s, TRUE, g_steal_pointer (&a->wire), NULL);
+  return TRUE;
+}
+
 /* The head is the client's RETR answered by read-ahead entry @a: send what it holds, or
  * wait for its verdict. */
 static void
@@ -2127,7 +2166,8 @@ upstream_connected (GObject *source, GAsyncResult *res, gpointer user_data)
       s->upstream = up;
       /* plain text (a loopback server): waits on one lasting source (TLS: GIO's reads) */
       if (G_IS_SOCKET_CONNECTION (up->stream))
-        sw_pop3_stream_set_socket (up->in, g_socket_connection_get_socket (G_SOCKET_CONNECTION (up->stream)));
+        sw_pop3_stream_set_socket (up->in, g_socket_connection_get_socket (G_SOCKET_CONNECTION (up->stream)),
+                                   G_PRIORITY_DEFAULT);
       g_info ("%s#%u: connected to %s:%u", s->settings->account, s->id, s->settings->upstream_host,
               s->settings->upstream_port);
       set_state (s, SW_POP3_STATE_AUTHORIZATION);
@@ -2151,12 +2191,13 @@ sw_pop3_session_new (const SwPop3Settings *settings, GSocketConnection *client, 
   s->client_in = G_BUFFERED_INPUT_STREAM (g_buffered_input_stream_new_sized (
       g_io_stream_get_input_stream (G_IO_STREAM (client)), SW_POP3_MAX_LINE));
   g_filter_input_stream_set_close_base_stream (G_FILTER_INPUT_STREAM (s->client_in), FALSE);
-  sw_pop3_stream_set_socket (s->client_in, g_socket_connection_get_socket (client));
+  sw_pop3_stream_set_socket (s->client_in, g_socket_connection_get_socket (client), G_PRIORITY_HIGH);
   s->client_out = g_io_stream_get_output_stream (G_IO_STREAM (client));
   sw_pop3_socket_set_nodelay (g_socket_connection_get_socket (client));
   g_queue_init (&s->pending);
   s->uidls = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   g_queue_init (&s->up_writes);
+  g_queue_init (&s->client_writes);
   s->ahead = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify)ahead_free);
   s->deleted = g_hash_table_new (NULL, NULL);
   s->warmed = g_hash_table_new (NULL, NULL);

@@ -19,6 +19,9 @@
  *   N: n text  the client sends text CRLF n times at once; the upstream must receive them
  *   CLOSE      the upstream closes the connection
  *   QUIET ms   nothing may reach the upstream for ms milliseconds
+ *   W: text    both the upstream and the client go on only once the proxy has logged
+ *              text (at most IO_TIMEOUT_S seconds): a step of the proxy that must come
+ *              without anything more from the server, or before the client's next line
  *   EOF        the client must see the connection closed
  *   @secret x        x must not appear in the proxy's logs (which must log something)
  *   @expect-log x    x must appear in the proxy's logs
@@ -301,6 +304,23 @@ server_thread (gpointer data)
           g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
           return NULL;
         }
+      else if (strcmp (op->op, "W:") == 0)
+        {
+          gboolean seen = FALSE;
+          for (gint64 end = g_get_monotonic_time () + IO_TIMEOUT_S * G_USEC_PER_SEC;
+               !seen && g_get_monotonic_time () < end; g_usleep (2000))
+            {
+              g_mutex_lock (&log_lock);
+              seen = strstr (log_text->str, op->arg) != NULL;
+              g_mutex_unlock (&log_lock);
+            }
+          if (!seen)
+            {
+              g_string_append_printf (srv->errors, "upstream line %u: the proxy did not log \"%s\"\n", op->lineno,
+                                      op->arg);
+              return NULL;
+            }
+        }
       else if (strcmp (op->op, "QUIET") == 0)
         {
           gsize avail = 0;
@@ -323,6 +343,22 @@ server_thread (gpointer data)
 }
 
 /* ---- the client ---- */
+
+/* TRUE once the proxy has logged @text (within IO_TIMEOUT_S). */
+static gboolean
+wait_for_log (const char *text)
+{
+  for (gint64 end = g_get_monotonic_time () + IO_TIMEOUT_S * G_USEC_PER_SEC; g_get_monotonic_time () < end;
+       g_usleep (2000))
+    {
+      g_mutex_lock (&log_lock);
+      gboolean seen = strstr (log_text->str, text) != NULL;
+      g_mutex_unlock (&log_lock);
+      if (seen)
+        return TRUE;
+    }
+  return FALSE;
+}
 
 static void
 check_header_block (Transcript *t, Op *op, GBufferedInputStream *in)
@@ -510,6 +546,11 @@ test_transcript (gconstpointer data)
           g_autofree char *got = read_line (in, 64 * 1024);
           if (got != NULL)
             g_error ("%s line %u: expected the connection closed, got \"%s\"", t->name, op->lineno, got);
+        }
+      else if (strcmp (op->op, "W:") == 0)
+        {
+          if (!wait_for_log (op->arg))
+            g_error ("%s line %u: the proxy did not log \"%s\"", t->name, op->lineno, op->arg);
         }
       else if (strcmp (op->op, "S>") == 0 || strcmp (op->op, "G>") == 0 || strcmp (op->op, "CLOSE") == 0
                || strcmp (op->op, "U:") == 0 || strcmp (op->op, "QUIET") == 0)
@@ -901,7 +942,7 @@ static const char *const transcripts[] = {
   "line-too-long", "dns-down",     "malformed", "too-many-pipelined", "stls-refused",
   "read-ahead",    "read-ahead-off", "read-ahead-dele", "read-ahead-top-rset", "read-ahead-quit",
   "read-ahead-top-all", "read-ahead-top-all-off",
-  "read-ahead-drop", "spooled-dkim-header-late", "spooled-dkim-body",
+  "read-ahead-drop", "read-ahead-out-of-turn", "spooled-dkim-header-late", "spooled-dkim-body",
 };
 
 int
