@@ -68,6 +68,18 @@ gsize sw_dns_name_to_wire (const char *name, guint8 *out);
  * pointer, truncated, over 255 octets). Transfer full. */
 char *sw_dns_name_from_wire (const guint8 *wire, gsize len, gsize *consumed_out);
 
+/* Fills @answer (qtype set, status SERVFAIL, no rdata on entry) from the DNS response
+ * @pkt of @len octets (an answer of libunbound's, read with every bound checked): the
+ * rdata of the answer section's records of the question's type and class IN (after any
+ * CNAME chain; a name inside MX, NS, CNAME and PTR rdata uncompressed, as libunbound's
+ * ub_result gives it; at most SW_MAX_DNS_ANSWER_RRS), their smallest TTL (a TTL with the
+ * top bit set counts as 0), NODATA/NXDOMAIN/SERVFAIL from the rcode; *@negative_ttl_out:
+ * for an answer without records, min(SOA TTL, SOA minimum) of the authority section
+ * (RFC 2308), else 0. FALSE on a malformed packet (@answer's rdata may then be partly
+ * filled: the caller clears it). */
+gboolean sw_dns_answer_fill_from_packet (SwDnsAnswer *answer, const guint8 *pkt, gsize len,
+                                         guint32 *negative_ttl_out);
+
 /* Parses a TTL: seconds or BIND units ("1h30m", "2d", "1w"). */
 gboolean sw_dns_parse_ttl (const char *text, guint32 *out);
 

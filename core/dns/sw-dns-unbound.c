@@ -49,11 +49,8 @@
 #include <unistd.h>
 
 #define DEFAULT_TRUST_ANCHOR "/usr/share/dns/root.key"
-#define RCODE_NOERROR        0
 #define RCODE_NXDOMAIN       3
-#define TYPE_SOA             6
 #define CLASS_IN             1
-#define DNS_HEADER_SIZE      12
 /* Background (prefetch) queries with libunbound at once. Enough to keep a slow server's
  * round trips overlapped (256 in flight at 20 ms each: 12,800 names a second, more than
  * one core answers here), few enough that an urgent query's answer is never far behind. */
@@ -140,157 +137,6 @@ ub_query_unref (UbQuery *q)
 
 /* ---- answers: DNS packets from libunbound ---- */
 
-/* Skips the domain name at @off of @pkt (labels or a compression pointer); the offset
- * after it, or 0 if it runs past @len. */
-static gsize
-skip_name (const guint8 *pkt, gsize len, gsize off)
-{
-  for (guint labels = 0; off < len && labels < 128; labels++)
-    {
-      guint8 c = pkt[off];
-      if (c == 0)
-        return off + 1;
-      if ((c & 0xC0) == 0xC0)
-        return off + 2 <= len ? off + 2 : 0;
-      if ((c & 0xC0) != 0)
-        return 0;
-      off += 1u + c;
-    }
-  return 0;
-}
-
-/* Appends the name at @off of @pkt to @out in uncompressed wire form, following
- * compression pointers (at most 64 jumps, at most 255 octets). FALSE if malformed. */
-static gboolean
-expand_name (const guint8 *pkt, gsize len, gsize off, GByteArray *out)
-{
-  guint jumps = 0, total = 0;
-  while (off < len)
-    {
-      guint8 c = pkt[off];
-      if ((c & 0xC0) == 0xC0)
-        {
-          if (off + 2 > len || ++jumps > 64)
-            return FALSE;
-          off = ((gsize)(c & 0x3F) << 8) | pkt[off + 1];
-          continue;
-        }
-      if ((c & 0xC0) != 0 || off + 1 + c > len || (total += 1u + c) > 255)
-        return FALSE;
-      g_byte_array_append (out, pkt + off, 1u + c);
-      if (c == 0)
-        return TRUE;
-      off += 1u + c;
-    }
-  return FALSE;
-}
-
-/* The rdata of a record at @off (@rdlen octets) of @pkt as libunbound's ub_result gives
- * it: a domain name inside (MX, NS, CNAME, PTR) uncompressed. NULL if malformed. */
-static GBytes *
-rdata_bytes (const guint8 *pkt, gsize len, gsize off, gsize rdlen, guint type)
-{
-  gsize name_at;
-  switch (type)
-    {
-    case 15: /* MX: preference, exchange */
-      name_at = 2;
-      break;
-    case 2:  /* NS */
-    case 5:  /* CNAME */
-    case 12: /* PTR */
-      name_at = 0;
-      break;
-    default:
-      return g_bytes_new (pkt + off, rdlen);
-    }
-  if (rdlen < name_at + 1)
-    return NULL;
-  GByteArray *out = g_byte_array_sized_new ((guint)rdlen + 16);
-  g_byte_array_append (out, pkt + off, (guint)name_at);
-  if (!expand_name (pkt, off + rdlen, off + name_at, out))
-    {
-      g_byte_array_unref (out);
-      return NULL;
-    }
-  return g_byte_array_free_to_bytes (out);
-}
-
-static guint
-get16 (const guint8 *p)
-{
-  return ((guint)p[0] << 8) | p[1];
-}
-
-static guint32
-get32 (const guint8 *p)
-{
-  return ((guint32)p[0] << 24) | ((guint32)p[1] << 16) | ((guint32)p[2] << 8) | p[3];
-}
-
-/* Fills @answer (status SERVFAIL on entry) from the response @pkt: the rdata of the answer
- * section's records of the question's type (after any CNAME chain), their smallest TTL,
- * NODATA/NXDOMAIN from the rcode; *@negative_ttl_out: for those, min(SOA TTL, SOA
- * minimum) of the authority section (RFC 2308), else 0. FALSE on a malformed packet. */
-static gboolean
-fill_from_packet (SwDnsAnswer *answer, const guint8 *pkt, gsize len, guint32 *negative_ttl_out)
-{
-  *negative_ttl_out = 0;
-  if (len < DNS_HEADER_SIZE)
-    return FALSE;
-  guint rcode = pkt[3] & 0x0F;
-  guint qdcount = get16 (pkt + 4), ancount = get16 (pkt + 6), nscount = get16 (pkt + 8);
-  gsize off = DNS_HEADER_SIZE;
-  for (guint i = 0; i < qdcount; i++)
-    {
-      off = skip_name (pkt, len, off);
-      if (off == 0 || off + 4 > len)
-        return FALSE;
-      off += 4;
-    }
-  guint32 min_ttl = G_MAXUINT32;
-  for (guint i = 0; i < ancount + nscount; i++)
-    {
-      off = skip_name (pkt, len, off);
-      if (off == 0 || off + 10 > len)
-        return FALSE;
-      guint type = get16 (pkt + off), klass = get16 (pkt + off + 2);
-      guint32 ttl = get32 (pkt + off + 4);
-      gsize rdlen = get16 (pkt + off + 8);
-      off += 10;
-      if (off + rdlen > len)
-        return FALSE;
-      if (ttl > 0x7FFFFFFFu) /* RFC 2181 8: a TTL with the top bit set is zero */
-        ttl = 0;
-      if (i < ancount && type == answer->qtype && klass == CLASS_IN && answer->rdata->len < SW_MAX_DNS_ANSWER_RRS)
-        {
-          GBytes *rdata = rdata_bytes (pkt, len, off, rdlen, type);
-          if (rdata == NULL)
-            return FALSE;
-          g_ptr_array_add (answer->rdata, rdata);
-          min_ttl = MIN (min_ttl, ttl);
-        }
-      else if (i >= ancount && type == TYPE_SOA && klass == CLASS_IN && rdlen >= 20)
-        *negative_ttl_out = MIN (ttl, get32 (pkt + off + rdlen - 4));
-      off += rdlen;
-    }
-  if (rcode == RCODE_NOERROR && answer->rdata->len > 0)
-    {
-      answer->status = SW_DNS_STATUS_OK;
-      answer->ttl = min_ttl;
-      *negative_ttl_out = 0;
-    }
-  else if (rcode == RCODE_NOERROR)
-    answer->status = SW_DNS_STATUS_NODATA;
-  else if (rcode == RCODE_NXDOMAIN)
-    answer->status = SW_DNS_STATUS_NXDOMAIN;
-  else
-    answer->status = SW_DNS_STATUS_SERVFAIL;
-  if (answer->status != SW_DNS_STATUS_OK)
-    g_ptr_array_set_size (answer->rdata, 0);
-  return TRUE;
-}
-
 /* The answer for one of libunbound's event callbacks, added to the answer cache when it
  * may be cached (and @cache). */
 static SwDnsAnswer *
@@ -317,7 +163,7 @@ answer_from_packet (SwResolver *resolver, gboolean cache, const char *qname, gui
       answer->dnssec = sec == 2 ? SW_DNSSEC_SECURE : SW_DNSSEC_INSECURE;
     }
   guint32 negative_ttl = 0;
-  if (!fill_from_packet (answer, packet, (gsize)packet_len, &negative_ttl))
+  if (!sw_dns_answer_fill_from_packet (answer, packet, (gsize)packet_len, &negative_ttl))
     {
       g_debug ("libunbound gave a malformed answer for %s/%u", qname, qtype);
       g_ptr_array_set_size (answer->rdata, 0);
