@@ -968,10 +968,11 @@ handle_client_line (SwPop3Session *s, const char *line)
           default:
             break;
           }
-        /* A RETR answered from read-ahead needs nothing from the server. If its verdict
-         * is still to come, send the next speculative commands first, so that their
-         * replies are read (and verified) while it waits at the head of the queue;
-         * if it is ready, answer it first (the client is waiting). */
+        /* A RETR answered from read-ahead needs nothing from the server. Ready and
+         * nothing of the client's before it: answered now. If its verdict is still to
+         * come, send the next speculative commands first, so that their replies are read
+         * (and verified) while it waits at the head of the queue; if it is ready, answer
+         * it first (the client is waiting). */
         if (cmd == CMD_RETR && serve_out_of_turn (s, p))
           {
             client_read_next (s);
@@ -1577,6 +1578,8 @@ prepare_wire (VerifyJob *j)
  * speculative replies are ahead of it in the queue, and the client never sees those. It
  * does not wait for the server to send them (the messages read ahead after it): that wait
  * was most of the time the client spent per message. TRUE if answered (@p is done with). */
+static void send_ready (SwPop3Session *s, Ahead *a, WriteDone then);
+
 static gboolean
 serve_out_of_turn (SwPop3Session *s, Pending *p)
 {
@@ -1584,13 +1587,26 @@ serve_out_of_turn (SwPop3Session *s, Pending *p)
   if (a == NULL || a->state != AHEAD_READY || a->wire == NULL || s->client_writing || s->sending != NULL
       || s->failing || g_queue_get_length (&s->pending) != s->speculative)
     return FALSE;
+  send_ready (s, a, NULL);
+  return TRUE;
+}
+
+/* Sends ready entry @a to the client (the same bytes as without read-ahead), stores its
+ * verdict now that it is delivered, then @then. An entry without its whole reply built
+ * goes through deliver(), in chunks, which ends with reply_done(): the queue's head only. */
+static void
+send_ready (SwPop3Session *s, Ahead *a, WriteDone then)
+{
+  g_assert (a->wire != NULL || then == reply_done);
   g_info ("%s#%u: RETR %u answered from read-ahead", s->settings->account, s->id, a->msgno);
   if (a->store != NULL)
     store_later (s, g_steal_pointer (&a->store));
+  if (a->wire != NULL)
+    write_bytes (s, TRUE, g_steal_pointer (&a->wire), then);
+  else
+    deliver (s, a->status, a->head, a->content, a->spooled, a->body_offset);
   g_clear_pointer (&a->head, g_bytes_unref);
   g_clear_pointer (&a->content, g_bytes_unref);
-  write_bytes (s, TRUE, g_steal_pointer (&a->wire), NULL);
-  return TRUE;
 }
 
 /* The head is the client's RETR answered by read-ahead entry @a: send what it holds, or
@@ -1609,15 +1625,7 @@ serve_ahead (SwPop3Session *s, Ahead *a)
       return;
     case AHEAD_READY:
       a->awaited = FALSE;
-      g_info ("%s#%u: RETR %u answered from read-ahead", s->settings->account, s->id, a->msgno);
-      if (a->store != NULL)
-        store_later (s, g_steal_pointer (&a->store));
-      if (a->wire != NULL)
-        write_bytes (s, TRUE, g_steal_pointer (&a->wire), reply_done);
-      else
-        deliver (s, a->status, a->head, a->content, a->spooled, a->body_offset);
-      g_clear_pointer (&a->head, g_bytes_unref);
-      g_clear_pointer (&a->content, g_bytes_unref);
+      send_ready (s, a, reply_done);
       return;
     case AHEAD_FAILED:
       a->awaited = FALSE;

@@ -61,10 +61,7 @@ typedef struct _Unbound Unbound;
 /* One caller's query. */
 typedef struct {
   gint               ref_count; /* atomic */
-  Unbound           *ub;        /* not a reference: queries never outlive the resolver */
-  SwResolver        *resolver;  /* likewise */
-  char              *qname;
-  guint16            qtype;
+  SwResolver        *resolver;  /* not a reference: queries never outlive the resolver */
   gboolean           urgent;    /* somebody waits (sw_resolver_query) */
   /* sw_resolver_query_async(): called from the loop thread (or at teardown) */
   SwResolverCallback callback;
@@ -110,14 +107,11 @@ struct _Unbound {
 };
 
 static UbQuery *
-ub_query_new (SwResolver *resolver, const char *qname, guint16 qtype)
+ub_query_new (SwResolver *resolver)
 {
   UbQuery *q = g_new0 (UbQuery, 1);
   q->ref_count = 1; /* the loop's */
-  q->ub = resolver->backend;
   q->resolver = resolver;
-  q->qname = g_strdup (qname);
-  q->qtype = qtype;
   g_mutex_init (&q->lock);
   g_cond_init (&q->cond);
   return q;
@@ -129,7 +123,6 @@ ub_query_unref (UbQuery *q)
   if (!g_atomic_int_dec_and_test (&q->ref_count))
     return;
   g_clear_pointer (&q->answer, sw_dns_answer_free);
-  g_free (q->qname);
   g_mutex_clear (&q->lock);
   g_cond_clear (&q->cond);
   g_free (q);
@@ -356,13 +349,13 @@ loop_thread (gpointer data)
   return NULL;
 }
 
-/* Queues @q (the loop's reference) with the flight of its name, a new one if that name is
- * not queued or in flight yet, and wakes the loop if it is not already woken. An urgent
+/* Queues @q (the loop's reference) with the flight of @qname/@qtype, a new one if that
+ * name is not queued or in flight yet, and wakes the loop if it is not already woken. An urgent
  * query moves a background flight not started yet to the urgent queue. */
 static void
-submit (Unbound *ub, UbQuery *q)
+submit (Unbound *ub, UbQuery *q, const char *qname, guint16 qtype)
 {
-  g_autofree char *key = g_strdup_printf ("%u/%s", q->qtype, q->qname);
+  g_autofree char *key = g_strdup_printf ("%u/%s", qtype, qname);
   gboolean wake = FALSE;
   g_mutex_lock (&ub->lock);
   Flight *f = g_hash_table_lookup (ub->flights, key);
@@ -371,8 +364,8 @@ submit (Unbound *ub, UbQuery *q)
       f = g_new0 (Flight, 1);
       f->ub = ub;
       f->key = g_steal_pointer (&key);
-      f->qname = g_strdup (q->qname);
-      f->qtype = q->qtype;
+      f->qname = g_strdup (qname);
+      f->qtype = qtype;
       f->urgent = q->urgent;
       f->queries = g_ptr_array_new ();
       g_hash_table_insert (ub->flights, f->key, f);
@@ -452,11 +445,11 @@ unbound_query (SwResolver *resolver, const char *qname, guint16 qtype, GError **
       if (cached != NULL)
         return cached;
     }
-  UbQuery *q = ub_query_new (resolver, qname, qtype);
+  UbQuery *q = ub_query_new (resolver);
   q->urgent = TRUE;
   g_atomic_int_inc (&q->ref_count); /* ours, the waiter's */
   gint64 deadline = g_get_monotonic_time () + (gint64)ub->timeout_ms * G_TIME_SPAN_MILLISECOND;
-  submit (ub, q);
+  submit (ub, q, qname, qtype);
 
   g_mutex_lock (&q->lock);
   while (!q->done)
@@ -494,10 +487,10 @@ unbound_query_async (SwResolver *resolver, const char *qname, guint16 qtype, SwR
           return TRUE;
         }
     }
-  UbQuery *q = ub_query_new (resolver, qname, qtype);
+  UbQuery *q = ub_query_new (resolver);
   q->callback = callback;
   q->user_data = user_data;
-  submit (ub, q);
+  submit (ub, q, qname, qtype);
   return TRUE;
 }
 
