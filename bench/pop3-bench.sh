@@ -27,6 +27,11 @@
 # the others print as 0).
 # SW_BENCH_PROXY_WRAP: a command put in front of the proxy (profiling), e.g.
 #   SW_BENCH_PROXY_WRAP="strace -c -f -o /tmp/proxy.strace" or "perf record -g -o /tmp/p.data"
+# SW_BENCH_TIMELINE=FILE: each download appends to FILE the second at which each message
+#   had arrived (bench/pop3-client.py), to see where a download through the proxy loses time.
+# "20 ms machine": the CPU time every process of the machine was busy during the timed
+#   downloads of the 20 ms case (median of the rounds; client, Dovecot, the proxy, the DNS
+#   servers): what the run needs of the CPUs, against their number times the elapsed time.
 # SW_BENCH_ATTACH: a command run with the proxy's PID appended during the timed warm
 # downloads only, stopped with SIGINT after them, e.g.
 #   SW_BENCH_ATTACH="perf record -g -o /tmp/warm.data -p"
@@ -190,10 +195,13 @@ thread_cpu() {
     sed 's/^[0-9]* (\(.*\)) [A-Za-z] \(.*\)$/\1 \2/' "$t/stat" 2>/dev/null | sed "s/\$/ $sw/"
   done | awk '{ name = $1; gsub(/[0-9]+/, "", name); t[name] += $12 + $13; c[name] += $NF } END { for (n in t) print n, t[n], c[n] }'
 }
+# machine_busy: the machine's busy CPU ticks so far, every process (/proc/stat: user, nice,
+# system, irq, softirq)
+machine_busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat; }
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 runs() { [ -z "$only" ] || [ "$only" = "$1" ]; }
-slow_ticks=0 d_warm=0 p_warm=0 d_warm_cpu=0 p_warm_cpu=0 d_slow=0 p_slow=0 big_s=0 before_kb=0 peak_kb=0 cpu_before= cpu_after=
+slow_ticks=0 d_slow_busy=0 p_slow_busy=0 d_warm=0 p_warm=0 d_warm_cpu=0 p_warm_cpu=0 d_slow=0 p_slow=0 big_s=0 before_kb=0 peak_kb=0 cpu_before= cpu_after=
 
 # --- warm: one proxy, its cache filled by an untimed download ---
 if runs warm; then
@@ -239,19 +247,24 @@ if runs 20ms; then
 coproc DELAY { exec "$build/bench/delay-dns" "$SW_NSD_PORT" 20; }
 pids+=("$DELAY_PID")
 read -r -t 10 _ delay_port <&"${DELAY[0]}" || die "the delaying DNS forwarder $build/bench/delay-dns did not start"
-direct=() proxied=() slow_cpu=()
+direct=() proxied=() slow_cpu=() direct_busy=() proxied_busy=()
 for r in $(seq "$rounds"); do
+  b0=$(machine_busy)
   direct+=("$(download "$pop3_port")")
+  direct_busy+=($(($(machine_busy) - b0)))
   start_proxy "127.0.0.1:$delay_port"
   digests=
   [ "$r" = 1 ] && digests=$tmp/slow.sha
+  b0=$(machine_busy)
   proxied+=("$(download "$proxy_port" bench "$count" "$digests")")
+  proxied_busy+=($(($(machine_busy) - b0)))
   slow_cpu+=("$(thread_cpu "$proxy_pid" | awk '{ t += $2 } END { print t }')")
   stop_proxy
 done
 same_bytes "$tmp/direct.sha" "$tmp/slow.sha" "download through the proxy with DNS after 20 ms"
 d_slow=$(median "${direct[@]}") p_slow=$(median "${proxied[@]}")
 slow_ticks=$(median "${slow_cpu[@]}")
+d_slow_busy=$(median "${direct_busy[@]}") p_slow_busy=$(median "${proxied_busy[@]}")
 fi
 
 # --- peak memory while a client downloads one big message ---
@@ -282,6 +295,9 @@ awk -v n="$count" -v d="$d_warm_cpu" -v p="$p_warm_cpu" 'BEGIN { if (n > 0 && d 
 ticks=$(getconf CLK_TCK)
 awk -v n="$count" -v t="$slow_ticks" -v hz="$ticks" 'BEGIN { if (n > 0 && t > 0)
   printf "  20 ms CPU/msg  : proxy %.3f ms (all threads, whole download with a fresh cache)\n", t * 1000 / hz / n }'
+awk -v d="$d_slow_busy" -v p="$p_slow_busy" -v hz="$ticks" -v cpus="$(nproc)" 'BEGIN { if (p > 0)
+  printf "  20 ms machine  : %.2f s CPU busy direct, %.2f s through the proxy (every process; %d CPUs)\n",
+         d / hz, p / hz, cpus }'
 awk -v n=$((rounds * count)) -v hz="$ticks" '
   NR == FNR { before[$1] = $2; sw0[$1] = $3; next }
   { d = $2 - before[$1]; c = $3 - sw0[$1]; total += d; switches += c
