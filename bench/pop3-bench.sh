@@ -156,13 +156,15 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 
-# start_proxy DNS_FORWARD: sets proxy_port and proxy_pid
+# start_proxy DNS_FORWARD: sets proxy_port, wrap_pid (what was started: the proxy, or the
+# SW_BENCH_PROXY_WRAP command running it) and proxy_pid (the proxy itself: its CPU and memory
+# are read from /proc)
 start_proxy() {
   local out=$tmp/proxy.$RANDOM.out
   ${SW_BENCH_PROXY_WRAP:-} "$driver" --dns-server "$1" --dns-timeout 3000 --upstream-host 127.0.0.1 --upstream-port "$pop3_port" \
     --tls none --spool-dir "$tmp/spool" >"$out" 2>>"$tmp/proxy.log" &
-  proxy_pid=$!
-  pids+=("$proxy_pid")
+  wrap_pid=$! proxy_pid=$!
+  pids+=("$wrap_pid")
   proxy_port=
   for _ in $(seq 100); do
     proxy_port=$(sed -n 's/^PORT //p' "$out" 2>/dev/null)
@@ -170,10 +172,16 @@ start_proxy() {
     sleep 0.05
   done
   [ -n "$proxy_port" ] || { cat "$tmp/proxy.log"; die "the proxy did not start"; }
+  if [ -n "${SW_BENCH_PROXY_WRAP:-}" ]; then
+    proxy_pid=$(pgrep -n -P "$wrap_pid" -f "$driver") || die "the proxy under $SW_BENCH_PROXY_WRAP was not found"
+    pids+=("$proxy_pid")
+  fi
 }
+# stop_proxy: the proxy first, so that a wrapping profiler sees it end and writes its report
 stop_proxy() {
   kill "$proxy_pid" 2>/dev/null
-  wait "$proxy_pid" 2>/dev/null
+  [ "$wrap_pid" = "$proxy_pid" ] || while kill -0 "$proxy_pid" 2>/dev/null; do sleep 0.05; done
+  wait "$wrap_pid" 2>/dev/null
 }
 # download PORT [USER [COUNT [DIGEST_FILE]]]: prints seconds
 download() {
