@@ -16,10 +16,12 @@
  * costs its socket's calls.
  *
  * Priorities: a query somebody waits on (sw_resolver_query(), verification) goes to the
- * "urgent" queue, which is always started at once; a query nobody waits on
+ * "urgent" queue, which is started first; a query nobody waits on
  * (sw_resolver_query_async(), the DNS prefetch that warms a whole mailbox) goes to the
- * "background" queue, of which at most UB_BACKGROUND_IN_FLIGHT are with libunbound at a
- * time. So a verification's own question never waits behind a thousand warming answers.
+ * "background" queue. At most UB_MAX_IN_FLIGHT queries are with libunbound at a time, of
+ * them at most UB_BACKGROUND_IN_FLIGHT background ones. So a verification's own question
+ * never waits behind a thousand warming answers, and the DNS server is never asked more
+ * at once than a home router's forwarder accepts.
  *
  * A waiting caller waits on its query's GCond with a hard deadline; on the deadline it
  * answers TIMEOUT and leaves the query to the loop, which drops the answer when it comes
@@ -51,10 +53,19 @@
 #define DEFAULT_TRUST_ANCHOR "/usr/share/dns/root.key"
 #define RCODE_NXDOMAIN       3
 #define CLASS_IN             1
-/* Background (prefetch) queries with libunbound at once. Enough to keep a slow server's
- * round trips overlapped (256 in flight at 20 ms each: 12,800 names a second, more than
- * one core answers here), few enough that an urgent query's answer is never far behind. */
-#define UB_BACKGROUND_IN_FLIGHT 256u
+/* Queries with libunbound at once, and of those, background (prefetch) ones. The total
+ * stays below what the resolvers on the user's side accept: dnsmasq (home routers,
+ * Pi-hole, NetworkManager's local cache) forwards at most 150 queries at once by default
+ * (dns-forward-max) and fails the rest, and the failure sticks to the name for the rest
+ * of the download (libunbound keeps the SERVFAIL a while): a cold mailbox's warming with
+ * 256 names out at once gave 69-180 of 1,000 messages temperror behind dnsmasq
+ * (bench/pop3-bench.sh --only dnsmasq; the CTest pop3-dnsmasq). 100 leaves room for the
+ * other programs on the network. Background queries get at most three quarters of it,
+ * so that a query somebody waits on finds a free place. At 20 ms a round trip, 100 in
+ * flight is 5,000 names a second. (With DNSSEC validation one name may take more than
+ * one query upstream.) */
+#define UB_MAX_IN_FLIGHT        100u
+#define UB_BACKGROUND_IN_FLIGHT 75u
 
 typedef struct _Unbound Unbound;
 
@@ -97,13 +108,14 @@ struct _Unbound {
   GMutex             lock; /* guards the fields up to stopping, and Flight.queries/urgent/started */
   GHashTable        *flights;    /* key -> Flight* (owned) queued or with libunbound */
   GQueue             urgent;     /* Flight* not started yet */
-  GQueue             background; /* likewise, started at most UB_BACKGROUND_IN_FLIGHT at a time */
+  GQueue             background; /* likewise */
   gboolean           woken;      /* the eventfd was written and the loop has not yet looked */
   gboolean           stopping;
 
   /* loop thread only (and teardown, after the loop thread has ended) */
   gboolean           deleting;   /* teardown: ub_ctx_delete() runs */
-  guint              background_in_flight;
+  guint              in_flight;            /* flights with libunbound */
+  guint              background_in_flight; /* of which background ones */
 };
 
 static UbQuery *
@@ -259,6 +271,7 @@ flight_finish (Flight *f, SwDnsAnswer *answer, int rcode, const void *packet, in
 static void
 start (Unbound *ub, Flight *f)
 {
+  ub->in_flight++;
   if (!f->urgent)
     ub->background_in_flight++;
   int async_id = 0;
@@ -268,13 +281,14 @@ start (Unbound *ub, Flight *f)
     {
       /* not started: no callback comes */
       g_debug ("libunbound could not start %s/%u: %s", f->qname, f->qtype, ub_strerror (r));
+      ub->in_flight--;
       if (!f->urgent)
         ub->background_in_flight--;
       flight_finish (f, sw_dns_answer_new (f->qname, f->qtype, SW_DNS_STATUS_SERVFAIL), 0, NULL, 0, 0, NULL);
     }
 }
 
-/* Starts what is queued: every urgent name, and background ones up to the cap. */
+/* Starts what is queued, up to the caps: urgent names first, then background ones. */
 static void
 pump (Unbound *ub)
 {
@@ -284,11 +298,12 @@ pump (Unbound *ub)
   gboolean stopping = ub->stopping;
   if (!stopping)
     {
-      todo = ub->urgent;
-      g_queue_init (&ub->urgent);
-      guint room = ub->background_in_flight < UB_BACKGROUND_IN_FLIGHT
-                       ? UB_BACKGROUND_IN_FLIGHT - ub->background_in_flight : 0;
-      for (; room > 0 && !g_queue_is_empty (&ub->background); room--)
+      guint room = ub->in_flight < UB_MAX_IN_FLIGHT ? UB_MAX_IN_FLIGHT - ub->in_flight : 0;
+      for (; room > 0 && !g_queue_is_empty (&ub->urgent); room--)
+        g_queue_push_tail (&todo, g_queue_pop_head (&ub->urgent));
+      guint background_room = ub->background_in_flight < UB_BACKGROUND_IN_FLIGHT
+                                  ? UB_BACKGROUND_IN_FLIGHT - ub->background_in_flight : 0;
+      for (room = MIN (room, background_room); room > 0 && !g_queue_is_empty (&ub->background); room--)
         g_queue_push_tail (&todo, g_queue_pop_head (&ub->background));
       for (GList *l = todo.head; l != NULL; l = l->next)
         ((Flight *)l->data)->started = TRUE;
@@ -310,19 +325,19 @@ event_callback (void *data, int rcode, void *packet, int packet_len, int sec, ch
   (void)was_ratelimited;
   Flight *f = data;
   Unbound *ub = f->ub;
+  ub->in_flight--;
   if (!f->urgent)
-    {
-      ub->background_in_flight--;
-      /* room for one more background name: start it from the loop, not from inside
-       * libunbound's callback */
-      g_mutex_lock (&ub->lock);
-      gboolean more = !g_queue_is_empty (&ub->background) && !ub->woken && !ub->stopping;
-      if (more)
-        ub->woken = TRUE;
-      g_mutex_unlock (&ub->lock);
-      if (more)
-        event_active (ub->wake_event, EV_READ, 0);
-    }
+    ub->background_in_flight--;
+  /* room for one more name: start the next one queued from the loop, not from inside
+   * libunbound's callback */
+  g_mutex_lock (&ub->lock);
+  gboolean more = (!g_queue_is_empty (&ub->urgent) || !g_queue_is_empty (&ub->background)) && !ub->woken
+                  && !ub->stopping;
+  if (more)
+    ub->woken = TRUE;
+  g_mutex_unlock (&ub->lock);
+  if (more)
+    event_active (ub->wake_event, EV_READ, 0);
   if (ub->deleting)
     /* ub_ctx_delete() at teardown answers what is still in flight: that is a TIMEOUT */
     flight_finish (f, sw_dns_answer_new (f->qname, f->qtype, SW_DNS_STATUS_TIMEOUT), 0, NULL, 0, 0, NULL);
@@ -369,7 +384,13 @@ submit (Unbound *ub, UbQuery *q, const char *qname, guint16 qtype)
       f->urgent = q->urgent;
       f->queries = g_ptr_array_new ();
       g_hash_table_insert (ub->flights, f->key, f);
-      g_queue_push_tail (f->urgent ? &ub->urgent : &ub->background, f);
+      if (!f->urgent && g_thread_self () == ub->loop)
+        /* a background name asked from an answer's callback (the prefetch following an
+         * SPF record): next, before the names of later messages, so that a message's
+         * names are complete in the order its header block came */
+        g_queue_push_head (&ub->background, f);
+      else
+        g_queue_push_tail (f->urgent ? &ub->urgent : &ub->background, f);
       wake = TRUE;
     }
   else if (q->urgent && !f->urgent && !f->started)
@@ -588,9 +609,10 @@ sw_resolver_new_unbound (const SwResolverOptions *options, GError **error)
     return NULL;
   /* libunbound's library defaults let 16 queries out at once (outgoing-range 16,
    * num-queries-per-thread 30): the POP3 proxy verifies and prefetches many messages at
-   * once (a mailbox's warming puts ~1,500 names in flight together), and with a slow
-   * server those queries waited in line. 512 sockets stay inside a desktop session's usual
-   * descriptor limit (1,024) with room for the sessions; libunbound uses libevent here. */
+   * once (UB_MAX_IN_FLIGHT names, each of which may take more than one socket with
+   * DNSSEC or a CNAME), and with a slow server those queries waited in line. 512 sockets
+   * stay inside a desktop session's usual descriptor limit (1,024) with room for the
+   * sessions; libunbound uses libevent here. */
   if (!ub_check (ub_ctx_set_option (ub->ctx, "outgoing-range:", "512"), "outgoing-range", error)
       || !ub_check (ub_ctx_set_option (ub->ctx, "num-queries-per-thread:", "1024"), "num-queries-per-thread", error))
     return NULL;
