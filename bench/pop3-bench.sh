@@ -15,6 +15,10 @@
 #   warm   the proxy's DNS cache already holds every answer (one untimed download first)
 #   20ms   a fresh proxy (empty cache) whose DNS server answers every query after 20 ms
 #          (bench/delay-dns in front of NSD); each round starts a fresh proxy
+#   dnsmasq  the user's resolver is dnsmasq as home routers, Pi-hole and NetworkManager run it
+#          (Debian's dnsmasq-base, its defaults: at most 150 queries forwarded at once, the
+#          rest refused), forwarding to the 20 ms server; a fresh proxy downloads the mailbox
+#          once, and every message must come with a verdict, none with temperror
 # Then the proxy's peak memory (VmHWM) while a client downloads one M MB message (50).
 # Prints the figures and the ratios proxy/direct, and the CPU time per message of each
 # kind of proxy thread (by thread name) during the timed warm downloads; exits 1 if a download fails, a
@@ -23,7 +27,7 @@
 # first download of each case, hashed after the timing) — never because a target is
 # missed (see --smoke).
 # --smoke: 20 messages, 1 round, a 5 MB message; fails only on errors (for CTest).
-# --only warm|20ms|big: run that case only (while working on one of them; the figures of
+# --only warm|20ms|big|dnsmasq: run that case only (while working on one of them; the figures of
 # the others print as 0).
 # SW_BENCH_PROXY_WRAP: a command put in front of the proxy (profiling), e.g.
 #   SW_BENCH_PROXY_WRAP="strace -c -f -o /tmp/proxy.strace" or "perf record -g -o /tmp/p.data"
@@ -209,6 +213,15 @@ machine_busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 runs() { [ -z "$only" ] || [ "$only" = "$1" ]; }
+# start_delay: the DNS server answering after 20 ms (bench/delay-dns in front of NSD), once;
+# sets delay_port
+delay_port=
+start_delay() {
+  [ -z "$delay_port" ] || return 0
+  coproc DELAY { exec "$build/bench/delay-dns" "$SW_NSD_PORT" 20; }
+  pids+=("$DELAY_PID")
+  read -r -t 10 _ delay_port <&"${DELAY[0]}" || die "the delaying DNS forwarder $build/bench/delay-dns did not start"
+}
 slow_ticks=0 d_slow_busy=0 p_slow_busy=0 d_warm=0 p_warm=0 d_warm_cpu=0 p_warm_cpu=0 d_slow=0 p_slow=0 big_s=0 before_kb=0 peak_kb=0 cpu_before= cpu_after=
 
 # --- warm: one proxy, its cache filled by an untimed download ---
@@ -252,9 +265,7 @@ fi
 # --- 20 ms: a DNS server answering after 20 ms; a fresh proxy (empty cache) per round ---
 if runs 20ms; then
 [ -f "$tmp/direct.sha" ] || download "$pop3_port" bench "$count" "$tmp/direct.sha" >/dev/null
-coproc DELAY { exec "$build/bench/delay-dns" "$SW_NSD_PORT" 20; }
-pids+=("$DELAY_PID")
-read -r -t 10 _ delay_port <&"${DELAY[0]}" || die "the delaying DNS forwarder $build/bench/delay-dns did not start"
+start_delay
 direct=() proxied=() slow_cpu=() direct_busy=() proxied_busy=()
 for r in $(seq "$rounds"); do
   b0=$(machine_busy)
@@ -273,6 +284,31 @@ same_bytes "$tmp/direct.sha" "$tmp/slow.sha" "download through the proxy with DN
 d_slow=$(median "${direct[@]}") p_slow=$(median "${proxied[@]}")
 slow_ticks=$(median "${slow_cpu[@]}")
 d_slow_busy=$(median "${direct_busy[@]}") p_slow_busy=$(median "${proxied_busy[@]}")
+fi
+
+# --- dnsmasq: the user's resolver forwards at most 150 queries at once ---
+mq_s=0 mq_n=0 mq_temperror=0
+if runs dnsmasq; then
+command -v dnsmasq >/dev/null || die "dnsmasq is not installed (Debian: dnsmasq-base)"
+[ -f "$tmp/direct.sha" ] || download "$pop3_port" bench "$count" "$tmp/direct.sha" >/dev/null
+start_delay
+mq_port=$(free_port)
+dnsmasq --conf-file=/dev/null --keep-in-foreground --no-resolv --no-hosts --listen-address=127.0.0.1 --bind-interfaces --port="$mq_port" \
+  --server="127.0.0.1#$delay_port" --user="$(id -un)" --pid-file= --log-facility="$tmp/dnsmasq.log" &
+pids+=("$!")
+for _ in $(seq 50); do
+  grep -q "using nameserver" "$tmp/dnsmasq.log" 2>/dev/null && break
+  sleep 0.1
+done
+grep -q "using nameserver" "$tmp/dnsmasq.log" 2>/dev/null || die "dnsmasq did not start: $(cat "$tmp/dnsmasq.log" 2>/dev/null)"
+start_proxy "127.0.0.1:$mq_port"
+: >"$tmp/verdicts.txt"
+mq_s=$(SW_BENCH_VERDICTS=$tmp/verdicts.txt download "$proxy_port" bench "$count" "$tmp/dnsmasq.sha")
+stop_proxy
+same_bytes "$tmp/direct.sha" "$tmp/dnsmasq.sha" "download through the proxy behind dnsmasq"
+mq_n=$(wc -l <"$tmp/verdicts.txt")
+mq_temperror=$(grep -c -v -x -E 'pass|none|fail-none|quarantine|reject' "$tmp/verdicts.txt")
+refused=$(grep -c "Maximum number of concurrent DNS queries" "$tmp/dnsmasq.log")
 fi
 
 # --- peak memory while a client downloads one big message ---
@@ -297,6 +333,10 @@ print("  per message    : direct %.2f ms, proxy %.2f ms (warm), %.2f ms (20 ms D
 print("  %d MB message  : %.2f s through the proxy; proxy VmHWM %.1f MB (%.1f MB before; target < 64 MB)"
       % (big_mb, big_s, peak_kb / 1024, before_kb / 1024))
 PY
+if runs dnsmasq; then
+  echo "  behind dnsmasq : proxy $mq_s s, $mq_n messages: $(sort "$tmp/verdicts.txt" | uniq -c | awk '{ printf "%s%s %s", sep, $1, $2; sep = ", " }')"
+  echo "                   (dnsmasq logged reaching its limit of queries at once: $refused time(s))"
+fi
 # CPU of the client and of the proxy's threads during the timed warm downloads, per message
 awk -v n="$count" -v d="$d_warm_cpu" -v p="$p_warm_cpu" 'BEGIN { if (n > 0 && d + p > 0)
   printf "  warm CPU/msg   : client (poplib) %.3f ms direct, %.3f ms through the proxy\n", d * 1000 / n, p * 1000 / n }'
@@ -314,3 +354,4 @@ awk -v n=$((rounds * count)) -v hz="$ticks" '
           printf "  warm CPU/msg   : %-16s %.3f ms, %.1f context switches (all threads of the proxy)\n", "total",
                  total * 1000 / hz / n, switches / n }
 ' <(echo "$cpu_before") <(echo "$cpu_after")
+[ "$mq_temperror" = 0 ] || die "behind dnsmasq, $mq_temperror of $mq_n messages came without a verdict (temperror)"

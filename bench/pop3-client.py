@@ -12,7 +12,10 @@ give the same file as a direct one.
 
 With SW_BENCH_TIMELINE set to a file name, appends one line per download to it: the
 seconds from the start at which each message had arrived, separated by spaces (where a
-download through the proxy loses time to a direct one)."""
+download through the proxy loses time to a direct one).
+
+With SW_BENCH_VERDICTS set to a file name, appends the verdict of each message to it, one
+per line: the value of its X-Spoofwatch-Verdict field, or "-" without one."""
 import hashlib
 import os
 import poplib
@@ -35,11 +38,22 @@ for i in range(1, count + 1):
     _, lines, octets = pop.retr(i)
     total += octets
     arrived.append(time.perf_counter() - start)
-    if digest_file:
+    if digest_file or os.environ.get("SW_BENCH_VERDICTS"):
         kept.append(lines)
 pop.quit()
 elapsed = time.perf_counter() - start
 cpu = sum(os.times()[:2]) - cpu_start
+if os.environ.get("SW_BENCH_VERDICTS"):
+    with open(os.environ["SW_BENCH_VERDICTS"], "a") as f:
+        for lines in kept:
+            verdict = "-"
+            for line in lines:
+                if line == b"":
+                    break
+                if line.lower().startswith(b"x-spoofwatch-verdict:"):
+                    verdict = (line.split(b":", 1)[1].split() or [b"?"])[0].rstrip(b";").decode("ascii", "replace")
+                    break
+            f.write(verdict + "\n")
 if os.environ.get("SW_BENCH_TIMELINE"):
     with open(os.environ["SW_BENCH_TIMELINE"], "a") as f:
         f.write(" ".join("%.4f" % t for t in arrived) + "\n")
