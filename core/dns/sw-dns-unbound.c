@@ -24,8 +24,10 @@
  * at once than a home router's forwarder accepts.
  *
  * A waiting caller waits on its query's GCond with a hard deadline; on the deadline it
- * answers TIMEOUT and leaves the query to the loop, which drops the answer when it comes
- * (libunbound's own retries bound that; the answer still goes into the cache).
+ * answers TIMEOUT and leaves the query to the loop. The loop gives every name a timer of
+ * the same length (flight_overdue): when it fires first, the name's callers get TIMEOUT
+ * and its place goes to the next name; libunbound's late answer then only frees it. A late
+ * answer nobody waits for any more is not cached.
  *
  * Before a query goes to libunbound, the resolver's answer cache (sw-dns-cache.c) is
  * asked; OK, NODATA and NXDOMAIN answers go into it afterwards.
@@ -60,12 +62,13 @@
  * of the download (libunbound keeps the SERVFAIL a while): a cold mailbox's warming with
  * 256 names out at once gave 69-180 of 1,000 messages temperror behind dnsmasq
  * (bench/pop3-bench.sh --only dnsmasq; the CTest pop3-dnsmasq). 100 leaves room for the
- * other programs on the network. Background queries get at most three quarters of it,
- * so that a query somebody waits on finds a free place. At 20 ms a round trip, 100 in
- * flight is 5,000 names a second. (With DNSSEC validation one name may take more than
- * one query upstream.) */
+ * other programs on the network. Background queries get at most 90 of the places, so
+ * that a query somebody waits on finds a free one even when the others wait on a server
+ * that does not answer (a place is given back after the resolver's timeout at the
+ * latest: flight_overdue). At 20 ms a round trip, 100 in flight is 5,000 names a
+ * second. (With DNSSEC validation one name may take more than one query upstream.) */
 #define UB_MAX_IN_FLIGHT        100u
-#define UB_BACKGROUND_IN_FLIGHT 75u
+#define UB_BACKGROUND_IN_FLIGHT 90u
 
 typedef struct _Unbound Unbound;
 
@@ -94,6 +97,11 @@ typedef struct {
   gboolean   urgent;  /* in (or started from) the urgent queue */
   gboolean   started; /* given to libunbound */
   GPtrArray *queries; /* UbQuery*, each with the loop's reference */
+  /* loop thread only */
+  struct event *timer; /* while with libunbound: fires after the resolver's timeout */
+  gboolean   holds_place; /* counted in Unbound.in_flight */
+  gboolean   overdue;     /* the timer fired: callers told TIMEOUT, out of the table;
+                           * freed when libunbound's callback comes */
 } Flight;
 
 struct _Unbound {
@@ -225,6 +233,7 @@ static void event_callback (void *data, int rcode, void *packet, int packet_len,
 static void
 flight_free (Flight *f)
 {
+  g_clear_pointer (&f->timer, event_free);
   g_free (f->key);
   g_free (f->qname);
   g_clear_pointer (&f->queries, g_ptr_array_unref);
@@ -268,12 +277,64 @@ flight_finish (Flight *f, SwDnsAnswer *answer, int rcode, const void *packet, in
   flight_free (f);
 }
 
+/* @f no longer counts against the caps: the next name queued may start (from the loop,
+ * not from inside libunbound's callback). */
+static void
+release_place (Unbound *ub, Flight *f)
+{
+  if (!f->holds_place)
+    return;
+  f->holds_place = FALSE;
+  ub->in_flight--;
+  if (!f->urgent)
+    ub->background_in_flight--;
+  g_mutex_lock (&ub->lock);
+  gboolean more = (!g_queue_is_empty (&ub->urgent) || !g_queue_is_empty (&ub->background)) && !ub->woken
+                  && !ub->stopping;
+  if (more)
+    ub->woken = TRUE;
+  g_mutex_unlock (&ub->lock);
+  if (more)
+    event_active (ub->wake_event, EV_READ, 0);
+}
+
+/* The resolver's timeout has passed and libunbound has not answered (its own retries to a
+ * server that drops queries can go on for minutes): the callers get TIMEOUT, and the place
+ * goes to the next name, so that names nobody will get an answer for never hold the
+ * places of the others. libunbound's late answer only frees the flight (not cached, as
+ * for a caller that timed out). */
+static void
+flight_overdue (evutil_socket_t fd, short what, void *data)
+{
+  (void)fd;
+  (void)what;
+  Flight *f = data;
+  Unbound *ub = f->ub;
+  g_debug ("no answer for %s/%u within %u ms", f->qname, f->qtype, ub->timeout_ms);
+  f->overdue = TRUE;
+  release_place (ub, f);
+  g_mutex_lock (&ub->lock);
+  g_hash_table_steal (ub->flights, f->key);
+  g_mutex_unlock (&ub->lock);
+  /* nobody adds to f->queries now: it is out of the table */
+  for (guint i = 0; i < f->queries->len; i++)
+    complete (g_ptr_array_index (f->queries, i), sw_dns_answer_new (f->qname, f->qtype, SW_DNS_STATUS_TIMEOUT));
+  g_ptr_array_set_size (f->queries, 0);
+}
+
 static void
 start (Unbound *ub, Flight *f)
 {
   ub->in_flight++;
   if (!f->urgent)
     ub->background_in_flight++;
+  f->holds_place = TRUE;
+  f->timer = evtimer_new (ub->base, flight_overdue, f);
+  if (f->timer != NULL)
+    {
+      struct timeval tv = { (time_t)(ub->timeout_ms / 1000), (suseconds_t)(ub->timeout_ms % 1000) * 1000 };
+      evtimer_add (f->timer, &tv);
+    }
   int async_id = 0;
   /* an answer libunbound has at hand comes through the callback before this returns */
   int r = ub_resolve_event (ub->ctx, f->qname, f->qtype, CLASS_IN, f, event_callback, &async_id);
@@ -281,9 +342,7 @@ start (Unbound *ub, Flight *f)
     {
       /* not started: no callback comes */
       g_debug ("libunbound could not start %s/%u: %s", f->qname, f->qtype, ub_strerror (r));
-      ub->in_flight--;
-      if (!f->urgent)
-        ub->background_in_flight--;
+      release_place (ub, f);
       flight_finish (f, sw_dns_answer_new (f->qname, f->qtype, SW_DNS_STATUS_SERVFAIL), 0, NULL, 0, 0, NULL);
     }
 }
@@ -325,19 +384,13 @@ event_callback (void *data, int rcode, void *packet, int packet_len, int sec, ch
   (void)was_ratelimited;
   Flight *f = data;
   Unbound *ub = f->ub;
-  ub->in_flight--;
-  if (!f->urgent)
-    ub->background_in_flight--;
-  /* room for one more name: start the next one queued from the loop, not from inside
-   * libunbound's callback */
-  g_mutex_lock (&ub->lock);
-  gboolean more = (!g_queue_is_empty (&ub->urgent) || !g_queue_is_empty (&ub->background)) && !ub->woken
-                  && !ub->stopping;
-  if (more)
-    ub->woken = TRUE;
-  g_mutex_unlock (&ub->lock);
-  if (more)
-    event_active (ub->wake_event, EV_READ, 0);
+  release_place (ub, f);
+  if (f->overdue)
+    {
+      /* its callers were told TIMEOUT when the timer fired */
+      flight_free (f);
+      return;
+    }
   if (ub->deleting)
     /* ub_ctx_delete() at teardown answers what is still in flight: that is a TIMEOUT */
     flight_finish (f, sw_dns_answer_new (f->qname, f->qtype, SW_DNS_STATUS_TIMEOUT), 0, NULL, 0, 0, NULL);

@@ -175,8 +175,8 @@ typedef void (*SwResolverCallback) (const SwDnsAnswer *answer, gpointer user_dat
  * @callback runs later, exactly once, in the resolver's own thread, with the answer
  * (cached as sw_resolver_query's) — or with a TIMEOUT answer if the resolver is freed
  * first; it must be quick and must not free the resolver; it may start other queries,
- * except after a TIMEOUT answer. libunbound's own retries bound the wait (not the
- * resolver's timeout_ms). FALSE with @error, and no callback, as sw_resolver_query() for
+ * except after a TIMEOUT answer. The resolver's timeout_ms bounds the wait (then TIMEOUT;
+ * libunbound may still be trying: its late answer is dropped). FALSE with @error, and no callback, as sw_resolver_query() for
  * a name that cannot be asked. Thread-safe. */
 gboolean sw_resolver_query_async (SwResolver        *resolver,
                                   const char        *name,

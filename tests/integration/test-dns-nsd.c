@@ -412,6 +412,73 @@ test_timeout_nothing_listens (void)
   run_timeouts (ntohs (sa.sin_port), "nothing listens");
 }
 
+/* A server that never answers must not hold the resolver's places for queries at once
+ * (at most 100 with libunbound) longer than the timeout: 250 names asked without waiting
+ * all come back as TIMEOUT, the last ones a few timeouts after the first, not when
+ * libunbound gives up on its own (minutes). */
+typedef struct {
+  GMutex lock;
+  GCond  cond;
+  guint  answered;
+  guint  timeouts;
+} AsyncCount;
+
+static void
+async_counted (const SwDnsAnswer *answer, gpointer user_data)
+{
+  AsyncCount *c = user_data;
+  g_mutex_lock (&c->lock);
+  c->answered++;
+  if (answer->status == SW_DNS_STATUS_TIMEOUT)
+    c->timeouts++;
+  g_cond_signal (&c->cond);
+  g_mutex_unlock (&c->lock);
+}
+
+static void
+test_silent_server_frees_places (void)
+{
+  int fd = socket (AF_INET, SOCK_DGRAM, 0);
+  g_assert_cmpint (fd, >=, 0);
+  struct sockaddr_in sa = { .sin_family = AF_INET };
+  sa.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  g_assert_cmpint (bind (fd, (struct sockaddr *) &sa, sizeof sa), ==, 0);
+  socklen_t len = sizeof sa;
+  g_assert_cmpint (getsockname (fd, (struct sockaddr *) &sa, &len), ==, 0);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *fwd = g_strdup_printf ("127.0.0.1:%u", ntohs (sa.sin_port));
+  SwResolverOptions opts = { .forward = fwd, .timeout_ms = 400 };
+  g_autoptr (SwResolver) r = sw_resolver_new_unbound (&opts, &error);
+  g_assert_no_error (error);
+  enum { N = 250 };
+  AsyncCount c = { 0 };
+  g_mutex_init (&c.lock);
+  g_cond_init (&c.cond);
+  gint64 start = g_get_monotonic_time ();
+  for (guint i = 0; i < N; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("n%u.silent.example", i);
+      g_assert_true (sw_resolver_query_async (r, name, SW_DNS_TYPE_TXT, async_counted, &c, &error));
+    }
+  gint64 deadline = start + 10 * G_USEC_PER_SEC;
+  g_mutex_lock (&c.lock);
+  while (c.answered < N && g_cond_wait_until (&c.cond, &c.lock, deadline))
+    ;
+  guint answered = c.answered, timeouts = c.timeouts;
+  g_mutex_unlock (&c.lock);
+  gint64 elapsed_ms = (g_get_monotonic_time () - start) / 1000;
+  g_test_message ("%u of %u answered (%u TIMEOUT) after %" G_GINT64_FORMAT " ms", answered, N, timeouts, elapsed_ms);
+  g_assert_cmpuint (answered, ==, N);
+  g_assert_cmpuint (timeouts, ==, N);
+  /* three rounds of at most 100 places, 400 ms each, and some slack */
+  g_assert_cmpint (elapsed_ms, >=, 1000);
+  g_assert_cmpint (elapsed_ms, <, 4000);
+  g_clear_pointer (&r, sw_resolver_unref);
+  g_mutex_clear (&c.lock);
+  g_cond_clear (&c.cond);
+  close (fd);
+}
+
 /* Runs last: stops NSD, then the shared resolver still answers what it has cached, and
  * a name it never asked for no longer gets an answer. */
 static void
@@ -494,6 +561,7 @@ main (int argc, char **argv)
   g_test_add_func ("/integration/dns/nsd/dnssec-signed-zone", test_dnssec_signed_zone);
   g_test_add_func ("/integration/dns/nsd/timeout-silent-server", test_timeout_silent_server);
   g_test_add_func ("/integration/dns/nsd/timeout-nothing-listens", test_timeout_nothing_listens);
+  g_test_add_func ("/integration/dns/nsd/silent-server-frees-places", test_silent_server_frees_places);
   g_test_add_func ("/integration/dns/nsd/cache-after-stop", test_cache_after_stop);
   int rc = g_test_run ();
   sw_resolver_unref (unbound_resolver);
