@@ -384,8 +384,10 @@ run_timeouts (guint port, const char *what)
   /* Unref right after timed-out queries: pending libunbound work is cancelled cleanly. */
 }
 
-static void
-test_timeout_silent_server (void)
+/* A UDP socket on 127.0.0.1 that receives queries and never answers (@fd_out: close it
+ * when done); returns its port. */
+static guint
+silent_server (int *fd_out)
 {
   int fd = socket (AF_INET, SOCK_DGRAM, 0);
   g_assert_cmpint (fd, >=, 0);
@@ -394,7 +396,15 @@ test_timeout_silent_server (void)
   g_assert_cmpint (bind (fd, (struct sockaddr *) &sa, sizeof sa), ==, 0);
   socklen_t len = sizeof sa;
   g_assert_cmpint (getsockname (fd, (struct sockaddr *) &sa, &len), ==, 0);
-  run_timeouts (ntohs (sa.sin_port), "silent server");
+  *fd_out = fd;
+  return ntohs (sa.sin_port);
+}
+
+static void
+test_timeout_silent_server (void)
+{
+  int fd = -1;
+  run_timeouts (silent_server (&fd), "silent server");
   close (fd);
 }
 
@@ -438,15 +448,10 @@ async_counted (const SwDnsAnswer *answer, gpointer user_data)
 static void
 test_silent_server_frees_places (void)
 {
-  int fd = socket (AF_INET, SOCK_DGRAM, 0);
-  g_assert_cmpint (fd, >=, 0);
-  struct sockaddr_in sa = { .sin_family = AF_INET };
-  sa.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  g_assert_cmpint (bind (fd, (struct sockaddr *) &sa, sizeof sa), ==, 0);
-  socklen_t len = sizeof sa;
-  g_assert_cmpint (getsockname (fd, (struct sockaddr *) &sa, &len), ==, 0);
+  int fd = -1;
+  guint port = silent_server (&fd);
   g_autoptr (GError) error = NULL;
-  g_autofree char *fwd = g_strdup_printf ("127.0.0.1:%u", ntohs (sa.sin_port));
+  g_autofree char *fwd = g_strdup_printf ("127.0.0.1:%u", port);
   SwResolverOptions opts = { .forward = fwd, .timeout_ms = 400 };
   g_autoptr (SwResolver) r = sw_resolver_new_unbound (&opts, &error);
   g_assert_no_error (error);
