@@ -120,6 +120,13 @@ sw_sanitize_for_log (const char *text, gssize len, gsize max_chars)
     return g_strdup ("(null)");
   if (len < 0)
     len = (gssize) strlen (text);
+  /* printable ASCII within the cap comes back as it is: the common case, without the
+   * per-character loop */
+  gssize ascii = 0;
+  while (ascii < len && (guchar) text[ascii] >= 0x20 && (guchar) text[ascii] < 0x7f)
+    ascii++;
+  if (ascii == len && (gsize) len <= max_chars)
+    return g_strndup (text, (gsize) len);
 
   GString *out = g_string_sized_new (MIN ((gsize) len, max_chars) + 8);
   const char *p = text;

@@ -250,15 +250,7 @@ sw_dkim_verifier_free (SwDkimVerifier *v)
 static char *
 safe_text (const char *text)
 {
-  if (text == NULL)
-    return NULL;
-  /* printable ASCII within the cap is what sw_sanitize_for_log() would give back as it is */
-  gsize n = 0;
-  while (n <= SW_DKIM_MAX_TEXT && text[n] >= 0x20 && text[n] < 0x7f)
-    n++;
-  if (text[n] == '\0' && n <= SW_DKIM_MAX_TEXT)
-    return g_strndup (text, n);
-  return sw_sanitize_for_log (text, -1, SW_DKIM_MAX_TEXT);
+  return text != NULL ? sw_sanitize_for_log (text, -1, SW_DKIM_MAX_TEXT) : NULL;
 }
 
 static const char *

@@ -167,15 +167,7 @@ client_is_provider (const Provider *p, const SwReceived *r)
 static char *
 clean (const char *text)
 {
-  if (text == NULL)
-    text = "";
-  /* printable ASCII within the cap is what sw_sanitize_for_log() would give back as it is */
-  gsize n = 0;
-  while (n <= CLEAN_MAX_CHARS && text[n] >= 0x20 && text[n] < 0x7f)
-    n++;
-  if (text[n] == '\0' && n <= CLEAN_MAX_CHARS)
-    return g_strndup (text, n);
-  return sw_sanitize_for_log (text, -1, CLEAN_MAX_CHARS);
+  return sw_sanitize_for_log (text != NULL ? text : "", -1, CLEAN_MAX_CHARS);
 }
 
 static char *
